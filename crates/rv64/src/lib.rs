@@ -8,6 +8,7 @@
 
 pub mod bus;
 pub mod decode;
+pub mod disasm;
 pub mod fpu;
 pub mod hart;
 pub mod insn;
