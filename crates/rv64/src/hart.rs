@@ -1,7 +1,37 @@
 //! The hart: architectural state, the run loop and the position counter.
+//!
+//! # Position
+//!
+//! The position counter starts at 0 at reset and advances by exactly one for
+//! - every retired instruction (including `wfi`, CSR accesses, `mret`, `sret`),
+//! - every trap taken: each exception entry and each interrupt entry counts one.
+//!
+//! An instruction that raises an exception does not retire, so it contributes only its trap
+//! entry. `ecall` and `ebreak` raise exceptions, so they count one each (their trap entry).
+//! [`Hart::run`] never lets the position pass its `stop_at` argument: it checks before every
+//! instruction and before taking an interrupt. `minstret` counts retired instructions only
+//! (position minus traps taken); `mcycle` counts positions. Both are writable (stored as
+//! offsets).
+//!
+//! # Run loop
+//!
+//! [`Hart::run`] checks for interrupts on entry and whenever it leaves the inner loop (after
+//! a trap, a CSR write, `mret`/`sret`, `wfi`, `sfence.vma`); nothing else can change
+//! enabled or pending interrupts while it runs, since the board changes interrupt lines only
+//! between calls and every device access ends the call.
 
 use crate::bus::Bus;
+use crate::csr::{CsrFile, LINES};
 use crate::memory::Memory;
+use crate::mmu::Tlb;
+use crate::trap::INTERRUPT;
+
+/// User mode.
+pub const PRIV_U: u8 = 0;
+/// Supervisor mode.
+pub const PRIV_S: u8 = 1;
+/// Machine mode.
+pub const PRIV_M: u8 = 3;
 
 /// Why [`Hart::run`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,14 +47,58 @@ pub enum Exit {
 
 /// One RV64GC hart.
 pub struct Hart {
-    pc: u64,
-    position: u64,
+    /// Integer registers; slot 32 is the `x0` write sink, slots 33.. are unused padding that
+    /// lets `rd & 63` index without a bounds check.
+    pub(crate) x: [u64; 64],
+    /// FP registers (raw; singles NaN-boxed).
+    pub(crate) f: [u64; 32],
+    pub(crate) pc: u64,
+    pub(crate) position: u64,
+    /// Traps taken since reset (position minus retired instructions).
+    pub(crate) traps: u64,
+    pub(crate) privilege: u8,
+    pub(crate) csr: CsrFile,
+    /// Interrupt lines driven by the board (bits of mip).
+    pub(crate) lines: u64,
+    /// The LR reservation: a physical address.
+    pub(crate) reservation: Option<u64>,
+    pub(crate) tlb_fetch: Tlb,
+    pub(crate) tlb_load: Tlb,
+    pub(crate) tlb_store: Tlb,
+    /// TLB context of fetches (the privilege).
+    pub(crate) fetch_ctx: u64,
+    /// TLB context of loads and stores (effective privilege, SUM, MXR).
+    pub(crate) data_ctx: u64,
+    /// The RAM the TLBs were filled for.
+    pub(crate) mem_identity: (usize, usize),
+    /// Set when a write dropped a decoded code block (the fetch loop must refetch its page).
+    pub(crate) code_dropped: bool,
+    /// Set when an access reached the bus (the slice ends after the instruction).
+    pub(crate) device_touched: bool,
 }
 
 impl Hart {
     /// A hart in M-mode at `reset_pc`, hart id 0, all other state at its reset value.
     pub fn new(reset_pc: u64) -> Hart {
-        Hart { pc: reset_pc, position: 0 }
+        Hart {
+            x: [0; 64],
+            f: [0; 32],
+            pc: reset_pc,
+            position: 0,
+            traps: 0,
+            privilege: PRIV_M,
+            csr: CsrFile::default(),
+            lines: 0,
+            reservation: None,
+            tlb_fetch: Tlb::default(),
+            tlb_load: Tlb::default(),
+            tlb_store: Tlb::default(),
+            fetch_ctx: 0,
+            data_ctx: 0,
+            mem_identity: (0, 0),
+            code_dropped: false,
+            device_touched: false,
+        }
     }
 
     /// The program counter.
@@ -32,14 +106,79 @@ impl Hart {
         self.pc
     }
 
-    /// The position counter: instructions retired plus traps taken since reset.
+    /// Sets the program counter (bit 0 is cleared).
+    pub fn set_pc(&mut self, pc: u64) {
+        self.pc = pc & !1;
+    }
+
+    /// Integer register `reg` (0..32); 0 for out-of-range indices.
+    pub fn x(&self, reg: usize) -> u64 {
+        if reg < 32 {
+            self.x[reg]
+        } else {
+            0
+        }
+    }
+
+    /// Sets integer register `reg` (writes to `x0` and out-of-range indices are ignored).
+    pub fn set_x(&mut self, reg: usize, value: u64) {
+        if (1..32).contains(&reg) {
+            self.x[reg] = value;
+        }
+    }
+
+    /// FP register `reg` (0..32), raw; 0 for out-of-range indices.
+    pub fn f(&self, reg: usize) -> u64 {
+        self.f.get(reg).copied().unwrap_or(0)
+    }
+
+    /// The current privilege: 0 = U, 1 = S, 3 = M.
+    pub fn privilege(&self) -> u8 {
+        self.privilege
+    }
+
+    /// The value of CSR `num` as M-mode would read it, or `None` if it is not implemented.
+    /// `time` is not available here (it belongs to the board's clock) and reads as `None`.
+    pub fn csr(&self, num: u16) -> Option<u64> {
+        self.csr_value(num, || None)
+    }
+
+    /// The position counter: instructions retired plus traps taken since reset (see the
+    /// module documentation).
     pub fn position(&self) -> u64 {
         self.position
     }
 
+    /// Drives the hardware interrupt lines: MSIP (bit 3), MTIP (7), SEIP (9, OR-ed with the
+    /// software-writable SEIP bit) and MEIP (11) of `mip`. Other bits are ignored.
+    pub fn set_interrupt_lines(&mut self, lines: u64) {
+        self.lines = lines & LINES;
+    }
+
     /// Executes until the position reaches `stop_at`, the hart idles in `wfi`, or a device
     /// was accessed.
-    pub fn run<B: Bus>(&mut self, _mem: &mut Memory, _bus: &mut B, _stop_at: u64) -> Exit {
-        Exit::Position
+    pub fn run<B: Bus>(&mut self, mem: &mut Memory, bus: &mut B, stop_at: u64) -> Exit {
+        let identity = mem.identity();
+        if identity != self.mem_identity {
+            self.flush_tlbs();
+            self.mem_identity = identity;
+        }
+        loop {
+            if self.position >= stop_at {
+                return Exit::Position;
+            }
+            if let Some(irq) = self.pending_interrupt() {
+                let pc = self.pc;
+                self.take_trap(INTERRUPT | irq, 0, pc);
+                continue;
+            }
+            self.update_ctx();
+            if let crate::execute::Flow::Exit(exit) = self.run_block(mem, bus, stop_at) {
+                return exit;
+            }
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,12 +7,17 @@
 //! identically on every replica: see `hart.rs` for the exact definition.
 
 pub mod bus;
+pub mod csr;
+mod decode_cache;
+mod execute;
 pub mod decode;
 pub mod disasm;
 pub mod fpu;
 pub mod hart;
 pub mod insn;
 pub mod memory;
+mod mmu;
+pub mod trap;
 
 pub use bus::{Bus, BusFault};
 pub use decode::decode;

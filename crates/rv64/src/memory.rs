@@ -1,6 +1,11 @@
 //! Guest RAM: one contiguous region of physical memory, the only memory the hart and devices
 //! share. Every CPU store and every device write goes through this type.
+//!
+//! RAM also carries the hart's decode cache ([`CodeCache`]): [`Memory::write`] drops the
+//! decoded instructions of every page it touches, so loaders and device DMA never leave stale
+//! code behind.
 
+use crate::decode_cache::CodeCache;
 use thiserror::Error;
 
 /// Errors from guest-RAM access by the board and loaders.
@@ -9,6 +14,9 @@ pub enum MemoryError {
     /// The requested RAM size is zero, not page-aligned, or too large for this host.
     #[error("invalid RAM size {0:#x}")]
     InvalidSize(u64),
+    /// The RAM base address is not 4 KiB-aligned.
+    #[error("RAM base {0:#x} is not page-aligned")]
+    InvalidBase(u64),
     /// An access falls (partly) outside guest RAM.
     #[error("access at {addr:#x} of {len} bytes is outside guest RAM")]
     OutOfRange {
@@ -19,19 +27,32 @@ pub enum MemoryError {
     },
 }
 
-/// Guest RAM at a fixed physical base.
+/// Guest RAM at a fixed, page-aligned physical base.
 pub struct Memory {
     base: u64,
     bytes: Box<[u8]>,
+    pub(crate) code: CodeCache,
 }
 
 impl Memory {
     /// Allocates `size` bytes of zeroed RAM at physical address `base`.
     pub fn new(base: u64, size: u64) -> Result<Memory, MemoryError> {
-        if size == 0 || size % 4096 != 0 || usize::try_from(size).is_err() {
+        if size == 0
+            || !size.is_multiple_of(4096)
+            || usize::try_from(size).is_err()
+            || base.checked_add(size).is_none()
+        {
             return Err(MemoryError::InvalidSize(size));
         }
-        Ok(Memory { base, bytes: vec![0; size as usize].into_boxed_slice() })
+        if !base.is_multiple_of(4096) {
+            return Err(MemoryError::InvalidBase(base));
+        }
+        let bytes = vec![0; size as usize].into_boxed_slice();
+        Ok(Memory {
+            base,
+            code: CodeCache::new(bytes.len() / 4096),
+            bytes,
+        })
     }
 
     /// Physical address of the first byte.
@@ -45,7 +66,10 @@ impl Memory {
     }
 
     fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, MemoryError> {
-        let err = MemoryError::OutOfRange { addr, len: len as u64 };
+        let err = MemoryError::OutOfRange {
+            addr,
+            len: len as u64,
+        };
         let start = addr.checked_sub(self.base).ok_or(err.clone())?;
         let end = start.checked_add(len as u64).ok_or(err.clone())?;
         if end > self.size() {
@@ -64,7 +88,73 @@ impl Memory {
     /// Copies `data` into guest RAM at `addr`.
     pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemoryError> {
         let r = self.range(addr, data.len())?;
+        self.code.invalidate_bytes(r.start, r.end);
         self.bytes[r].copy_from_slice(data);
         Ok(())
+    }
+
+    /// The RAM offset of physical `addr` if `len` bytes from it are all in RAM.
+    #[inline]
+    pub(crate) fn offset(&self, addr: u64, len: u64) -> Option<usize> {
+        let off = addr.checked_sub(self.base)?;
+        if off.checked_add(len)? <= self.bytes.len() as u64 {
+            Some(off as usize)
+        } else {
+            None
+        }
+    }
+
+    /// Identifies this RAM allocation, so the hart can tell when it is handed another one.
+    pub(crate) fn identity(&self) -> (usize, usize) {
+        (self.bytes.as_ptr() as usize, self.bytes.len())
+    }
+
+    /// Reads `size` (1, 2, 4 or 8) bytes at RAM offset `off`, zero-extended; `None` if out of
+    /// range.
+    #[inline]
+    pub(crate) fn load(&self, off: usize, size: usize) -> Option<u64> {
+        let src = self.bytes.get(off..off.checked_add(size)?)?;
+        let mut buf = [0u8; 8];
+        buf.get_mut(..size)?.copy_from_slice(src);
+        Some(u64::from_le_bytes(buf))
+    }
+
+    /// Writes the low `size` (1, 2, 4 or 8) bytes of `value` at RAM offset `off`, dropping
+    /// decoded code of the page. Returns `None` if out of range, else whether code was dropped.
+    #[inline]
+    pub(crate) fn store(&mut self, off: usize, size: usize, value: u64) -> Option<bool> {
+        let dst = self.bytes.get_mut(off..off.checked_add(size)?)?;
+        dst.copy_from_slice(value.to_le_bytes().get(..size)?);
+        Some(self.code.invalidate(off / 4096))
+    }
+
+    /// Reads `N` bytes at RAM offset `off` without bounds checks.
+    ///
+    /// # Safety
+    /// `off + N` must not exceed the RAM size.
+    #[inline(always)]
+    pub(crate) unsafe fn load_unchecked<const N: usize>(&self, off: usize) -> u64 {
+        debug_assert!(off + N <= self.bytes.len());
+        let mut buf = [0u8; 8];
+        // SAFETY: the caller guarantees `off + N <= len`, so the source range is in the
+        // allocation; `buf` has room for N <= 8 bytes and does not overlap RAM.
+        unsafe { std::ptr::copy_nonoverlapping(self.bytes.as_ptr().add(off), buf.as_mut_ptr(), N) };
+        u64::from_le_bytes(buf)
+    }
+
+    /// Writes the low `N` bytes of `value` at RAM offset `off` without bounds checks and
+    /// without decode-cache invalidation.
+    ///
+    /// # Safety
+    /// `off + N` must not exceed the RAM size, and the page must not be a code page (the
+    /// caller's store TLB never maps code pages).
+    #[inline(always)]
+    pub(crate) unsafe fn store_unchecked<const N: usize>(&mut self, off: usize, value: u64) {
+        debug_assert!(off + N <= self.bytes.len());
+        debug_assert!(!self.code.is_code(off / 4096));
+        let buf = value.to_le_bytes();
+        // SAFETY: the caller guarantees `off + N <= len`, so the destination range is in the
+        // allocation; `buf` holds 8 >= N bytes and does not overlap RAM.
+        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), self.bytes.as_mut_ptr().add(off), N) };
     }
 }

@@ -1,0 +1,461 @@
+//! Address translation and the slow paths of memory access.
+//!
+//! - Translation: Bare, Sv39 and Sv48 page walks per the privileged spec. PTEs are read from
+//!   RAM only (a PTE address outside RAM is an access fault). Accessed and dirty bits are
+//!   updated by the hart (like QEMU): a walk that finds A clear, or D clear for a store,
+//!   writes the PTE back to RAM with A (and D for a store) set.
+//! - Software TLBs: three direct-mapped arrays (fetch, load, store) of [`TLB_SIZE`] entries
+//!   mapping a virtual page to the RAM offset of its physical page. The tag is the virtual
+//!   page address OR-ed with a small *context* (effective privilege, SUM, MXR) so privilege
+//!   changes need no flush; `satp` writes and `sfence.vma` flush everything. Only RAM pages
+//!   are cached (device pages always take the slow path), and the store TLB never maps a
+//!   page with decoded code, so fast-path stores never need decode-cache invalidation.
+//! - Misaligned loads and stores are performed, not trapped: inside one page they take the
+//!   normal path; across a page boundary both pages are translated first (a fault reports
+//!   the first byte of the faulting page) and the bytes are then accessed individually. A
+//!   misaligned access to a device is an address-misaligned exception (firmware may emulate
+//!   it). LR, SC and AMOs must be naturally aligned.
+
+use crate::bus::Bus;
+use crate::csr::{
+    MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_BARE,
+    SATP_MODE_SV39, SATP_PPN,
+};
+use crate::decode::decode;
+use crate::decode_cache::SLOTS;
+use crate::hart::{Hart, PRIV_M, PRIV_S, PRIV_U};
+use crate::insn::Insn;
+use crate::memory::Memory;
+use crate::trap::*;
+
+/// Entries per software TLB.
+pub const TLB_SIZE: usize = 256;
+/// Tag of an empty TLB entry (never equal to a page address OR-ed with a context).
+const TLB_EMPTY: u64 = u64::MAX;
+/// The fetch loop's "no current page" marker.
+pub const NO_PAGE: u64 = u64::MAX;
+
+const PTE_V: u64 = 1 << 0;
+const PTE_R: u64 = 1 << 1;
+const PTE_W: u64 = 1 << 2;
+const PTE_X: u64 = 1 << 3;
+const PTE_U: u64 = 1 << 4;
+const PTE_A: u64 = 1 << 6;
+const PTE_D: u64 = 1 << 7;
+
+/// One TLB entry: virtual page | context, and the RAM offset of the physical page.
+#[derive(Clone, Copy, Debug)]
+pub struct TlbEntry {
+    /// Virtual page address OR-ed with the context, or empty.
+    pub tag: u64,
+    /// Offset of the physical page in RAM.
+    pub off: usize,
+}
+
+/// A direct-mapped software TLB.
+#[derive(Clone, Debug)]
+pub struct Tlb {
+    entries: [TlbEntry; TLB_SIZE],
+}
+
+impl Default for Tlb {
+    fn default() -> Tlb {
+        Tlb {
+            entries: [TlbEntry {
+                tag: TLB_EMPTY,
+                off: 0,
+            }; TLB_SIZE],
+        }
+    }
+}
+
+impl Tlb {
+    /// The entry `va` maps to.
+    #[inline(always)]
+    pub fn entry(&self, va: u64) -> TlbEntry {
+        self.entries[(va >> 12) as usize & (TLB_SIZE - 1)]
+    }
+
+    /// The RAM offset of `va`'s page under `ctx`, if cached.
+    #[inline(always)]
+    pub fn lookup(&self, va: u64, ctx: u64) -> Option<usize> {
+        let e = self.entry(va);
+        (e.tag == (va & !0xfff) | ctx).then_some(e.off)
+    }
+
+    /// Caches `va`'s page (under `ctx`) at RAM offset `off`.
+    pub fn insert(&mut self, va: u64, ctx: u64, off: usize) {
+        self.entries[(va >> 12) as usize & (TLB_SIZE - 1)] = TlbEntry {
+            tag: (va & !0xfff) | ctx,
+            off,
+        };
+    }
+
+    /// Empties the TLB.
+    pub fn flush(&mut self) {
+        self.entries.fill(TlbEntry {
+            tag: TLB_EMPTY,
+            off: 0,
+        });
+    }
+}
+
+/// The kind of a memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Instruction fetch.
+    Fetch,
+    /// Load (and LR).
+    Load,
+    /// Store, SC and AMO.
+    Store,
+}
+
+impl Access {
+    fn page_fault(self, va: u64) -> Trap {
+        let cause = match self {
+            Access::Fetch => CAUSE_FETCH_PAGE,
+            Access::Load => CAUSE_LOAD_PAGE,
+            Access::Store => CAUSE_STORE_PAGE,
+        };
+        Trap::new(cause, va)
+    }
+
+    fn access_fault(self, va: u64) -> Trap {
+        let cause = match self {
+            Access::Fetch => CAUSE_FETCH_ACCESS,
+            Access::Load => CAUSE_LOAD_ACCESS,
+            Access::Store => CAUSE_STORE_ACCESS,
+        };
+        Trap::new(cause, va)
+    }
+
+    fn misaligned(self, va: u64) -> Trap {
+        let cause = match self {
+            Access::Fetch => CAUSE_FETCH_MISALIGNED,
+            Access::Load => CAUSE_LOAD_MISALIGNED,
+            Access::Store => CAUSE_STORE_MISALIGNED,
+        };
+        Trap::new(cause, va)
+    }
+}
+
+/// Where an aligned atomic access goes.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// RAM at this offset.
+    Ram(usize),
+    /// A device at this physical address.
+    Bus(u64),
+}
+
+impl Hart {
+    /// The privilege data accesses are checked at (MPRV applies MPP to M-mode loads/stores).
+    pub(crate) fn data_privilege(&self) -> u8 {
+        let m = self.csr.mstatus;
+        if self.privilege == PRIV_M && m & MSTATUS_MPRV != 0 {
+            ((m & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT) as u8
+        } else {
+            self.privilege
+        }
+    }
+
+    /// Recomputes the TLB contexts after a change of privilege or mstatus.
+    pub(crate) fn update_ctx(&mut self) {
+        let m = self.csr.mstatus;
+        self.fetch_ctx = u64::from(self.privilege);
+        self.data_ctx = u64::from(self.data_privilege())
+            | u64::from(m & MSTATUS_SUM != 0) << 2
+            | u64::from(m & MSTATUS_MXR != 0) << 3;
+    }
+
+    /// Empties every TLB.
+    pub(crate) fn flush_tlbs(&mut self) {
+        self.tlb_fetch.flush();
+        self.tlb_load.flush();
+        self.tlb_store.flush();
+    }
+
+    /// Translates `va` for `access`, returning the physical address.
+    pub(crate) fn translate(
+        &mut self,
+        mem: &mut Memory,
+        va: u64,
+        access: Access,
+    ) -> Result<u64, Trap> {
+        let m = self.csr.mstatus;
+        let (privilege, sum, mxr) = match access {
+            Access::Fetch => (self.privilege, false, false),
+            _ => (
+                self.data_privilege(),
+                m & MSTATUS_SUM != 0,
+                m & MSTATUS_MXR != 0,
+            ),
+        };
+        let mode = self.csr.satp >> 60;
+        if privilege == PRIV_M || mode == SATP_MODE_BARE {
+            return Ok(va);
+        }
+        let levels: u32 = if mode == SATP_MODE_SV39 { 3 } else { 4 };
+        let va_bits = 12 + 9 * levels;
+        let shift = 64 - va_bits;
+        if (((va << shift) as i64) >> shift) as u64 != va {
+            return Err(access.page_fault(va));
+        }
+        let mut table = (self.csr.satp & SATP_PPN) << 12;
+        for level in (0..levels).rev() {
+            let vpn = (va >> (12 + 9 * level)) & 0x1ff;
+            let pte_addr = table + vpn * 8;
+            let off = mem.offset(pte_addr, 8).ok_or(access.access_fault(va))?;
+            let pte = mem.load(off, 8).ok_or(access.access_fault(va))?;
+            if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) || pte >> 54 != 0 {
+                return Err(access.page_fault(va));
+            }
+            let ppn = (pte >> 10) & SATP_PPN;
+            if pte & (PTE_R | PTE_X) == 0 {
+                if pte & (PTE_D | PTE_A | PTE_U) != 0 || level == 0 {
+                    return Err(access.page_fault(va));
+                }
+                table = ppn << 12;
+                continue;
+            }
+            let user = pte & PTE_U != 0;
+            let privilege_ok = match privilege {
+                PRIV_U => user,
+                PRIV_S => !user || (access != Access::Fetch && sum),
+                _ => true,
+            };
+            let permission_ok = match access {
+                Access::Fetch => pte & PTE_X != 0,
+                Access::Load => pte & PTE_R != 0 || (mxr && pte & PTE_X != 0),
+                Access::Store => pte & PTE_W != 0,
+            };
+            let low_mask = (1u64 << (9 * level)) - 1;
+            if !privilege_ok || !permission_ok || ppn & low_mask != 0 {
+                return Err(access.page_fault(va));
+            }
+            let wanted = PTE_A | if access == Access::Store { PTE_D } else { 0 };
+            if pte & wanted != wanted {
+                let dropped = mem
+                    .store(off, 8, pte | wanted)
+                    .ok_or(access.access_fault(va))?;
+                self.code_dropped |= dropped;
+            }
+            let page_offset_mask = (1u64 << (12 + 9 * level)) - 1;
+            return Ok((ppn << 12) | (va & page_offset_mask));
+        }
+        Err(access.page_fault(va))
+    }
+
+    /// The RAM offset of the page of instruction address `va`, via the fetch TLB.
+    fn fetch_page(&mut self, mem: &mut Memory, va: u64) -> Result<usize, Trap> {
+        if let Some(off) = self.tlb_fetch.lookup(va, self.fetch_ctx) {
+            return Ok(off);
+        }
+        let pa = self.translate(mem, va, Access::Fetch)?;
+        let off = mem
+            .offset(pa & !0xfff, 4096)
+            .ok_or(Access::Fetch.access_fault(va))?;
+        self.tlb_fetch.insert(va, self.fetch_ctx, off);
+        Ok(off)
+    }
+
+    /// Fetches and decodes the instruction at `pc` through the decode cache, making `pc`'s
+    /// page the fetch loop's current page (`page`, `block`) unless the instruction straddles
+    /// a page boundary. Instructions are fetched from RAM only.
+    #[inline(never)]
+    pub(crate) fn fetch_slow(
+        &mut self,
+        mem: &mut Memory,
+        pc: u64,
+        page: &mut u64,
+        block: &mut *const Insn,
+    ) -> Result<Insn, Trap> {
+        *page = NO_PAGE;
+        let off = self.fetch_page(mem, pc)?;
+        let in_page = (pc & 0xfff) as usize;
+        let lo = mem
+            .load(off + in_page, 2)
+            .ok_or(Access::Fetch.access_fault(pc))?;
+        if lo & 3 == 3 && in_page == 0xffe {
+            let next = pc.wrapping_add(2);
+            let off1 = self.fetch_page(mem, next)?;
+            let hi = mem.load(off1, 2).ok_or(Access::Fetch.access_fault(next))?;
+            self.code_dropped = false;
+            return Ok(decode((lo | hi << 16) as u32));
+        }
+        let (ptr, created) = mem
+            .code
+            .block(off / 4096)
+            .ok_or(Access::Fetch.access_fault(pc))?;
+        if created {
+            self.tlb_store.flush();
+        }
+        self.code_dropped = false;
+        *page = pc & !0xfff;
+        *block = ptr;
+        let slot = in_page >> 1;
+        debug_assert!(slot < SLOTS);
+        // SAFETY: `ptr` points at a live block of SLOTS entries and `slot` < 4096 / 2 = SLOTS.
+        let cached = unsafe { *ptr.add(slot) };
+        if cached.len != 0 {
+            return Ok(cached);
+        }
+        let raw = if lo & 3 == 3 {
+            mem.load(off + in_page, 4)
+                .ok_or(Access::Fetch.access_fault(pc))?
+        } else {
+            lo
+        };
+        let insn = decode(raw as u32);
+        // SAFETY: as above; no reference into the block is live.
+        unsafe { *ptr.add(slot) = insn };
+        Ok(insn)
+    }
+
+    /// Translates both pages of a page-crossing access of `size` bytes at `va`, returning the
+    /// RAM offset of every byte.
+    fn split_offsets(
+        &mut self,
+        mem: &mut Memory,
+        va: u64,
+        size: u64,
+        access: Access,
+    ) -> Result<[usize; 8], Trap> {
+        let first = 4096 - (va & 0xfff);
+        let va1 = va.wrapping_add(first);
+        let pa0 = self.translate(mem, va, access)?;
+        let pa1 = self.translate(mem, va1, access)?;
+        let off0 = mem.offset(pa0, first).ok_or(access.misaligned(va))?;
+        let off1 = mem.offset(pa1, size - first).ok_or(access.misaligned(va))?;
+        let mut offs = [0usize; 8];
+        for (i, o) in offs.iter_mut().enumerate().take(size as usize) {
+            let i = i as u64;
+            *o = if i < first {
+                off0 + i as usize
+            } else {
+                off1 + (i - first) as usize
+            };
+        }
+        Ok(offs)
+    }
+
+    /// A load of `size` bytes at `va` that missed the load TLB.
+    #[inline(never)]
+    pub(crate) fn load_slow<B: Bus>(
+        &mut self,
+        mem: &mut Memory,
+        bus: &mut B,
+        va: u64,
+        size: u64,
+        position: u64,
+    ) -> Result<u64, Trap> {
+        let fault = Access::Load.access_fault(va);
+        if (va & 0xfff) + size > 4096 {
+            let offs = self.split_offsets(mem, va, size, Access::Load)?;
+            let mut value = 0;
+            for (i, &o) in offs.iter().enumerate().take(size as usize) {
+                value |= mem.load(o, 1).ok_or(fault)? << (8 * i);
+            }
+            return Ok(value);
+        }
+        let pa = self.translate(mem, va, Access::Load)?;
+        if let Some(off) = mem.offset(pa & !0xfff, 4096) {
+            self.tlb_load.insert(va, self.data_ctx, off);
+            return mem
+                .load(off + (pa & 0xfff) as usize, size as usize)
+                .ok_or(fault);
+        }
+        if va & (size - 1) != 0 {
+            return Err(Access::Load.misaligned(va));
+        }
+        self.device_touched = true;
+        bus.load(pa, size as u8, position).map_err(|_| fault)
+    }
+
+    /// A store of `size` bytes at `va` that missed the store TLB.
+    #[inline(never)]
+    pub(crate) fn store_slow<B: Bus>(
+        &mut self,
+        mem: &mut Memory,
+        bus: &mut B,
+        va: u64,
+        size: u64,
+        value: u64,
+        position: u64,
+    ) -> Result<(), Trap> {
+        let fault = Access::Store.access_fault(va);
+        if (va & 0xfff) + size > 4096 {
+            let offs = self.split_offsets(mem, va, size, Access::Store)?;
+            for (i, &o) in offs.iter().enumerate().take(size as usize) {
+                self.code_dropped |= mem.store(o, 1, value >> (8 * i)).ok_or(fault)?;
+            }
+            return Ok(());
+        }
+        let pa = self.translate(mem, va, Access::Store)?;
+        if let Some(off) = mem.offset(pa & !0xfff, 4096) {
+            self.code_dropped |= mem
+                .store(off + (pa & 0xfff) as usize, size as usize, value)
+                .ok_or(fault)?;
+            self.tlb_store.insert(va, self.data_ctx, off);
+            return Ok(());
+        }
+        if va & (size - 1) != 0 {
+            return Err(Access::Store.misaligned(va));
+        }
+        self.device_touched = true;
+        bus.store(pa, size as u8, value, position)
+            .map_err(|_| fault)
+    }
+
+    /// Resolves a naturally aligned LR (`Load`), SC or AMO (`Store`) of `size` bytes at `va`.
+    pub(crate) fn atomic_target(
+        &mut self,
+        mem: &mut Memory,
+        va: u64,
+        size: u64,
+        access: Access,
+    ) -> Result<Target, Trap> {
+        if va & (size - 1) != 0 {
+            return Err(access.misaligned(va));
+        }
+        let tlb = if access == Access::Store {
+            &self.tlb_store
+        } else {
+            &self.tlb_load
+        };
+        if let Some(off) = tlb.lookup(va, self.data_ctx) {
+            return Ok(Target::Ram(off + (va & 0xfff) as usize));
+        }
+        let pa = self.translate(mem, va, access)?;
+        match mem.offset(pa & !0xfff, 4096) {
+            Some(off) => {
+                let page = off / 4096;
+                if access == Access::Load {
+                    self.tlb_load.insert(va, self.data_ctx, off);
+                } else if !mem.code.is_code(page) {
+                    self.tlb_store.insert(va, self.data_ctx, off);
+                }
+                Ok(Target::Ram(off + (pa & 0xfff) as usize))
+            }
+            None => Ok(Target::Bus(pa)),
+        }
+    }
+
+    /// Reads the raw bits of the `len`-byte instruction at `pc` (for `xtval` of an illegal
+    /// instruction); 0 if they cannot be fetched.
+    pub(crate) fn raw_instruction(&mut self, mem: &mut Memory, pc: u64, len: u8) -> u64 {
+        let mut raw = 0;
+        for half in 0..u64::from(len / 2) {
+            let va = pc.wrapping_add(2 * half);
+            let Ok(off) = self.fetch_page(mem, va) else {
+                return 0;
+            };
+            let Some(bits) = mem.load(off + (va & 0xfff) as usize, 2) else {
+                return 0;
+            };
+            raw |= bits << (16 * half);
+        }
+        raw
+    }
+}
