@@ -278,7 +278,10 @@ fn legal_tvec(value: u64) -> u64 {
 pub enum CsrWrite {
     /// No write was performed, or it cannot change interrupts or translation.
     Quiet,
-    /// The write may change pending/enabled interrupts or address translation.
+    /// The write may change pending/enabled interrupts or the privilege context of data
+    /// accesses (`mstatus` MPRV, MPP, SUM, MXR), but not the page tables.
+    Context,
+    /// The write may change address translation (`satp`).
     Recheck,
 }
 
@@ -434,11 +437,16 @@ impl Hart {
             }
             _ => {}
         }
-        if matches!(num, FFLAGS | FRM | FCSR) {
-            self.csr.mstatus |= MSTATUS_FS;
-            CsrWrite::Quiet
-        } else {
-            CsrWrite::Recheck
+        match num {
+            FFLAGS | FRM | FCSR => {
+                self.csr.mstatus |= MSTATUS_FS;
+                CsrWrite::Quiet
+            }
+            STVEC | SCOUNTEREN | SENVCFG | SSCRATCH | SEPC | SCAUSE | STVAL | MTVEC
+            | MCOUNTEREN | MENVCFG | MSCRATCH | MEPC | MCAUSE | MTVAL | MCYCLE | MINSTRET
+            | MCOUNTINHIBIT => CsrWrite::Quiet,
+            SATP => CsrWrite::Recheck,
+            _ => CsrWrite::Context,
         }
     }
 

@@ -6,6 +6,10 @@
 //! been decoded yet. A page with a block is a *code page*: every write into it drops the block
 //! (see [`CodeCache::invalidate`]), so the cache never holds stale instructions. A 4-byte
 //! instruction that straddles the end of a page is never cached.
+//!
+//! A block has one more slot than the page has 2-byte offsets: slot [`SLOTS`] is never
+//! decoded, so the fetch loop can advance its slot pointer past the last instruction of the
+//! page and land on a [`NOT_DECODED`] slot, which sends it to the fetch slow path.
 
 use crate::insn::{Insn, Op};
 
@@ -23,6 +27,11 @@ pub const NOT_DECODED: Insn = Insn {
     len: 0,
     imm: 0,
 };
+
+/// Slots the fetch loop points at when it has no current page: advancing over a 2- or
+/// 4-byte instruction from the first slot stays inside, and every slot sends the loop to the
+/// fetch slow path.
+pub static NO_BLOCK: [Insn; 3] = [NOT_DECODED; 3];
 
 /// Decoded blocks for every RAM page (lazily allocated).
 pub struct CodeCache {
@@ -46,11 +55,12 @@ impl CodeCache {
     /// The block of page `page`, allocating it if needed; `None` if `page` is out of range.
     /// The flag is true when the block was just created (the page just became a code page).
     ///
-    /// The pointer stays valid until the page is invalidated or the cache is dropped.
+    /// The block has `SLOTS + 1` slots, the last of which stays [`NOT_DECODED`]. The pointer
+    /// stays valid until the page is invalidated or the cache is dropped.
     pub fn block(&mut self, page: usize) -> Option<(*mut Insn, bool)> {
         let slot = self.pages.get_mut(page)?;
         let created = slot.is_none();
-        let block = slot.get_or_insert_with(|| vec![NOT_DECODED; SLOTS].into_boxed_slice());
+        let block = slot.get_or_insert_with(|| vec![NOT_DECODED; SLOTS + 1].into_boxed_slice());
         Some((block.as_mut_ptr(), created))
     }
 

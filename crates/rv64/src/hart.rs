@@ -16,14 +16,18 @@
 //! # Run loop
 //!
 //! [`Hart::run`] checks for interrupts on entry and whenever it leaves the inner loop (after
-//! a trap, a CSR write, `mret`/`sret`, `wfi`, `sfence.vma`); nothing else can change
-//! enabled or pending interrupts while it runs, since the board changes interrupt lines only
-//! between calls and every device access ends the call.
+//! a trap, a `satp` write, `mret`/`sret`, `wfi`, `sfence.vma`, or a CSR write that makes an
+//! interrupt pending and enabled). Other CSR writes that may change interrupts or the
+//! data-access context recompute the context and re-check interrupts in place. Nothing else
+//! can change enabled or pending interrupts while it runs, since the board changes interrupt
+//! lines only between calls and every device access ends the call.
 
 use crate::bus::Bus;
 use crate::csr::{CsrFile, LINES};
+use crate::decode_cache::{NOT_DECODED, SLOTS};
+use crate::insn::Insn;
 use crate::memory::Memory;
-use crate::mmu::Tlb;
+use crate::mmu::{Tlb, NO_SUPERPAGES};
 use crate::trap::INTERRUPT;
 
 /// User mode.
@@ -69,10 +73,19 @@ pub struct Hart {
     pub(crate) fetch_ctx: u64,
     /// TLB context of loads and stores (effective privilege, SUM, MXR).
     pub(crate) data_ctx: u64,
+    /// The smallest virtual range (inclusive bounds) holding every superpage translated since
+    /// the TLBs were last emptied, so `sfence.vma` of an address can tell whether flushing
+    /// one 4 KiB entry is enough.
+    pub(crate) superpages: (u64, u64),
     /// The RAM the TLBs were filled for.
     pub(crate) mem_identity: (usize, usize),
     /// Set when a write dropped a decoded code block (the fetch loop must refetch its page).
     pub(crate) code_dropped: bool,
+    /// Where an instruction that straddles a page boundary is decoded for execution (at slot
+    /// `SLOTS - 1`, the slot of offset 0xffe); every other slot stays not decoded, so the
+    /// fetch loop can treat it like a page's block. `SLOTS + 2` slots: advancing over the
+    /// 4-byte instruction lands on slot `SLOTS + 1`.
+    pub(crate) straddle: Box<[Insn]>,
     /// Set when an access reached the bus (the slice ends after the instruction).
     pub(crate) device_touched: bool,
 }
@@ -95,9 +108,11 @@ impl Hart {
             tlb_store: Tlb::default(),
             fetch_ctx: 0,
             data_ctx: 0,
+            superpages: NO_SUPERPAGES,
             mem_identity: (0, 0),
             code_dropped: false,
             device_touched: false,
+            straddle: vec![NOT_DECODED; SLOTS + 2].into_boxed_slice(),
         }
     }
 

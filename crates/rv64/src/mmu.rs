@@ -30,10 +30,10 @@ use crate::trap::*;
 
 /// Entries per software TLB.
 pub const TLB_SIZE: usize = 256;
+/// The empty range of [`Hart`]'s `superpages`.
+pub const NO_SUPERPAGES: (u64, u64) = (u64::MAX, 0);
 /// Tag of an empty TLB entry (never equal to a page address OR-ed with a context).
 const TLB_EMPTY: u64 = u64::MAX;
-/// The fetch loop's "no current page" marker.
-pub const NO_PAGE: u64 = u64::MAX;
 
 const PTE_V: u64 = 1 << 0;
 const PTE_R: u64 = 1 << 1;
@@ -43,14 +43,21 @@ const PTE_U: u64 = 1 << 4;
 const PTE_A: u64 = 1 << 6;
 const PTE_D: u64 = 1 << 7;
 
-/// One TLB entry: virtual page | context, and the RAM offset of the physical page.
+/// One TLB entry: virtual page | context, and the distance from the virtual page to its RAM
+/// offset.
 #[derive(Clone, Copy, Debug)]
 pub struct TlbEntry {
     /// Virtual page address OR-ed with the context, or empty.
     pub tag: u64,
-    /// Offset of the physical page in RAM.
-    pub off: usize,
+    /// RAM offset of the physical page minus the virtual page address (wrapping): the RAM
+    /// offset of a virtual address `va` in the page is `va + addend`.
+    pub addend: u64,
 }
+
+const EMPTY_ENTRY: TlbEntry = TlbEntry {
+    tag: TLB_EMPTY,
+    addend: 0,
+};
 
 /// A direct-mapped software TLB.
 #[derive(Clone, Debug)]
@@ -61,10 +68,7 @@ pub struct Tlb {
 impl Default for Tlb {
     fn default() -> Tlb {
         Tlb {
-            entries: [TlbEntry {
-                tag: TLB_EMPTY,
-                off: 0,
-            }; TLB_SIZE],
+            entries: [EMPTY_ENTRY; TLB_SIZE],
         }
     }
 }
@@ -73,30 +77,34 @@ impl Tlb {
     /// The entry `va` maps to.
     #[inline(always)]
     pub fn entry(&self, va: u64) -> TlbEntry {
-        self.entries[(va >> 12) as usize & (TLB_SIZE - 1)]
+        let index = (va >> 12) as usize & (TLB_SIZE - 1);
+        // SAFETY: `index` is masked to `TLB_SIZE - 1`, inside the array.
+        unsafe { *self.entries.get_unchecked(index) }
     }
 
-    /// The RAM offset of `va`'s page under `ctx`, if cached.
+    /// The RAM offset of `va` (not only of its page) under `ctx`, if its page is cached.
     #[inline(always)]
     pub fn lookup(&self, va: u64, ctx: u64) -> Option<usize> {
         let e = self.entry(va);
-        (e.tag == (va & !0xfff) | ctx).then_some(e.off)
+        (e.tag == (va & !0xfff) | ctx).then_some(va.wrapping_add(e.addend) as usize)
     }
 
-    /// Caches `va`'s page (under `ctx`) at RAM offset `off`.
+    /// Caches `va`'s page (under `ctx`) at RAM offset `off` (of the page).
     pub fn insert(&mut self, va: u64, ctx: u64, off: usize) {
         self.entries[(va >> 12) as usize & (TLB_SIZE - 1)] = TlbEntry {
             tag: (va & !0xfff) | ctx,
-            off,
+            addend: (off as u64).wrapping_sub(va & !0xfff),
         };
+    }
+
+    /// Drops the entry `va`'s page would occupy, under every context.
+    pub fn flush_page(&mut self, va: u64) {
+        self.entries[(va >> 12) as usize & (TLB_SIZE - 1)] = EMPTY_ENTRY;
     }
 
     /// Empties the TLB.
     pub fn flush(&mut self) {
-        self.entries.fill(TlbEntry {
-            tag: TLB_EMPTY,
-            off: 0,
-        });
+        self.entries.fill(EMPTY_ENTRY);
     }
 }
 
@@ -174,6 +182,21 @@ impl Hart {
         self.tlb_fetch.flush();
         self.tlb_load.flush();
         self.tlb_store.flush();
+        self.superpages = NO_SUPERPAGES;
+    }
+
+    /// `sfence.vma` for the virtual address `va` (any address space): drops the TLB entries
+    /// of `va`'s page, or every entry when `va` may lie in a superpage the TLBs hold 4 KiB
+    /// pieces of.
+    pub(crate) fn flush_tlbs_at(&mut self, va: u64) {
+        let (lo, hi) = self.superpages;
+        if (lo..=hi).contains(&va) {
+            self.flush_tlbs();
+            return;
+        }
+        self.tlb_fetch.flush_page(va);
+        self.tlb_load.flush_page(va);
+        self.tlb_store.flush_page(va);
     }
 
     /// Translates `va` for `access`, returning the physical address.
@@ -242,6 +265,13 @@ impl Hart {
                 self.code_dropped |= dropped;
             }
             let page_offset_mask = (1u64 << (12 + 9 * level)) - 1;
+            if level > 0 {
+                let (lo, hi) = self.superpages;
+                self.superpages = (
+                    lo.min(va & !page_offset_mask),
+                    hi.max(va | page_offset_mask),
+                );
+            }
             return Ok((ppn << 12) | (va & page_offset_mask));
         }
         Err(access.page_fault(va))
@@ -249,7 +279,7 @@ impl Hart {
 
     /// The RAM offset of the page of instruction address `va`, via the fetch TLB.
     fn fetch_page(&mut self, mem: &mut Memory, va: u64) -> Result<usize, Trap> {
-        if let Some(off) = self.tlb_fetch.lookup(va, self.fetch_ctx) {
+        if let Some(off) = self.tlb_fetch.lookup(va & !0xfff, self.fetch_ctx) {
             return Ok(off);
         }
         let pa = self.translate(mem, va, Access::Fetch)?;
@@ -260,31 +290,17 @@ impl Hart {
         Ok(off)
     }
 
-    /// Fetches and decodes the instruction at `pc` through the decode cache, making `pc`'s
-    /// page the fetch loop's current page (`page`, `block`) unless the instruction straddles
-    /// a page boundary. Instructions are fetched from RAM only.
+    /// Fetches and decodes the instruction at `pc` through the decode cache and returns
+    /// its slot: slot `(pc & 0xfff) / 2` of the block of `pc`'s page, or, for an instruction
+    /// that straddles a page boundary (never cached), of the hart's straddle block. Either
+    /// block has at least [`SLOTS`] + 1 slots and every slot not yet decoded is
+    /// [`NOT_DECODED`]. Instructions are fetched from RAM only.
     #[inline(never)]
-    pub(crate) fn fetch_slow(
-        &mut self,
-        mem: &mut Memory,
-        pc: u64,
-        page: &mut u64,
-        block: &mut *const Insn,
-    ) -> Result<Insn, Trap> {
-        *page = NO_PAGE;
+    pub(crate) fn fetch_slow(&mut self, mem: &mut Memory, pc: u64) -> Result<*const Insn, Trap> {
         let off = self.fetch_page(mem, pc)?;
         let in_page = (pc & 0xfff) as usize;
-        let lo = mem
-            .load(off + in_page, 2)
-            .ok_or(Access::Fetch.access_fault(pc))?;
-        if lo & 3 == 3 && in_page == 0xffe {
-            let next = pc.wrapping_add(2);
-            let off1 = self.fetch_page(mem, next)?;
-            let hi = mem.load(off1, 2).ok_or(Access::Fetch.access_fault(next))?;
-            self.code_dropped = false;
-            return Ok(decode((lo | hi << 16) as u32));
-        }
-        let (ptr, created) = mem
+        let slot = in_page >> 1;
+        let (block, created) = mem
             .code
             .block(off / 4096)
             .ok_or(Access::Fetch.access_fault(pc))?;
@@ -292,25 +308,33 @@ impl Hart {
             self.tlb_store.flush();
         }
         self.code_dropped = false;
-        *page = pc & !0xfff;
-        *block = ptr;
-        let slot = in_page >> 1;
         debug_assert!(slot < SLOTS);
-        // SAFETY: `ptr` points at a live block of SLOTS entries and `slot` < 4096 / 2 = SLOTS.
-        let cached = unsafe { *ptr.add(slot) };
-        if cached.len != 0 {
-            return Ok(cached);
+        // SAFETY: `block` points at a live block of SLOTS + 1 entries and `slot` < 4096 / 2.
+        let ip = unsafe { block.add(slot) };
+        // SAFETY: as above; no reference into the block is live.
+        if unsafe { (*ip).len } != 0 {
+            return Ok(ip);
         }
-        let raw = if lo & 3 == 3 {
+        let lo = mem
+            .load(off + in_page, 2)
+            .ok_or(Access::Fetch.access_fault(pc))?;
+        let raw = if lo & 3 != 3 {
+            lo
+        } else if in_page == 0xffe {
+            let next = pc.wrapping_add(2);
+            let off1 = self.fetch_page(mem, next)?;
+            let hi = mem.load(off1, 2).ok_or(Access::Fetch.access_fault(next))?;
+            self.code_dropped = false;
+            let straddle = &mut self.straddle[SLOTS - 1];
+            *straddle = decode((lo | hi << 16) as u32);
+            return Ok(straddle);
+        } else {
             mem.load(off + in_page, 4)
                 .ok_or(Access::Fetch.access_fault(pc))?
-        } else {
-            lo
         };
-        let insn = decode(raw as u32);
         // SAFETY: as above; no reference into the block is live.
-        unsafe { *ptr.add(slot) = insn };
-        Ok(insn)
+        unsafe { *ip = decode(raw as u32) };
+        Ok(ip)
     }
 
     /// Translates both pages of a page-crossing access of `size` bytes at `va`, returning the
@@ -425,7 +449,7 @@ impl Hart {
             &self.tlb_load
         };
         if let Some(off) = tlb.lookup(va, self.data_ctx) {
-            return Ok(Target::Ram(off + (va & 0xfff) as usize));
+            return Ok(Target::Ram(off));
         }
         let pa = self.translate(mem, va, access)?;
         match mem.offset(pa & !0xfff, 4096) {

@@ -81,6 +81,9 @@ fn csrrw(rd: u32, csr: u16, rs1: u32) -> u32 {
 fn csrrs(rd: u32, csr: u16, rs1: u32) -> u32 {
     enc_i(i32::from(csr), rs1, 2, rd, 0x73)
 }
+fn csrrc(rd: u32, csr: u16, rs1: u32) -> u32 {
+    enc_i(i32::from(csr), rs1, 3, rd, 0x73)
+}
 fn jal(rd: u32, imm: i32) -> u32 {
     let imm = imm as u32;
     (imm >> 20 & 1) << 31
@@ -816,5 +819,62 @@ fn div_by_zero_and_overflow_follow_the_m_extension() {
     assert_eq!(
         (h.x(3), h.x(4), h.x(5), h.x(7)),
         (u64::MAX, 7, i64::MIN as u64, 0)
+    );
+}
+
+fn sfence_vma(rs1: u32, rs2: u32) -> u32 {
+    enc_r(0b000_1001, rs2, rs1, 0, 0, 0x73)
+}
+
+#[test]
+fn sfence_vma_with_an_address_makes_a_new_leaf_pte_visible() {
+    let root = BASE + 0x10_0000;
+    let code = [ld(2, 1, 0), sfence_vma(1, 0), ld(3, 1, 0)];
+    let (mut h, mut mem, mut bus) = translated(3, &code);
+    map(&mut mem, 3, 0x5000, BASE + 0x20_0000, V | R | A, root);
+    put64(&mut mem, BASE + 0x20_0000, 1);
+    put64(&mut mem, BASE + 0x20_1000, 2);
+    h.set_x(1, 0x5000);
+    step(&mut h, &mut mem, &mut bus, 1);
+    map(&mut mem, 3, 0x5000, BASE + 0x20_1000, V | R | A, root);
+    step(&mut h, &mut mem, &mut bus, 2);
+    assert_eq!((h.x(2), h.x(3)), (1, 2));
+}
+
+#[test]
+fn sfence_vma_with_an_address_in_a_superpage_covers_the_whole_superpage() {
+    // Sv39: root[0] points to a level-1 table whose entry 1 is a 2 MiB leaf at va 0x20_0000.
+    let root = BASE + 0x10_0000;
+    let table = root + 0x1000;
+    let code = [ld(2, 1, 0), sfence_vma(4, 0), ld(3, 1, 0)];
+    let (mut h, mut mem, mut bus) = translated(3, &code);
+    put64(&mut mem, root, (table >> 12) << 10 | V);
+    let leaf = |pa: u64| (pa >> 12) << 10 | V | R | A;
+    put64(&mut mem, table + 8, leaf(BASE + 0x20_0000));
+    put64(&mut mem, BASE + 0x20_1000, 1);
+    put64(&mut mem, BASE + 0x1000, 2);
+    h.set_x(1, 0x20_1000);
+    h.set_x(4, 0x20_0000);
+    step(&mut h, &mut mem, &mut bus, 1);
+    put64(&mut mem, table + 8, leaf(BASE));
+    step(&mut h, &mut mem, &mut bus, 2);
+    assert_eq!((h.x(2), h.x(3)), (1, 2));
+}
+
+#[test]
+fn mstatus_sum_clear_applies_to_the_next_load() {
+    let root = BASE + 0x10_0000;
+    let code = [ld(2, 1, 0), csrrc(0, MSTATUS, 5), ld(3, 1, 0)];
+    let (mut h, mut mem, mut bus) = translated(3, &code);
+    map(&mut mem, 3, 0x1000, BASE + 0x20_0000, V | R | U | A, root);
+    put64(&mut mem, BASE + 0x20_0000, 9);
+    h.csr.mstatus |= MSTATUS_SUM;
+    h.set_x(1, 0x1000);
+    h.set_x(5, MSTATUS_SUM);
+    step(&mut h, &mut mem, &mut bus, 3);
+    assert_eq!(h.x(2), 9);
+    assert_eq!(
+        (h.csr(MCAUSE), h.csr(MEPC), h.x(3)),
+        (Some(CAUSE_LOAD_PAGE), Some(BASE + 8), 0)
     );
 }
