@@ -42,10 +42,22 @@ impl FileDisk {
             .read(true)
             .write(!read_only)
             .open(path)
-            .map_err(|source| DiskError::Open { path: name.clone(), source })?;
-        let len = file.metadata().map_err(|source| DiskError::Open { path: name.clone(), source })?.len();
-        if len % 512 != 0 {
-            return Err(DiskError::Unaligned { path: name, size: len });
+            .map_err(|source| DiskError::Open {
+                path: name.clone(),
+                source,
+            })?;
+        let len = file
+            .metadata()
+            .map_err(|source| DiskError::Open {
+                path: name.clone(),
+                source,
+            })?
+            .len();
+        if !len.is_multiple_of(512) {
+            return Err(DiskError::Unaligned {
+                path: name,
+                size: len,
+            });
         }
         Ok(FileDisk { file, len })
     }
@@ -99,7 +111,10 @@ mod tests {
 
     #[test]
     fn a_missing_image_names_the_path() {
-        let err = FileDisk::open(Path::new("/nonexistent/disk.img"), false).err().unwrap().to_string();
+        let err = FileDisk::open(Path::new("/nonexistent/disk.img"), false)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("/nonexistent/disk.img"), "{err}");
     }
 }

@@ -48,8 +48,16 @@ impl Tap {
         if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('\0') {
             return Err(TapError::Name(name.to_string()));
         }
-        let file = OpenOptions::new().read(true).write(true).open("/dev/net/tun").map_err(TapError::Open)?;
-        let mut req = IfReq { name: [0; libc::IFNAMSIZ], flags: IFF_TAP | IFF_NO_PI, _pad: [0; 22] };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/net/tun")
+            .map_err(TapError::Open)?;
+        let mut req = IfReq {
+            name: [0; libc::IFNAMSIZ],
+            flags: IFF_TAP | IFF_NO_PI,
+            _pad: [0; 22],
+        };
         for (dst, src) in req.name.iter_mut().zip(name.bytes()) {
             *dst = src as libc::c_char;
         }
@@ -57,9 +65,15 @@ impl Tap {
         // layout and size (name[IFNAMSIZ] followed by a 24-byte union); the fd is open.
         let rc = unsafe { libc::ioctl(file.as_raw_fd(), TUNSETIFF, &mut req as *mut IfReq) };
         if rc < 0 {
-            return Err(TapError::Attach { name: name.to_string(), source: std::io::Error::last_os_error() });
+            return Err(TapError::Attach {
+                name: name.to_string(),
+                source: std::io::Error::last_os_error(),
+            });
         }
-        Ok(Tap { file, name: name.to_string() })
+        Ok(Tap {
+            file,
+            name: name.to_string(),
+        })
     }
 
     /// The interface name.
@@ -69,7 +83,10 @@ impl Tap {
 
     /// A second handle on the same queue, for a reader thread.
     pub fn try_clone(&self) -> std::io::Result<Tap> {
-        Ok(Tap { file: self.file.try_clone()?, name: self.name.clone() })
+        Ok(Tap {
+            file: self.file.try_clone()?,
+            name: self.name.clone(),
+        })
     }
 
     /// Blocks until a frame arrives; returns its length in `buf`.

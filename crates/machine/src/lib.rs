@@ -1,1 +1,24 @@
-//! The vmft board.
+//! The vmft board: one [`rv64::Hart`], RAM at [`RAM_BASE`] and the devices of QEMU's `virt`
+//! machine that a bare-metal program needs (CLINT, 16550 UART, SiFive test finisher), plus the
+//! HTIF of the riscv-tests.
+//!
+//! The machine is a pure function of its initial state (configuration and program) and the
+//! events passed to [`Machine::inject`]: no device reads the host clock, host randomness or
+//! host I/O. Console output is collected for the front end ([`Machine::take_output`]).
+
+pub mod board;
+pub mod clint;
+pub mod htif;
+pub mod loader;
+pub mod machine;
+pub mod syscon;
+pub mod uart;
+
+#[cfg(test)]
+mod test_asm;
+
+pub use loader::{LoadError, Program};
+pub use machine::{InputEvent, Machine, MachineConfig, MachineError, RunExit, SLICE_INSTRUCTIONS};
+
+/// Physical address of guest RAM, as on QEMU's `virt`.
+pub const RAM_BASE: u64 = 0x8000_0000;

@@ -241,7 +241,16 @@ impl Op {
         use Op::*;
         matches!(
             self,
-            FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FmvWX | FcvtDW | FcvtDWu | FcvtDL | FcvtDLu | FmvDX
+            FcvtSW
+                | FcvtSWu
+                | FcvtSL
+                | FcvtSLu
+                | FmvWX
+                | FcvtDW
+                | FcvtDWu
+                | FcvtDL
+                | FcvtDLu
+                | FmvDX
         )
     }
 
@@ -304,6 +313,15 @@ pub struct Insn {
 impl Insn {
     /// The decoded form of an illegal instruction with raw bits `raw` and length `len`.
     pub const fn illegal(raw: u32, len: u8) -> Insn {
-        Insn { op: Op::Illegal, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, len, imm: raw as i32 }
+        Insn {
+            op: Op::Illegal,
+            rd: 0,
+            rs1: 0,
+            rs2: 0,
+            rs3: 0,
+            rm: 0,
+            len,
+            imm: raw as i32,
+        }
     }
 }

@@ -8,10 +8,10 @@
 
 pub mod bus;
 pub mod csr;
-mod decode_cache;
-mod execute;
 pub mod decode;
+mod decode_cache;
 pub mod disasm;
+mod execute;
 pub mod fpu;
 pub mod hart;
 pub mod insn;

@@ -59,7 +59,11 @@ impl<B: DiskBackend> Block<B> {
         let mut id = [0u8; 20];
         let n = serial.len().min(20);
         id[..n].copy_from_slice(&serial.as_bytes()[..n]);
-        Block { backend, read_only, serial: id }
+        Block {
+            backend,
+            read_only,
+            serial: id,
+        }
     }
 
     /// The backend (to flush or inspect it).
@@ -79,7 +83,8 @@ impl<B: DiskBackend> Block<B> {
             return Ok((S_IOERR, 0));
         }
         let mut header = [0u8; 16];
-        mem.read(first.addr, &mut header).map_err(|_| QueueError::OutOfRange(first.addr))?;
+        mem.read(first.addr, &mut header)
+            .map_err(|_| QueueError::OutOfRange(first.addr))?;
         let kind = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
         let sector = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
         let data = &bufs[1..bufs.len() - 1];
@@ -98,7 +103,7 @@ impl<B: DiskBackend> Block<B> {
         };
         match kind {
             T_IN => {
-                if data.iter().any(|b| !b.writable) || total % SECTOR != 0 || !in_range(total) {
+                if data.iter().any(|b| !b.writable) || !total.is_multiple_of(SECTOR) || !in_range(total) {
                     return Ok((S_IOERR, 0));
                 }
                 let mut offset = sector * SECTOR;
@@ -108,7 +113,8 @@ impl<B: DiskBackend> Block<B> {
                     if self.backend.read_at(offset, &mut buf).is_err() {
                         return Ok((S_IOERR, written));
                     }
-                    mem.write(b.addr, &buf).map_err(|_| QueueError::OutOfRange(b.addr))?;
+                    mem.write(b.addr, &buf)
+                        .map_err(|_| QueueError::OutOfRange(b.addr))?;
                     offset += u64::from(b.len);
                     written += b.len;
                 }
@@ -118,13 +124,14 @@ impl<B: DiskBackend> Block<B> {
                 if self.read_only {
                     return Ok((S_IOERR, 0));
                 }
-                if data.iter().any(|b| b.writable) || total % SECTOR != 0 || !in_range(total) {
+                if data.iter().any(|b| b.writable) || !total.is_multiple_of(SECTOR) || !in_range(total) {
                     return Ok((S_IOERR, 0));
                 }
                 let mut offset = sector * SECTOR;
                 for b in data {
                     let mut buf = vec![0u8; b.len as usize];
-                    mem.read(b.addr, &mut buf).map_err(|_| QueueError::OutOfRange(b.addr))?;
+                    mem.read(b.addr, &mut buf)
+                        .map_err(|_| QueueError::OutOfRange(b.addr))?;
                     if self.backend.write_at(offset, &buf).is_err() {
                         return Ok((S_IOERR, 0));
                     }
@@ -132,13 +139,21 @@ impl<B: DiskBackend> Block<B> {
                 }
                 Ok((S_OK, 0))
             }
-            T_FLUSH => Ok((if self.backend.flush().is_ok() { S_OK } else { S_IOERR }, 0)),
+            T_FLUSH => Ok((
+                if self.backend.flush().is_ok() {
+                    S_OK
+                } else {
+                    S_IOERR
+                },
+                0,
+            )),
             T_GET_ID => {
                 let Some(b) = data.first().filter(|b| b.writable) else {
                     return Ok((S_IOERR, 0));
                 };
                 let n = (b.len as usize).min(self.serial.len());
-                mem.write(b.addr, &self.serial[..n]).map_err(|_| QueueError::OutOfRange(b.addr))?;
+                mem.write(b.addr, &self.serial[..n])
+                    .map_err(|_| QueueError::OutOfRange(b.addr))?;
                 Ok((S_OK, n as u32))
             }
             _ => Ok((S_UNSUPP, 0)),
@@ -164,15 +179,23 @@ impl<B: DiskBackend> VirtioDevice for Block<B> {
         // geometry (4 bytes), blk_size (u32).
         let mut config = [0u8; 24];
         config[0..8].copy_from_slice(&(self.backend.len() / SECTOR).to_le_bytes());
-        config[12..16].copy_from_slice(&(u32::from(crate::queue::MAX_QUEUE_SIZE) - 2).to_le_bytes());
+        config[12..16]
+            .copy_from_slice(&(u32::from(crate::queue::MAX_QUEUE_SIZE) - 2).to_le_bytes());
         config[20..24].copy_from_slice(&(SECTOR as u32).to_le_bytes());
         copy_config(&config, offset, data);
     }
 
     fn write_config(&mut self, _offset: u64, _data: &[u8]) {}
 
-    fn process(&mut self, queue: usize, queues: &mut [Queue], mem: &mut Memory) -> Result<bool, QueueError> {
-        let Some(q) = queues.get_mut(queue) else { return Ok(false) };
+    fn process(
+        &mut self,
+        queue: usize,
+        queues: &mut [Queue],
+        mem: &mut Memory,
+    ) -> Result<bool, QueueError> {
+        let Some(q) = queues.get_mut(queue) else {
+            return Ok(false);
+        };
         let mut notify = false;
         while let Some(chain) = q.pop(mem)? {
             let (status, written) = self.execute(&chain, mem)?;
@@ -233,7 +256,11 @@ mod tests {
         let mem = Memory::new(RAM, 0x10_0000).unwrap();
         let mut disk = vec![0u8; 8 * 512];
         disk[512..517].copy_from_slice(b"hello");
-        (mem, DriverQueue::new(RAM, 16), Block::new(RamDisk(disk), false, "vmft-disk"))
+        (
+            mem,
+            DriverQueue::new(RAM, 16),
+            Block::new(RamDisk(disk), false, "vmft-disk"),
+        )
     }
 
     fn header(m: &mut Memory, kind: u32, sector: u64) {
@@ -253,8 +280,17 @@ mod tests {
     fn spec_5_2_6_read_returns_sector_data_and_ok() {
         let (mut m, mut dq, mut blk) = setup();
         header(&mut m, T_IN, 1);
-        dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 512, true), (RAM + 0x3000, 1, true)]);
-        assert!(blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap());
+        dq.publish(
+            &mut m,
+            &[
+                (RAM + 0x1000, 16, false),
+                (RAM + 0x2000, 512, true),
+                (RAM + 0x3000, 1, true),
+            ],
+        );
+        assert!(blk
+            .process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap());
         let mut out = [0u8; 5];
         m.read(RAM + 0x2000, &mut out).unwrap();
         assert_eq!(&out, b"hello");
@@ -267,8 +303,16 @@ mod tests {
         let (mut m, mut dq, mut blk) = setup();
         header(&mut m, T_OUT, 2);
         m.write(RAM + 0x2000, &[7u8; 512]).unwrap();
-        dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 512, false), (RAM + 0x3000, 1, true)]);
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap();
+        dq.publish(
+            &mut m,
+            &[
+                (RAM + 0x1000, 16, false),
+                (RAM + 0x2000, 512, false),
+                (RAM + 0x3000, 1, true),
+            ],
+        );
+        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap();
         assert_eq!(status(&m), S_OK);
         assert!(blk.backend.0[1024..1536].iter().all(|&b| b == 7));
     }
@@ -277,12 +321,28 @@ mod tests {
     fn a_request_past_the_end_of_the_disk_gets_ioerr() {
         let (mut m, mut dq, mut blk) = setup();
         header(&mut m, T_IN, 7);
-        dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 1024, true), (RAM + 0x3000, 1, true)]);
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap();
+        dq.publish(
+            &mut m,
+            &[
+                (RAM + 0x1000, 16, false),
+                (RAM + 0x2000, 1024, true),
+                (RAM + 0x3000, 1, true),
+            ],
+        );
+        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap();
         assert_eq!(status(&m), S_IOERR);
         header(&mut m, T_IN, u64::MAX / 256);
-        dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 512, true), (RAM + 0x3000, 1, true)]);
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap();
+        dq.publish(
+            &mut m,
+            &[
+                (RAM + 0x1000, 16, false),
+                (RAM + 0x2000, 512, true),
+                (RAM + 0x3000, 1, true),
+            ],
+        );
+        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap();
         assert_eq!(status(&m), S_IOERR);
     }
 
@@ -293,8 +353,16 @@ mod tests {
         assert_ne!(blk.features() & F_RO, 0);
         header(&mut m, T_OUT, 0);
         m.write(RAM + 0x2000, &[9u8; 512]).unwrap();
-        dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 512, false), (RAM + 0x3000, 1, true)]);
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap();
+        dq.publish(
+            &mut m,
+            &[
+                (RAM + 0x1000, 16, false),
+                (RAM + 0x2000, 512, false),
+                (RAM + 0x3000, 1, true),
+            ],
+        );
+        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap();
         assert_eq!(status(&m), S_IOERR);
         assert!(blk.backend.0.iter().all(|&b| b == 0));
     }
@@ -303,12 +371,24 @@ mod tests {
     fn unknown_request_types_are_unsupported_and_get_id_returns_the_serial() {
         let (mut m, mut dq, mut blk) = setup();
         header(&mut m, 99, 0);
-        dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x3000, 1, true)]);
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap();
+        dq.publish(
+            &mut m,
+            &[(RAM + 0x1000, 16, false), (RAM + 0x3000, 1, true)],
+        );
+        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap();
         assert_eq!(status(&m), S_UNSUPP);
         header(&mut m, T_GET_ID, 0);
-        dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 20, true), (RAM + 0x3000, 1, true)]);
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap();
+        dq.publish(
+            &mut m,
+            &[
+                (RAM + 0x1000, 16, false),
+                (RAM + 0x2000, 20, true),
+                (RAM + 0x3000, 1, true),
+            ],
+        );
+        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap();
         let mut id = [0u8; 9];
         m.read(RAM + 0x2000, &mut id).unwrap();
         assert_eq!(&id, b"vmft-disk");
@@ -319,7 +399,8 @@ mod tests {
         let (mut m, mut dq, mut blk) = setup();
         // Header too short and writable.
         dq.publish(&mut m, &[(RAM + 0x1000, 4, true), (RAM + 0x3000, 1, true)]);
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap();
+        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap();
         assert_eq!(status(&m), S_IOERR);
     }
 

@@ -48,7 +48,12 @@ pub trait VirtioDevice {
     fn write_config(&mut self, offset: u64, data: &[u8]);
     /// The driver notified `queue`, or the device should retry pending work on it: consume
     /// what it can. Returns true if any used buffer was returned with an interrupt wanted.
-    fn process(&mut self, queue: usize, queues: &mut [Queue], mem: &mut Memory) -> Result<bool, QueueError>;
+    fn process(
+        &mut self,
+        queue: usize,
+        queues: &mut [Queue],
+        mem: &mut Memory,
+    ) -> Result<bool, QueueError>;
     /// Device reset (status written to 0): drop in-flight state.
     fn reset(&mut self);
 }
@@ -182,7 +187,8 @@ impl<D: VirtioDevice> MmioTransport<D> {
     pub fn write(&mut self, offset: u64, size: u8, value: u64, mem: &mut Memory) {
         if offset >= 0x100 {
             let n = usize::from(size.min(8));
-            self.device.write_config(offset - 0x100, &value.to_le_bytes()[..n]);
+            self.device
+                .write_config(offset - 0x100, &value.to_le_bytes()[..n]);
             self.config_generation = self.config_generation.wrapping_add(1);
             return;
         }
@@ -206,7 +212,11 @@ impl<D: VirtioDevice> MmioTransport<D> {
             0x038 if configurable => {
                 if let Some(q) = self.selected() {
                     // Sizes must be powers of two no larger than the maximum; others disable it.
-                    q.size = if v.is_power_of_two() && v <= u32::from(MAX_QUEUE_SIZE) { v as u16 } else { 0 };
+                    q.size = if v.is_power_of_two() && v <= u32::from(MAX_QUEUE_SIZE) {
+                        v as u16
+                    } else {
+                        0
+                    };
                 }
             }
             0x044 => {
@@ -217,12 +227,30 @@ impl<D: VirtioDevice> MmioTransport<D> {
             0x050 => self.kick(v as usize, mem),
             0x064 => self.interrupt_status &= !v,
             0x070 => self.write_status(v),
-            0x080 if configurable => self.selected().into_iter().for_each(|q| set_low(&mut q.desc, v)),
-            0x084 if configurable => self.selected().into_iter().for_each(|q| set_high(&mut q.desc, v)),
-            0x090 if configurable => self.selected().into_iter().for_each(|q| set_low(&mut q.avail, v)),
-            0x094 if configurable => self.selected().into_iter().for_each(|q| set_high(&mut q.avail, v)),
-            0x0a0 if configurable => self.selected().into_iter().for_each(|q| set_low(&mut q.used, v)),
-            0x0a4 if configurable => self.selected().into_iter().for_each(|q| set_high(&mut q.used, v)),
+            0x080 if configurable => self
+                .selected()
+                .into_iter()
+                .for_each(|q| set_low(&mut q.desc, v)),
+            0x084 if configurable => self
+                .selected()
+                .into_iter()
+                .for_each(|q| set_high(&mut q.desc, v)),
+            0x090 if configurable => self
+                .selected()
+                .into_iter()
+                .for_each(|q| set_low(&mut q.avail, v)),
+            0x094 if configurable => self
+                .selected()
+                .into_iter()
+                .for_each(|q| set_high(&mut q.avail, v)),
+            0x0a0 if configurable => self
+                .selected()
+                .into_iter()
+                .for_each(|q| set_low(&mut q.used, v)),
+            0x0a4 if configurable => self
+                .selected()
+                .into_iter()
+                .for_each(|q| set_high(&mut q.used, v)),
             _ => {}
         }
     }
@@ -235,7 +263,8 @@ impl<D: VirtioDevice> MmioTransport<D> {
         let mut v = v;
         if v & status::FEATURES_OK != 0 && self.status & status::FEATURES_OK == 0 {
             // Accept only a subset of what was offered, and only the modern interface.
-            let ok = self.driver_features & !self.offered_features() == 0 && self.driver_features & F_VERSION_1 != 0;
+            let ok = self.driver_features & !self.offered_features() == 0
+                && self.driver_features & F_VERSION_1 != 0;
             if !ok {
                 v &= !status::FEATURES_OK;
             }

@@ -42,7 +42,12 @@ pub struct Net {
 impl Net {
     /// A device with hardware address `mac`.
     pub fn new(mac: [u8; 6]) -> Self {
-        Net { mac, backlog: VecDeque::new(), transmitted: VecDeque::new(), dropped: 0 }
+        Net {
+            mac,
+            backlog: VecDeque::new(),
+            transmitted: VecDeque::new(),
+            dropped: 0,
+        }
     }
 
     /// Hands a frame received from the outside to the device (call the transport's
@@ -132,7 +137,12 @@ impl VirtioDevice for Net {
 
     fn write_config(&mut self, _offset: u64, _data: &[u8]) {}
 
-    fn process(&mut self, queue: usize, queues: &mut [Queue], mem: &mut Memory) -> Result<bool, QueueError> {
+    fn process(
+        &mut self,
+        queue: usize,
+        queues: &mut [Queue],
+        mem: &mut Memory,
+    ) -> Result<bool, QueueError> {
         match (queue, queues) {
             (RX, [rx, ..]) => self.deliver(rx, mem),
             (TX, [_, tx, ..]) => self.transmit(tx, mem),
@@ -158,7 +168,8 @@ mod tests {
         let rx = DriverQueue::new(RAM, 8);
         let mut tx = DriverQueue::new(RAM + 0x800, 8);
         let mut net = Net::new([2, 0, 0, 0, 0, 1]);
-        m.write(RAM + 0x2000 + HEADER_LEN as u64, b"frame-bytes").unwrap();
+        m.write(RAM + 0x2000 + HEADER_LEN as u64, b"frame-bytes")
+            .unwrap();
         tx.publish(&mut m, &[(RAM + 0x2000, HEADER_LEN as u32 + 11, false)]);
         let mut queues = [rx.queue.clone(), tx.queue.clone()];
         assert!(net.process(TX, &mut queues, &mut m).unwrap());
@@ -172,9 +183,13 @@ mod tests {
         let mut rx = DriverQueue::new(RAM, 8);
         let mut net = Net::new([2, 0, 0, 0, 0, 1]);
         net.receive(b"incoming");
-        assert!(!net.process(RX, std::slice::from_mut(&mut rx.queue), &mut m).unwrap());
+        assert!(!net
+            .process(RX, std::slice::from_mut(&mut rx.queue), &mut m)
+            .unwrap());
         rx.publish(&mut m, &[(RAM + 0x3000, 2048, true)]);
-        assert!(net.process(RX, std::slice::from_mut(&mut rx.queue), &mut m).unwrap());
+        assert!(net
+            .process(RX, std::slice::from_mut(&mut rx.queue), &mut m)
+            .unwrap());
         let mut out = [0u8; HEADER_LEN + 8];
         m.read(RAM + 0x3000, &mut out).unwrap();
         assert_eq!(&out[HEADER_LEN..], b"incoming");

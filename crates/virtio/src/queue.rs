@@ -60,12 +60,20 @@ pub struct Chain {
 impl Chain {
     /// Total bytes in the driver-readable buffers.
     pub fn readable_len(&self) -> u64 {
-        self.buffers.iter().filter(|b| !b.writable).map(|b| u64::from(b.len)).sum()
+        self.buffers
+            .iter()
+            .filter(|b| !b.writable)
+            .map(|b| u64::from(b.len))
+            .sum()
     }
 
     /// Total bytes in the device-writable buffers.
     pub fn writable_len(&self) -> u64 {
-        self.buffers.iter().filter(|b| b.writable).map(|b| u64::from(b.len)).sum()
+        self.buffers
+            .iter()
+            .filter(|b| b.writable)
+            .map(|b| u64::from(b.len))
+            .sum()
     }
 
     /// Gathers all driver-readable bytes.
@@ -74,7 +82,8 @@ impl Chain {
         for b in self.buffers.iter().filter(|b| !b.writable) {
             let start = out.len();
             out.resize(start + b.len as usize, 0);
-            mem.read(b.addr, &mut out[start..]).map_err(|_| QueueError::OutOfRange(b.addr))?;
+            mem.read(b.addr, &mut out[start..])
+                .map_err(|_| QueueError::OutOfRange(b.addr))?;
         }
         Ok(out)
     }
@@ -88,7 +97,8 @@ impl Chain {
                 break;
             }
             let n = data.len().min(b.len as usize);
-            mem.write(b.addr, &data[..n]).map_err(|_| QueueError::OutOfRange(b.addr))?;
+            mem.write(b.addr, &data[..n])
+                .map_err(|_| QueueError::OutOfRange(b.addr))?;
             data = &data[n..];
             written += n as u32;
         }
@@ -115,12 +125,14 @@ pub struct Queue {
 
 fn read_u16(mem: &Memory, addr: u64) -> Result<u16, QueueError> {
     let mut b = [0; 2];
-    mem.read(addr, &mut b).map_err(|_| QueueError::OutOfRange(addr))?;
+    mem.read(addr, &mut b)
+        .map_err(|_| QueueError::OutOfRange(addr))?;
     Ok(u16::from_le_bytes(b))
 }
 
 fn write_u16(mem: &mut Memory, addr: u64, v: u16) -> Result<(), QueueError> {
-    mem.write(addr, &v.to_le_bytes()).map_err(|_| QueueError::OutOfRange(addr))
+    mem.write(addr, &v.to_le_bytes())
+        .map_err(|_| QueueError::OutOfRange(addr))
 }
 
 impl Queue {
@@ -171,7 +183,8 @@ impl Queue {
             }
             let at = self.desc.wrapping_add(16 * u64::from(index));
             let mut raw = [0u8; 16];
-            mem.read(at, &mut raw).map_err(|_| QueueError::OutOfRange(at))?;
+            mem.read(at, &mut raw)
+                .map_err(|_| QueueError::OutOfRange(at))?;
             let addr = u64::from_le_bytes(raw[0..8].try_into().unwrap_or_default());
             let len = u32::from_le_bytes(raw[8..12].try_into().unwrap_or_default());
             let flags = u16::from_le_bytes([raw[12], raw[13]]);
@@ -182,11 +195,19 @@ impl Queue {
             // The whole buffer must lie in RAM: checked once here, so devices can trust it.
             let mut probe = [0u8; 1];
             if len > 0 {
-                let last = addr.checked_add(u64::from(len) - 1).ok_or(QueueError::OutOfRange(addr))?;
-                mem.read(addr, &mut probe).map_err(|_| QueueError::OutOfRange(addr))?;
-                mem.read(last, &mut probe).map_err(|_| QueueError::OutOfRange(last))?;
+                let last = addr
+                    .checked_add(u64::from(len) - 1)
+                    .ok_or(QueueError::OutOfRange(addr))?;
+                mem.read(addr, &mut probe)
+                    .map_err(|_| QueueError::OutOfRange(addr))?;
+                mem.read(last, &mut probe)
+                    .map_err(|_| QueueError::OutOfRange(last))?;
             }
-            buffers.push(Buffer { addr, len, writable: flags & DESC_F_WRITE != 0 });
+            buffers.push(Buffer {
+                addr,
+                len,
+                writable: flags & DESC_F_WRITE != 0,
+            });
             if flags & DESC_F_NEXT == 0 {
                 return Ok(Chain { head, buffers });
             }
@@ -202,7 +223,8 @@ impl Queue {
         let mut raw = [0u8; 8];
         raw[0..4].copy_from_slice(&u32::from(head).to_le_bytes());
         raw[4..8].copy_from_slice(&len.to_le_bytes());
-        mem.write(entry, &raw).map_err(|_| QueueError::OutOfRange(entry))?;
+        mem.write(entry, &raw)
+            .map_err(|_| QueueError::OutOfRange(entry))?;
         self.next_used = self.next_used.wrapping_add(1);
         write_u16(mem, self.used.wrapping_add(2), self.next_used)?;
         let flags = read_u16(mem, self.avail)?;
@@ -229,8 +251,19 @@ pub mod testing {
             let desc = base;
             let avail = desc + 16 * u64::from(size);
             let used = (avail + 6 + 2 * u64::from(size) + 3) & !3;
-            let queue = Queue { size, ready: true, desc, avail, used, ..Queue::default() };
-            DriverQueue { queue, avail_idx: 0, next_desc: 0 }
+            let queue = Queue {
+                size,
+                ready: true,
+                desc,
+                avail,
+                used,
+                ..Queue::default()
+            };
+            DriverQueue {
+                queue,
+                avail_idx: 0,
+                next_desc: 0,
+            }
         }
 
         /// Publishes a chain of `(addr, len, writable)` buffers; returns its head.
@@ -240,18 +273,22 @@ pub mod testing {
                 let index = self.next_desc;
                 self.next_desc = (self.next_desc + 1) % self.queue.size;
                 let last = i + 1 == bufs.len();
-                let flags = if last { 0 } else { DESC_F_NEXT } | if writable { DESC_F_WRITE } else { 0 };
+                let flags =
+                    if last { 0 } else { DESC_F_NEXT } | if writable { DESC_F_WRITE } else { 0 };
                 let mut raw = [0u8; 16];
                 raw[0..8].copy_from_slice(&addr.to_le_bytes());
                 raw[8..12].copy_from_slice(&len.to_le_bytes());
                 raw[12..14].copy_from_slice(&flags.to_le_bytes());
                 raw[14..16].copy_from_slice(&self.next_desc.to_le_bytes());
-                mem.write(self.queue.desc + 16 * u64::from(index), &raw).unwrap();
+                mem.write(self.queue.desc + 16 * u64::from(index), &raw)
+                    .unwrap();
             }
             let slot = u64::from(self.avail_idx % self.queue.size);
-            mem.write(self.queue.avail + 4 + 2 * slot, &head.to_le_bytes()).unwrap();
+            mem.write(self.queue.avail + 4 + 2 * slot, &head.to_le_bytes())
+                .unwrap();
             self.avail_idx = self.avail_idx.wrapping_add(1);
-            mem.write(self.queue.avail + 2, &self.avail_idx.to_le_bytes()).unwrap();
+            mem.write(self.queue.avail + 2, &self.avail_idx.to_le_bytes())
+                .unwrap();
             head
         }
 
@@ -263,8 +300,15 @@ pub mod testing {
         /// The used-ring entry at `i`: (head, len).
         pub fn used_entry(&self, mem: &Memory, i: u16) -> (u32, u32) {
             let mut raw = [0u8; 8];
-            mem.read(self.queue.used + 4 + 8 * u64::from(i % self.queue.size), &mut raw).unwrap();
-            (u32::from_le_bytes(raw[0..4].try_into().unwrap()), u32::from_le_bytes(raw[4..8].try_into().unwrap()))
+            mem.read(
+                self.queue.used + 4 + 8 * u64::from(i % self.queue.size),
+                &mut raw,
+            )
+            .unwrap();
+            (
+                u32::from_le_bytes(raw[0..4].try_into().unwrap()),
+                u32::from_le_bytes(raw[4..8].try_into().unwrap()),
+            )
         }
     }
 }
@@ -284,7 +328,10 @@ mod tests {
     fn spec_2_7_a_published_chain_is_popped_once_with_its_buffers() {
         let mut m = mem();
         let mut dq = DriverQueue::new(RAM, 8);
-        let head = dq.publish(&mut m, &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 512, true)]);
+        let head = dq.publish(
+            &mut m,
+            &[(RAM + 0x1000, 16, false), (RAM + 0x2000, 512, true)],
+        );
         let chain = dq.queue.pop(&m).unwrap().unwrap();
         assert_eq!(chain.head, head);
         assert_eq!(chain.buffers.len(), 2);
@@ -342,7 +389,15 @@ mod tests {
         let mut dq = DriverQueue::new(RAM, 8);
         m.write(RAM + 0x1000, b"abc").unwrap();
         m.write(RAM + 0x1100, b"de").unwrap();
-        dq.publish(&mut m, &[(RAM + 0x1000, 3, false), (RAM + 0x1100, 2, false), (RAM + 0x2000, 2, true), (RAM + 0x2100, 8, true)]);
+        dq.publish(
+            &mut m,
+            &[
+                (RAM + 0x1000, 3, false),
+                (RAM + 0x1100, 2, false),
+                (RAM + 0x2000, 2, true),
+                (RAM + 0x2100, 8, true),
+            ],
+        );
         let chain = dq.queue.pop(&m).unwrap().unwrap();
         assert_eq!(chain.read_all(&m).unwrap(), b"abcde");
         assert_eq!(chain.write_all(&mut m, b"12345").unwrap(), 5);

@@ -65,8 +65,15 @@ impl VirtioDevice for Entropy {
 
     fn write_config(&mut self, _offset: u64, _data: &[u8]) {}
 
-    fn process(&mut self, queue: usize, queues: &mut [Queue], mem: &mut Memory) -> Result<bool, QueueError> {
-        let Some(q) = queues.get_mut(queue) else { return Ok(false) };
+    fn process(
+        &mut self,
+        queue: usize,
+        queues: &mut [Queue],
+        mem: &mut Memory,
+    ) -> Result<bool, QueueError> {
+        let Some(q) = queues.get_mut(queue) else {
+            return Ok(false);
+        };
         let mut notify = false;
         // Take a request only when there is entropy to give: it stays in the ring otherwise.
         while !self.pool.is_empty() {
@@ -101,10 +108,14 @@ mod tests {
         let mut dq = DriverQueue::new(RAM, 8);
         let mut rng = Entropy::new();
         dq.publish(&mut m, &[(RAM + 0x2000, 8, true)]);
-        assert!(!rng.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap());
+        assert!(!rng
+            .process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap());
         assert!(rng.wants_entropy());
         rng.add_entropy(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        assert!(rng.process(0, std::slice::from_mut(&mut dq.queue), &mut m).unwrap());
+        assert!(rng
+            .process(0, std::slice::from_mut(&mut dq.queue), &mut m)
+            .unwrap());
         let mut out = [0u8; 8];
         m.read(RAM + 0x2000, &mut out).unwrap();
         assert_eq!(out, [1, 2, 3, 4, 5, 6, 7, 8]);

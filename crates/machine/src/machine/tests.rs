@@ -1,0 +1,307 @@
+//! Whole-machine tests: bare-metal programs run on the hart against the board's devices.
+
+use super::*;
+use crate::clint::INSTRUCTIONS_PER_TICK;
+use crate::test_asm::*;
+
+const RAM: u64 = 0x10_0000;
+const TOHOST: u64 = RAM_BASE + 0x1000;
+const FROMHOST: u64 = TOHOST + 0x40;
+
+fn machine(words: &[u32]) -> Machine {
+    let program = Program::parse(&assemble(words)).unwrap();
+    Machine::new(MachineConfig { ram_size: RAM }, program).unwrap()
+}
+
+fn htif_machine(words: &[u32]) -> Machine {
+    let program = Program::parse(&assemble(words))
+        .unwrap()
+        .with_htif(TOHOST, FROMHOST);
+    Machine::new(MachineConfig { ram_size: RAM }, program).unwrap()
+}
+
+/// Runs until an exit other than the end of a slice.
+fn run_to_exit(m: &mut Machine, max_position: u64) -> RunExit {
+    loop {
+        match m.run(max_position) {
+            RunExit::Slice => continue,
+            exit => return exit,
+        }
+    }
+}
+
+/// Writes `value` (< 0x8000_0000, low 12 bits < 0x800) to the finisher.
+fn finisher(value: u32) -> [u32; 5] {
+    [
+        lui(T0, 0x100),
+        lui(T1, value >> 12),
+        addi(T1, T1, (value & 0xfff) as i32),
+        sw(T1, T0, 0),
+        j(0),
+    ]
+}
+
+fn putc(byte: u8) -> [u32; 3] {
+    [
+        lui(T0, 0x10000),
+        addi(T1, ZERO, i32::from(byte)),
+        sb(T1, T0, 0),
+    ]
+}
+
+#[test]
+fn uart_output_then_syscon_pass_powers_off() {
+    let mut program = Vec::new();
+    program.extend(putc(b'h'));
+    program.extend(putc(b'i'));
+    program.extend(finisher(0x5555));
+    let mut m = machine(&program);
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Poweroff);
+    assert_eq!(m.take_output(), b"hi");
+    assert!(m.take_output().is_empty());
+}
+
+#[test]
+fn syscon_fail_reports_code_and_stays_halted() {
+    let mut m = machine(&finisher((7 << 16) | 0x3333));
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Fail(7));
+    let position = m.position();
+    assert_eq!(m.run(u64::MAX), RunExit::Fail(7));
+    assert_eq!(m.position(), position);
+}
+
+#[test]
+fn syscon_reset_reloads_the_program_and_keeps_counting_positions() {
+    let mut program = vec![
+        auipc(T2, 0),
+        lui(T3, 1),
+        add(T2, T2, T3),
+        ld(T4, T2, 0),
+        bne(T4, ZERO, 4 * 11), // to the failure below: RAM was not reloaded
+        addi(T4, ZERO, 1),
+        sd(T4, T2, 0),
+    ];
+    program.extend(putc(b'x'));
+    program.extend(finisher(0x7777));
+    program.extend(finisher((9 << 16) | 0x3333));
+    let mut m = machine(&program);
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Reset);
+    let first = m.position();
+    assert_eq!(m.hart().pc(), RAM_BASE);
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Reset);
+    assert_eq!(m.position(), 2 * first);
+    assert_eq!(m.take_output(), b"xx");
+}
+
+#[test]
+fn htif_exit_code_one_is_pass() {
+    let mut m = htif_machine(&[
+        auipc(T0, 0),
+        lui(T1, 1),
+        add(T0, T0, T1),
+        addi(T1, ZERO, 1),
+        sd(T1, T0, 0),
+        j(0),
+    ]);
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Poweroff);
+}
+
+#[test]
+fn htif_odd_exit_code_fails_with_test_number() {
+    let mut m = htif_machine(&[
+        auipc(T0, 0),
+        lui(T1, 1),
+        add(T0, T0, T1),
+        addi(T1, ZERO, 7),
+        sd(T1, T0, 0),
+        j(0),
+    ]);
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Fail(3));
+}
+
+#[test]
+fn htif_console_putchar_is_answered_through_fromhost() {
+    let mut m = htif_machine(&[
+        auipc(T0, 0),
+        lui(T1, 1),
+        add(T0, T0, T1),
+        addi(T1, ZERO, 0x101),
+        slli(T1, T1, 48),
+        addi(T1, T1, i32::from(b'A')),
+        sd(T1, T0, 0),
+        ld(T2, T0, 0x40),
+        beq(T2, ZERO, -4),
+        addi(T1, ZERO, 1),
+        sd(T1, T0, 0),
+        j(0),
+    ]);
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Poweroff);
+    assert_eq!(m.take_output(), b"A");
+}
+
+#[test]
+fn run_stops_exactly_at_max_position() {
+    let mut m = machine(&[j(0)]);
+    assert_eq!(m.run(1000), RunExit::Limit);
+    assert_eq!(m.position(), 1000);
+    assert_eq!(m.run(1000), RunExit::Limit);
+    assert_eq!(m.position(), 1000);
+}
+
+#[test]
+fn slices_end_at_multiples_of_the_slice_length() {
+    let mut m = machine(&[j(0)]);
+    assert_eq!(m.run(u64::MAX), RunExit::Slice);
+    assert_eq!(m.position(), SLICE_INSTRUCTIONS);
+    assert_eq!(m.run(SLICE_INSTRUCTIONS + 5), RunExit::Limit);
+    assert_eq!(m.run(u64::MAX), RunExit::Slice);
+    assert_eq!(m.position(), 2 * SLICE_INSTRUCTIONS);
+}
+
+#[test]
+fn wfi_with_no_timer_armed_reports_idle() {
+    let mut m = machine(&[wfi(), j(-4)]);
+    assert_eq!(m.run(u64::MAX), RunExit::Idle);
+    assert!(m.position() < 10);
+}
+
+/// Arms the timer `ticks` ahead of the current `mtime` (left in T1), with T0 = &mtimecmp and
+/// T2 = &mtime.
+fn arm_timer(ticks: u32) -> [u32; 7] {
+    [
+        lui(T0, 0x2004),
+        lui(T2, 0x200c),
+        addi(T2, T2, -8),
+        ld(T1, T2, 0),
+        lui(T3, ticks >> 12),
+        add(T1, T1, T3),
+        sd(T1, T0, 0),
+    ]
+}
+
+#[test]
+fn wfi_with_timer_armed_skips_virtual_time_to_the_deadline() {
+    let mut program = arm_timer(0x10_0000).to_vec();
+    program.extend([
+        addi(T3, ZERO, 0x80),
+        csrrs(ZERO, MIE, T3),
+        wfi(),
+        ld(T4, T2, 0),
+        bltu(T4, T1, 4 * 6),
+    ]);
+    program.extend(finisher(0x5555));
+    program.extend(finisher((1 << 16) | 0x3333));
+    let mut m = machine(&program);
+    assert_eq!(m.run(u64::MAX), RunExit::Poweroff);
+    assert!(
+        m.position() < 100,
+        "time was skipped, not executed: position {}",
+        m.position()
+    );
+}
+
+#[test]
+fn wfi_with_timer_armed_but_mtie_clear_reports_idle_without_skipping_time() {
+    let mut program = arm_timer(0x10_0000).to_vec();
+    program.extend([wfi(), j(-4)]);
+    let mut m = machine(&program);
+    assert_eq!(m.run(u64::MAX), RunExit::Idle);
+    assert!(m.board.clint.mtime(m.hart.position()) < 0x10);
+}
+
+#[test]
+fn timer_interrupt_is_taken_when_mtime_reaches_mtimecmp() {
+    let handler = 15 * 4;
+    let program = [
+        auipc(T0, 0),
+        addi(T0, T0, handler),
+        csrrw(ZERO, MTVEC, T0),
+        lui(T0, 0x2004),
+        lui(T2, 0x200c),
+        addi(T2, T2, -8),
+        ld(T1, T2, 0),
+        addi(T1, T1, 100),
+        sd(T1, T0, 0),
+        addi(T3, ZERO, 0x80),
+        csrrs(ZERO, MIE, T3),
+        addi(T3, ZERO, 8),
+        csrrs(ZERO, MSTATUS, T3),
+        addi(A0, A0, 1),
+        j(-4),
+    ];
+    let mut program = program.to_vec();
+    program.extend(finisher(0x5555));
+    let mut m = machine(&program);
+    assert_eq!(m.run(u64::MAX), RunExit::Poweroff);
+    // mtime was read as 0 at position 6, so MTIP rises at position 100 ticks later.
+    let deadline = 100 * INSTRUCTIONS_PER_TICK;
+    assert!(
+        m.position() > deadline && m.position() <= deadline + 8,
+        "position {}",
+        m.position()
+    );
+}
+
+fn echo_program() -> Vec<u32> {
+    vec![
+        lui(T0, 0x10000),
+        lbu(T1, T0, 5),
+        andi(T1, T1, 1),
+        beq(T1, ZERO, -8),
+        lbu(T1, T0, 0),
+        sb(T1, T0, 0),
+        j(-20),
+    ]
+}
+
+#[test]
+fn injected_console_bytes_reach_the_uart_receiver() {
+    let mut m = machine(&echo_program());
+    assert_eq!(m.run(u64::MAX), RunExit::Slice);
+    m.inject(InputEvent::ConsoleBytes(b"ping".to_vec()));
+    assert_eq!(m.console_backlog(), 4);
+    assert_eq!(m.run(u64::MAX), RunExit::Slice);
+    assert_eq!(m.take_output(), b"ping");
+    assert_eq!(m.console_backlog(), 0);
+}
+
+#[test]
+fn same_inputs_at_same_positions_give_the_same_execution() {
+    let trace = || {
+        let mut m = machine(&echo_program());
+        let mut trace = Vec::new();
+        for i in 0..8u8 {
+            let exit = m.run(u64::MAX);
+            if i % 3 == 0 {
+                m.inject(InputEvent::ConsoleBytes(vec![b'a' + i; usize::from(i) + 1]));
+            }
+            trace.push((exit, m.position(), m.hart().pc(), m.take_output()));
+        }
+        trace
+    };
+    let first = trace();
+    assert_eq!(first, trace());
+    let output: Vec<u8> = first.iter().flat_map(|t| t.3.clone()).collect();
+    assert_eq!(output, b"addddggggggg");
+}
+
+#[test]
+fn program_larger_than_ram_is_rejected() {
+    let program = Program::parse(&vec![0x13; RAM as usize + 4]).unwrap();
+    let err = Machine::new(MachineConfig { ram_size: RAM }, program)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, MachineError::Load(LoadError::DoesNotFit { .. })),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_ram_size_is_rejected() {
+    let program = Program::parse(&[0x13, 0, 0, 0]).unwrap();
+    let err = Machine::new(MachineConfig { ram_size: 1000 }, program)
+        .err()
+        .unwrap();
+    assert!(matches!(err, MachineError::Memory(_)), "{err}");
+}

@@ -1,0 +1,396 @@
+//! `vmft run` end to end: the built binary on bad input and on tiny bare-metal programs
+//! assembled with `riscv64-unknown-elf-gcc`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const VMFT: &str = env!("CARGO_BIN_EXE_vmft");
+/// A guard against a runaway guest in every test that should finish on its own.
+const GUARD: &str = "100000000";
+
+fn tmp(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"))
+}
+
+/// Runs `vmft` with `args`, feeding `stdin` and then closing it.
+fn vmft(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(VMFT)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vmft starts");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(stdin)
+        .expect("stdin accepts the test input");
+    drop(input);
+    child.wait_with_output().expect("vmft finishes")
+}
+
+fn run_program(program: &Path, extra: &[&str], stdin: &[u8]) -> Output {
+    let program = program.to_str().expect("temporary paths are UTF-8");
+    let mut args = vec!["run", "--bios", "none", "--kernel", program];
+    args.extend_from_slice(extra);
+    vmft(&args, stdin)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts exit status 2 with exactly one `vmft: error:` line containing `needle`.
+fn assert_bad_input(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one-line message expected: {err}");
+    assert!(err.starts_with("vmft: error: "), "{err}");
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+}
+
+/// Assembles `source` into a bare-metal ELF linked at 0x80000000.
+fn assemble(name: &str, source: &str) -> PathBuf {
+    let src = tmp(&format!("{name}.S"));
+    let elf = tmp(&format!("{name}.elf"));
+    // No linker relaxation: these programs never set up `gp`.
+    let source = format!(".option norelax\n{source}");
+    std::fs::write(&src, source).expect("write assembly source");
+    let status = Command::new("riscv64-unknown-elf-gcc")
+        .args([
+            "-nostdlib",
+            "-march=rv64gc",
+            "-mabi=lp64d",
+            "-Wl,-Ttext=0x80000000",
+            "-o",
+        ])
+        .arg(&elf)
+        .arg(&src)
+        .status()
+        .expect("riscv64-unknown-elf-gcc is installed");
+    assert!(status.success(), "assembling {name} failed");
+    elf
+}
+
+const POWEROFF: &str = "
+    li t0, 0x100000
+    li t1, 0x5555
+    sw t1, 0(t0)
+99: j 99b
+";
+
+const HTIF_WORDS: &str = r#"
+    .section .tohost, "aw", @progbits
+    .align 6
+    .globl tohost
+tohost: .dword 0
+    .align 6
+    .globl fromhost
+fromhost: .dword 0
+"#;
+
+#[test]
+fn help_mentions_every_flag() {
+    let out = vmft(&["run", "--help"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    for flag in [
+        "--bios",
+        "--kernel",
+        "--memory",
+        "--max-instructions",
+        "--stats",
+        "--help",
+    ] {
+        assert!(help.contains(flag), "help lacks {flag}: {help}");
+    }
+    assert!(stdout(&vmft(&["--help"], b"")).contains("run"));
+}
+
+#[test]
+fn missing_program_is_bad_input() {
+    let out = run_program(&tmp("does-not-exist"), &[], b"");
+    assert_bad_input(&out, "cannot read the program");
+}
+
+#[test]
+fn truncated_elf_is_bad_input() {
+    let mut header = vec![0u8; 40];
+    header[..6].copy_from_slice(b"\x7fELF\x02\x01");
+    header[18..20].copy_from_slice(&243u16.to_le_bytes());
+    let path = tmp("truncated.elf");
+    std::fs::write(&path, header).unwrap();
+    assert_bad_input(&run_program(&path, &[], b""), "truncated ELF");
+}
+
+#[test]
+fn x86_64_elf_is_bad_input() {
+    assert_bad_input(
+        &run_program(Path::new("/bin/true"), &[], b""),
+        "not a RISC-V program",
+    );
+}
+
+#[test]
+fn program_larger_than_memory_is_bad_input() {
+    let path = tmp("two-megabytes.bin");
+    std::fs::write(&path, vec![0x13u8; 2 << 20]).unwrap();
+    let out = run_program(&path, &["--memory", "1M"], b"");
+    assert_bad_input(&out, "program does not fit in memory");
+}
+
+#[test]
+fn zero_memory_is_bad_input() {
+    assert_bad_input(
+        &run_program(Path::new("/bin/true"), &["--memory", "0"], b""),
+        "--memory",
+    );
+}
+
+#[test]
+fn non_numeric_memory_is_bad_input() {
+    let out = run_program(Path::new("/bin/true"), &["--memory", "banana"], b"");
+    assert_bad_input(&out, "banana");
+}
+
+#[test]
+fn firmware_other_than_none_is_bad_input() {
+    let out = vmft(&["run", "--bios", "opensbi", "--kernel", "/bin/true"], b"");
+    assert_bad_input(&out, "only --bios none is supported");
+}
+
+#[test]
+fn uart_hello_then_syscon_pass_exits_zero() {
+    let program = assemble(
+        "hello",
+        &format!(
+            "
+    .globl _start
+_start:
+    li t0, 0x10000000
+    la t2, msg
+1:  lbu t1, 0(t2)
+    beqz t1, 2f
+    sb t1, 0(t0)
+    addi t2, t2, 1
+    j 1b
+2:
+{POWEROFF}
+    .section .rodata
+msg: .asciz \"hello\"
+"
+        ),
+    );
+    let out = run_program(&program, &["--max-instructions", GUARD, "--stats"], b"");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "hello");
+    assert!(
+        stderr(&out).contains(" instructions in "),
+        "stats: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn syscon_fail_exits_with_the_guest_code() {
+    let program = assemble(
+        "fail7",
+        "
+    .globl _start
+_start:
+    li t0, 0x100000
+    li t1, 0x73333
+    sw t1, 0(t0)
+1:  j 1b
+",
+    );
+    let out = run_program(&program, &["--max-instructions", GUARD], b"");
+    assert_eq!(out.status.code(), Some(7), "stderr: {}", stderr(&out));
+}
+
+fn htif_exit(name: &str, code: u32) -> Output {
+    let program = assemble(
+        name,
+        &format!(
+            "
+    .globl _start
+_start:
+    li t1, {code}
+    la t0, tohost
+    sd t1, 0(t0)
+1:  j 1b
+{HTIF_WORDS}"
+        ),
+    );
+    run_program(&program, &["--max-instructions", GUARD], b"")
+}
+
+#[test]
+fn htif_pass_exits_zero() {
+    let out = htif_exit("htif-pass", 1);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+}
+
+#[test]
+fn htif_failing_test_number_is_the_exit_status() {
+    let out = htif_exit("htif-fail3", (3 << 1) | 1);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+}
+
+#[test]
+fn htif_console_putchar_reaches_stdout() {
+    let program = assemble(
+        "htif-putchar",
+        &format!(
+            "
+    .globl _start
+_start:
+    la t0, tohost
+    la t3, fromhost
+    la t2, msg
+1:  lbu t1, 0(t2)
+    beqz t1, 3f
+    li t4, 0x0101
+    slli t4, t4, 48
+    or t1, t1, t4
+    sd t1, 0(t0)
+2:  ld t5, 0(t3)
+    beqz t5, 2b
+    sd zero, 0(t3)
+    addi t2, t2, 1
+    j 1b
+3:  li t1, 1
+    sd t1, 0(t0)
+4:  j 4b
+    .section .rodata
+msg: .asciz \"ok\\n\"
+{HTIF_WORDS}"
+        ),
+    );
+    let out = run_program(&program, &["--max-instructions", GUARD], b"");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "ok\n");
+}
+
+#[test]
+fn instruction_limit_exits_124() {
+    let program = assemble("spin", ".globl _start\n_start: j _start\n");
+    let out = run_program(&program, &["--max-instructions", "1000", "--stats"], b"");
+    assert_eq!(out.status.code(), Some(124), "stderr: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("instruction limit"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("vmft: 1000 instructions in "),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn stdin_bytes_are_echoed_through_the_uart() {
+    let program = assemble(
+        "echo",
+        &format!(
+            "
+    .globl _start
+_start:
+    li t0, 0x10000000
+    li t2, 'q'
+1:  lbu t1, 5(t0)
+    andi t1, t1, 1
+    beqz t1, 1b
+    lbu t1, 0(t0)
+    sb t1, 0(t0)
+    bne t1, t2, 1b
+{POWEROFF}"
+        ),
+    );
+    let out = run_program(&program, &["--max-instructions", GUARD], b"hello, echo\nq");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "hello, echo\nq");
+}
+
+#[test]
+fn idle_guest_with_no_input_left_exits_one() {
+    let program = assemble("idle", ".globl _start\n_start: wfi\n j _start\n");
+    let out = run_program(&program, &["--max-instructions", GUARD], b"");
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("guest is idle (wfi) with no timer armed and no input left"));
+}
+
+#[test]
+fn wfi_with_armed_timer_skips_virtual_time() {
+    // One virtual second ahead: 10M ticks, 100M instructions if time were not skipped.
+    let program = assemble(
+        "timer-skip",
+        &format!(
+            "
+    .globl _start
+_start:
+    li t0, 0x2004000
+    li t2, 0x200bff8
+    ld t1, 0(t2)
+    li t3, 10000000
+    add t1, t1, t3
+    sd t1, 0(t0)
+    li t3, 0x80
+    csrs mie, t3
+    wfi
+    ld t4, 0(t2)
+    bltu t4, t1, 1f
+{POWEROFF}
+1:  li t0, 0x100000
+    li t1, 0x23333
+    sw t1, 0(t0)
+2:  j 2b
+"
+        ),
+    );
+    let out = run_program(&program, &["--max-instructions", "1000"], b"");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+}
+
+#[test]
+fn syscon_reset_restarts_the_program() {
+    // The first boot sets a flag in .data and resets; the reloaded program must see it clear.
+    let program = assemble(
+        "reset",
+        "
+    .globl _start
+_start:
+    li t0, 0x10000000
+    li t1, 'r'
+    sb t1, 0(t0)
+    la t2, booted
+    ld t3, 0(t2)
+    bnez t3, 1f
+    li t3, 1
+    sd t3, 0(t2)
+    li t0, 0x100000
+    li t1, 0x7777
+    sw t1, 0(t0)
+1:  li t0, 0x100000
+    li t1, 0x93333
+    sw t1, 0(t0)
+2:  j 2b
+    .data
+booted: .dword 0
+",
+    );
+    // Every boot sees a clear flag and resets again, so the run ends at the guard.
+    let out = run_program(&program, &["--max-instructions", "200"], b"");
+    assert_eq!(out.status.code(), Some(124), "stderr: {}", stderr(&out));
+    let boots = stdout(&out);
+    assert!(
+        boots.len() > 3 && boots.bytes().all(|b| b == b'r'),
+        "{boots:?}"
+    );
+}
