@@ -31,7 +31,12 @@ pub fn host_debian_mirror() -> Result<String, Error> {
             let mut entries: Vec<PathBuf> = fs::read_dir(path)
                 .map_err(|e| Error::io(path, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("list" | "sources")))
+                .filter(|p| {
+                    matches!(
+                        p.extension().and_then(|e| e.to_str()),
+                        Some("list" | "sources")
+                    )
+                })
                 .collect();
             entries.sort();
             files.extend(entries);
@@ -40,7 +45,9 @@ pub fn host_debian_mirror() -> Result<String, Error> {
         }
     }
     for file in &files {
-        let Ok(text) = fs::read_to_string(file) else { continue };
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
         if let Some(uri) = debian_uri_in(&text) {
             return Ok(uri);
         }
@@ -63,7 +70,8 @@ fn debian_uri_in(text: &str) -> Option<String> {
         match words.next() {
             Some("deb") => {
                 // Skip an optional `[option=value ...]` block.
-                let uri = words.find(|w| !w.starts_with('[') && !w.ends_with(']') && !w.contains('='));
+                let uri =
+                    words.find(|w| !w.starts_with('[') && !w.ends_with(']') && !w.contains('='));
                 if let Some(uri) = uri.filter(|u| is_debian_archive(u)) {
                     return Some(uri.trim_end_matches('/').to_string());
                 }
@@ -90,7 +98,14 @@ impl AptTree {
         if !Path::new(DEBIAN_KEYRING).exists() {
             return Err(Error::NoKeyring(DEBIAN_KEYRING));
         }
-        for dir in ["etc/sources.list.d", "etc/preferences.d", "etc/apt.conf.d", "lists/partial", "state", "debs"] {
+        for dir in [
+            "etc/sources.list.d",
+            "etc/preferences.d",
+            "etc/apt.conf.d",
+            "lists/partial",
+            "state",
+            "debs",
+        ] {
             let d = root.join(dir);
             fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
         }
@@ -103,7 +118,9 @@ impl AptTree {
         if !status.exists() {
             fs::write(&status, "").map_err(|e| Error::io(&status, e))?;
         }
-        Ok(AptTree { root: root.to_path_buf() })
+        Ok(AptTree {
+            root: root.to_path_buf(),
+        })
     }
 
     fn options(&self, arch: &str) -> Vec<String> {
@@ -142,7 +159,9 @@ impl AptTree {
             .status()
             .map_err(|e| Error::Tool("apt-get", e.to_string()))?;
         if !status.success() {
-            return Err(Error::AptFailed(format!("apt-get update exited with {status}")));
+            return Err(Error::AptFailed(format!(
+                "apt-get update exited with {status}"
+            )));
         }
         Ok(())
     }
@@ -157,7 +176,10 @@ impl AptTree {
             .output()
             .map_err(|e| Error::Tool("apt-cache", e.to_string()))?;
         if !out.status.success() {
-            return Err(Error::PackageMissing { package: package.into(), version: version.into() });
+            return Err(Error::PackageMissing {
+                package: package.into(),
+                version: version.into(),
+            });
         }
         let record = String::from_utf8_lossy(&out.stdout);
         let field = |name: &str| {
@@ -166,7 +188,9 @@ impl AptTree {
                 .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
         };
         let (Some(sha256), Some(filename)) = (field("SHA256:"), field("Filename:")) else {
-            return Err(Error::AptFailed(format!("apt-cache show {package} gave no SHA256/Filename")));
+            return Err(Error::AptFailed(format!(
+                "apt-cache show {package} gave no SHA256/Filename"
+            )));
         };
         let debs = self.root.join("debs");
         let name = filename.rsplit('/').next().unwrap_or(&filename).to_string();
@@ -184,7 +208,9 @@ impl AptTree {
             .status()
             .map_err(|e| Error::Tool("apt-get", e.to_string()))?;
         if !status.success() {
-            return Err(Error::AptFailed(format!("apt-get download {package}={version} exited with {status}")));
+            return Err(Error::AptFailed(format!(
+                "apt-get download {package}={version} exited with {status}"
+            )));
         }
         // apt-get download names the file `package_version_arch.deb`, the epoch's colon escaped.
         let prefix = format!("{package}_{}_", version.replace(':', "%3a"));
@@ -198,7 +224,10 @@ impl AptTree {
             })
             .ok_or_else(|| Error::AptFailed(format!("apt-get download left no {prefix}*.deb")))?;
         if sha256_of(&downloaded)? != sha256 {
-            return Err(Error::AptFailed(format!("{} does not match the archive's SHA-256", downloaded.display())));
+            return Err(Error::AptFailed(format!(
+                "{} does not match the archive's SHA-256",
+                downloaded.display()
+            )));
         }
         if downloaded != path {
             fs::rename(&downloaded, &path).map_err(|e| Error::io(&path, e))?;
@@ -218,7 +247,11 @@ fn sha256_of(path: &Path) -> Result<String, Error> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 #[cfg(test)]
@@ -227,19 +260,30 @@ mod tests {
 
     #[test]
     fn finds_the_archive_in_deb822_sources_and_skips_security() {
-        let text = "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: x-security\n\n\
+        let text =
+            "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: x-security\n\n\
                     Types: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n";
-        assert_eq!(debian_uri_in(text).as_deref(), Some("http://mirror.example/debian"));
+        assert_eq!(
+            debian_uri_in(text).as_deref(),
+            Some("http://mirror.example/debian")
+        );
     }
 
     #[test]
     fn finds_the_archive_in_one_line_sources_with_options() {
-        let text = "# comment\ndeb [arch=amd64 signed-by=/k.gpg] https://m.example/debian bookworm main\n";
-        assert_eq!(debian_uri_in(text).as_deref(), Some("https://m.example/debian"));
+        let text =
+            "# comment\ndeb [arch=amd64 signed-by=/k.gpg] https://m.example/debian bookworm main\n";
+        assert_eq!(
+            debian_uri_in(text).as_deref(),
+            Some("https://m.example/debian")
+        );
     }
 
     #[test]
     fn ignores_non_debian_sources() {
-        assert_eq!(debian_uri_in("deb https://packages.example/apt stable main\n"), None);
+        assert_eq!(
+            debian_uri_in("deb https://packages.example/apt stable main\n"),
+            None
+        );
     }
 }

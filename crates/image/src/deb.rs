@@ -46,11 +46,23 @@ pub fn extract(deb: &Path, wanted: impl Fn(&str) -> bool) -> Result<Vec<DebFile>
             if kind.is_symlink() {
                 let target = entry.link_name().map_err(|e| bad(e.to_string()))?;
                 let link = target.map(|t| t.to_string_lossy().to_string());
-                files.push(DebFile { path, mode, data: None, link });
+                files.push(DebFile {
+                    path,
+                    mode,
+                    data: None,
+                    link,
+                });
             } else if kind.is_file() {
                 let mut data = Vec::new();
-                entry.read_to_end(&mut data).map_err(|e| bad(e.to_string()))?;
-                files.push(DebFile { path, mode, data: Some(data), link: None });
+                entry
+                    .read_to_end(&mut data)
+                    .map_err(|e| bad(e.to_string()))?;
+                files.push(DebFile {
+                    path,
+                    mode,
+                    data: Some(data),
+                    link: None,
+                });
             }
         }
         return Ok(files);

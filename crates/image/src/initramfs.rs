@@ -51,26 +51,39 @@ const INITTAB: &str = "::respawn:-/bin/sh\n::shutdown:/bin/sync\n::shutdown:/bin
 pub fn build(busybox: &[u8], modules: &[Module]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut ino = 1;
-    let mut entry = |out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8]| -> std::io::Result<()> {
-        let size = u32::try_from(data.len()).map_err(|_| std::io::Error::other(format!("{name} is over 4 GiB")))?;
-        let mut builder = cpio::NewcBuilder::new(name)
-            .ino(ino)
-            .mode(mode)
-            .nlink(if mode & 0o170000 == 0o040000 { 2 } else { 1 });
-        if mode & 0o170000 == 0o020000 {
-            // The only device node: /dev/console (5, 1), so init has a console before devtmpfs.
-            builder = builder.rdev_major(5).rdev_minor(1);
-        }
-        let mut writer = builder.write(&mut *out, size);
-        writer.write_all(data)?;
-        writer.finish()?;
-        ino += 1;
-        Ok(())
-    };
+    let mut entry =
+        |out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8]| -> std::io::Result<()> {
+            let size = u32::try_from(data.len())
+                .map_err(|_| std::io::Error::other(format!("{name} is over 4 GiB")))?;
+            let mut builder = cpio::NewcBuilder::new(name)
+                .ino(ino)
+                .mode(mode)
+                .nlink(if mode & 0o170000 == 0o040000 { 2 } else { 1 });
+            if mode & 0o170000 == 0o020000 {
+                // The only device node: /dev/console (5, 1), so init has a console before devtmpfs.
+                builder = builder.rdev_major(5).rdev_minor(1);
+            }
+            let mut writer = builder.write(&mut *out, size);
+            writer.write_all(data)?;
+            writer.finish()?;
+            ino += 1;
+            Ok(())
+        };
     const DIR: u32 = 0o040755;
     const EXEC: u32 = 0o100755;
     const FILE: u32 = 0o100644;
-    for dir in ["bin", "dev", "etc", "etc/vmft", "lib", "lib/modules", "proc", "sys", "tmp", "root"] {
+    for dir in [
+        "bin",
+        "dev",
+        "etc",
+        "etc/vmft",
+        "lib",
+        "lib/modules",
+        "proc",
+        "sys",
+        "tmp",
+        "root",
+    ] {
         entry(&mut out, dir, DIR, &[])?;
     }
     entry(&mut out, "dev/console", 0o020600, &[])?;
@@ -93,7 +106,11 @@ mod tests {
 
     #[test]
     fn archive_is_newc_with_init_and_modules_and_a_trailer() {
-        let modules = [Module { name: "m".into(), path: "lib/modules/m.ko".into(), object: vec![1, 2, 3] }];
+        let modules = [Module {
+            name: "m".into(),
+            path: "lib/modules/m.ko".into(),
+            object: vec![1, 2, 3],
+        }];
         let archive = build(b"BB", &modules).unwrap();
         let mut names = Vec::new();
         let mut rest: &[u8] = &archive;
@@ -105,8 +122,18 @@ mod tests {
             names.push(reader.entry().name().to_string());
             rest = reader.finish().unwrap();
         }
-        for want in ["init", "bin/busybox", "bin/sh", "etc/inittab", "etc/vmft/modules", "lib/modules/m.ko"] {
-            assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+        for want in [
+            "init",
+            "bin/busybox",
+            "bin/sh",
+            "etc/inittab",
+            "etc/vmft/modules",
+            "lib/modules/m.ko",
+        ] {
+            assert!(
+                names.iter().any(|n| n == want),
+                "{want} missing from {names:?}"
+            );
         }
     }
 

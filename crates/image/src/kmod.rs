@@ -19,7 +19,9 @@ pub struct Module {
 /// The canonical name of a module file, e.g. `.../virtio-rng.ko.xz` → `virtio_rng`.
 pub fn module_name(path: &str) -> Option<String> {
     let file = path.rsplit('/').next()?;
-    let stem = file.strip_suffix(".ko.xz").or_else(|| file.strip_suffix(".ko"))?;
+    let stem = file
+        .strip_suffix(".ko.xz")
+        .or_else(|| file.strip_suffix(".ko"))?;
     Some(stem.replace('-', "_"))
 }
 
@@ -40,7 +42,10 @@ fn depends_of(object: &[u8]) -> Vec<String> {
 
 /// Decompresses `roots` and everything they depend on from `available` (module name → packed
 /// object as shipped, `.ko.xz` or `.ko`), returned in load order.
-pub fn resolve(roots: &[&str], available: &BTreeMap<String, (String, Vec<u8>)>) -> Result<Vec<Module>, Error> {
+pub fn resolve(
+    roots: &[&str],
+    available: &BTreeMap<String, (String, Vec<u8>)>,
+) -> Result<Vec<Module>, Error> {
     let mut ordered = Vec::new();
     let mut done = BTreeSet::new();
     let mut visiting = BTreeSet::new();
@@ -80,7 +85,11 @@ fn visit(
     }
     visiting.remove(name);
     done.insert(name.to_string());
-    ordered.push(Module { name: name.to_string(), path: format!("lib/modules/{name}.ko"), object });
+    ordered.push(Module {
+        name: name.to_string(),
+        path: format!("lib/modules/{name}.ko"),
+        object,
+    });
     Ok(())
 }
 
@@ -94,7 +103,10 @@ mod tests {
 
     #[test]
     fn module_names_use_underscores_and_drop_the_suffix() {
-        assert_eq!(module_name("a/b/virtio-rng.ko.xz").as_deref(), Some("virtio_rng"));
+        assert_eq!(
+            module_name("a/b/virtio-rng.ko.xz").as_deref(),
+            Some("virtio_rng")
+        );
         assert_eq!(module_name("a/b/ext4.ko").as_deref(), Some("ext4"));
         assert_eq!(module_name("a/b/readme.txt"), None);
     }
@@ -102,10 +114,23 @@ mod tests {
     #[test]
     fn dependencies_load_before_their_users() {
         let mut avail = BTreeMap::new();
-        avail.insert("virtio_net".to_string(), ("virtio_net.ko".to_string(), fake("net_failover")));
-        avail.insert("net_failover".to_string(), ("net_failover.ko".to_string(), fake("failover")));
-        avail.insert("failover".to_string(), ("failover.ko".to_string(), fake("")));
-        let order: Vec<String> = resolve(&["virtio_net"], &avail).unwrap().into_iter().map(|m| m.name).collect();
+        avail.insert(
+            "virtio_net".to_string(),
+            ("virtio_net.ko".to_string(), fake("net_failover")),
+        );
+        avail.insert(
+            "net_failover".to_string(),
+            ("net_failover.ko".to_string(), fake("failover")),
+        );
+        avail.insert(
+            "failover".to_string(),
+            ("failover.ko".to_string(), fake("")),
+        );
+        let order: Vec<String> = resolve(&["virtio_net"], &avail)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
         assert_eq!(order, ["failover", "net_failover", "virtio_net"]);
     }
 

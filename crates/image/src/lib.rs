@@ -31,7 +31,14 @@ pub const OPENSBI_PACKAGE: (&str, &str) = ("opensbi", "1.6-1");
 pub const BUSYBOX_PACKAGE: (&str, &str) = ("busybox-static", "1:1.37.0-6+b9");
 
 /// Modules the board needs that Debian builds as modules; their dependencies come along.
-const MODULES: &[&str] = &["virtio_mmio", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4"];
+const MODULES: &[&str] = &[
+    "virtio_mmio",
+    "virtio_blk",
+    "virtio_net",
+    "virtio_rng",
+    "crc32c_generic",
+    "ext4",
+];
 
 /// Kernel command line of the default image.
 pub const DEFAULT_APPEND: &str = "console=ttyS0";
@@ -80,7 +87,10 @@ pub enum Error {
 
 impl Error {
     fn io(path: &Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.to_path_buf(), source }
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -101,7 +111,12 @@ pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest,
         None => apt::host_debian_mirror()?,
     };
     eprintln!("vmft: building the guest image from Debian {SUITE}/{ARCH} at {mirror}");
-    let tree = apt::AptTree::new(&cache.join(format!("apt-{SUITE}-{ARCH}")), &mirror, SUITE, ARCH)?;
+    let tree = apt::AptTree::new(
+        &cache.join(format!("apt-{SUITE}-{ARCH}")),
+        &mirror,
+        SUITE,
+        ARCH,
+    )?;
     tree.update(ARCH)?;
     let fetch = |(name, version): (&str, &str)| tree.fetch(name, version, ARCH);
     let kernel_deb = fetch(KERNEL_PACKAGE)?;
@@ -115,7 +130,10 @@ pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest,
     };
 
     eprintln!("vmft: unpacking firmware, kernel and busybox");
-    let firmware = single_file(&opensbi_deb, "usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin")?;
+    let firmware = single_file(
+        &opensbi_deb,
+        "usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin",
+    )?;
     write("fw_jump.bin", &firmware)?;
 
     let kernel_files = deb::extract(&kernel_deb, |p| {
@@ -131,7 +149,8 @@ pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest,
             available.insert(name, (f.path, data));
         }
     }
-    let kernel = kernel.ok_or_else(|| Error::BadPackage(kernel_deb.clone(), "no boot/vmlinux-*".into()))?;
+    let kernel =
+        kernel.ok_or_else(|| Error::BadPackage(kernel_deb.clone(), "no boot/vmlinux-*".into()))?;
     write("Image", &kernel)?;
 
     let busybox = single_file(&busybox_deb, "usr/bin/busybox")?;
@@ -139,7 +158,11 @@ pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest,
     eprintln!(
         "vmft: initramfs with busybox and {} modules ({})",
         modules.len(),
-        modules.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(" ")
+        modules
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let initrd = initramfs::build(&busybox, &modules).map_err(|e| Error::io(out, e))?;
     write("initrd.cpio", &initrd)?;

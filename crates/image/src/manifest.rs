@@ -38,8 +38,12 @@ impl Manifest {
     /// Reads the manifest of the image in `dir`.
     pub fn load(dir: &Path) -> Result<Manifest, Error> {
         let path = dir.join(FILE);
-        let text = fs::read_to_string(&path)
-            .map_err(|e| Error::Manifest(format!("{}: {e} (build one with `vmft image build`)", path.display())))?;
+        let text = fs::read_to_string(&path).map_err(|e| {
+            Error::Manifest(format!(
+                "{}: {e} (build one with `vmft image build`)",
+                path.display()
+            ))
+        })?;
         let get = |key: &str| {
             text.lines()
                 .filter(|l| !l.trim_start().starts_with('#'))
@@ -60,7 +64,11 @@ impl Manifest {
 
     /// Absolute paths of firmware, kernel and initrd for an image in `dir`.
     pub fn paths(&self, dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-        (dir.join(&self.firmware), dir.join(&self.kernel), dir.join(&self.initrd))
+        (
+            dir.join(&self.firmware),
+            dir.join(&self.kernel),
+            dir.join(&self.initrd),
+        )
     }
 }
 
