@@ -1,9 +1,11 @@
 //! The physical address map outside RAM, laid out like QEMU's `virt`, and the [`rv64::Bus`]
 //! the hart reaches it through. Each device sees offsets within its own window.
 
-use rv64::{Bus, BusFault};
+use rv64::{Bus, BusFault, Memory};
+use virtio::{Block, DiskBackend, Entropy, MmioTransport, Net};
 
 use crate::clint::{Clint, CLINT_SIZE};
+use crate::plic::{self, Plic};
 use crate::syscon::{PowerRequest, Syscon, SYSCON_SIZE};
 use crate::uart::{Uart, UART_SIZE};
 
@@ -13,17 +15,67 @@ pub const SYSCON_BASE: u64 = 0x0010_0000;
 pub const CLINT_BASE: u64 = 0x0200_0000;
 /// Physical address of the 16550 UART.
 pub const UART_BASE: u64 = 0x1000_0000;
+/// PLIC source of the UART's interrupt.
+pub const UART_IRQ: u32 = 10;
+/// Physical address of the PLIC.
+pub const PLIC_BASE: u64 = 0x0c00_0000;
+/// Physical address of the first virtio-mmio transport.
+pub const VIRTIO_BASE: u64 = 0x1000_1000;
+/// Distance between virtio-mmio transports (and the size of each window).
+pub const VIRTIO_STRIDE: u64 = 0x1000;
+/// Number of virtio-mmio slots.
+pub const VIRTIO_SLOTS: usize = 8;
+/// PLIC source of virtio slot 0; slot n uses `VIRTIO_IRQ_BASE + n`.
+pub const VIRTIO_IRQ_BASE: u32 = 1;
+/// Timer frequency advertised to the guest (`timebase-frequency`).
+pub const TIMEBASE_HZ: u64 = crate::clint::TIMEBASE_HZ;
+/// Finisher value that powers off.
+pub const SYSCON_POWEROFF: u32 = 0x5555;
+/// Finisher value that resets.
+pub const SYSCON_RESET: u32 = 0x7777;
+/// Physical address of guest RAM.
+pub const RAM_BASE: u64 = crate::RAM_BASE;
+
+/// A disk backend the board can own.
+pub type Disk = Box<dyn DiskBackend + Send>;
+
+/// The device behind one virtio-mmio slot.
+pub enum VirtioSlot {
+    /// virtio-blk.
+    Block(MmioTransport<Block<Disk>>),
+    /// virtio-net.
+    Net(MmioTransport<Net>),
+    /// virtio-rng.
+    Entropy(MmioTransport<Entropy>),
+}
+
+/// Calls `$body` with the transport of any slot kind bound to `$t`.
+macro_rules! with_transport {
+    ($slot:expr, $t:ident => $body:expr) => {
+        match $slot {
+            VirtioSlot::Block($t) => $body,
+            VirtioSlot::Net($t) => $body,
+            VirtioSlot::Entropy($t) => $body,
+        }
+    };
+}
 
 /// The devices of the board, and what they have produced for the outside world.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Board {
     /// The core-local interruptor.
     pub clint: Clint,
     /// The console UART.
     pub uart: Uart,
+    /// The platform-level interrupt controller.
+    pub plic: Plic,
+    /// The virtio-mmio slots, in address order.
+    pub virtio: [Option<VirtioSlot>; VIRTIO_SLOTS],
     syscon: Syscon,
     /// A power request from the finisher, taken by the machine after the access.
     power: Option<PowerRequest>,
+    /// Queue notifications (slot, queue) the guest made, run after the storing instruction.
+    notified: Vec<(usize, usize)>,
     /// Console bytes for the front end, in the order the guest produced them.
     pub output: Vec<u8>,
 }
@@ -32,13 +84,22 @@ pub struct Board {
 enum Window {
     Syscon(u64),
     Clint(u64),
+    Plic(u64),
     Uart(u64),
+    Virtio(usize, u64),
 }
 
 fn decode(addr: u64) -> Option<Window> {
     let within = |base: u64, size: u64| addr.checked_sub(base).filter(|&off| off < size);
     if let Some(off) = within(UART_BASE, UART_SIZE) {
         Some(Window::Uart(off))
+    } else if let Some(off) = within(VIRTIO_BASE, VIRTIO_STRIDE * VIRTIO_SLOTS as u64) {
+        Some(Window::Virtio(
+            (off / VIRTIO_STRIDE) as usize,
+            off % VIRTIO_STRIDE,
+        ))
+    } else if let Some(off) = within(PLIC_BASE, plic::SIZE) {
+        Some(Window::Plic(off))
     } else if let Some(off) = within(CLINT_BASE, CLINT_SIZE) {
         Some(Window::Clint(off))
     } else {
@@ -48,13 +109,48 @@ fn decode(addr: u64) -> Option<Window> {
 
 impl Board {
     /// The board's devices in their reset state, keeping `output` (bytes already produced
-    /// belong to the outside world, not to the machine).
+    /// belong to the outside world, not to the machine) and the virtio devices' backends.
     pub fn reset(&mut self) {
         let output = std::mem::take(&mut self.output);
+        let mut virtio = std::mem::take(&mut self.virtio);
+        for slot in virtio.iter_mut().flatten() {
+            with_transport!(slot, t => t.reset());
+        }
         *self = Board {
             output,
+            virtio,
             ..Board::default()
         };
+    }
+
+    /// Runs the queue notifications the guest made since the last call.
+    pub fn process_notifications(&mut self, mem: &mut Memory) {
+        for (slot, queue) in std::mem::take(&mut self.notified) {
+            if let Some(slot) = self.virtio.get_mut(slot).and_then(Option::as_mut) {
+                with_transport!(slot, t => t.kick(queue, mem));
+            }
+        }
+    }
+
+    /// Drives the PLIC's source lines from the devices and returns the hart's external
+    /// interrupt lines (MEIP from context 0, SEIP from context 1) as mip bits.
+    pub fn external_interrupt_lines(&mut self) -> u64 {
+        self.plic
+            .set_line(UART_IRQ as usize, self.uart.interrupt_pending());
+        for (n, slot) in self.virtio.iter().enumerate() {
+            let high = slot
+                .as_ref()
+                .is_some_and(|s| with_transport!(s, t => t.interrupt_pending()));
+            self.plic.set_line(VIRTIO_IRQ_BASE as usize + n, high);
+        }
+        let mut lines = 0;
+        if self.plic.output(0) {
+            lines |= 1 << 11;
+        }
+        if self.plic.output(1) {
+            lines |= 1 << 9;
+        }
+        lines
     }
 
     /// Takes the pending power request, if any.
@@ -69,6 +165,11 @@ impl Bus for Board {
             Window::Uart(off) => Ok(u64::from(self.uart.read(off))),
             Window::Clint(off) => self.clint.load(off, size, position),
             Window::Syscon(off) => self.syscon.load(off, size),
+            Window::Plic(off) if size == 4 => Ok(u64::from(self.plic.read(off))),
+            Window::Plic(_) => Err(BusFault),
+            Window::Virtio(n, off) => Ok(self.virtio[n]
+                .as_mut()
+                .map_or(0, |slot| with_transport!(slot, t => t.read(off, size)))),
         }
     }
 
@@ -81,6 +182,19 @@ impl Bus for Board {
                 Ok(())
             }
             Window::Clint(off) => self.clint.store(off, size, value, position),
+            Window::Plic(off) if size == 4 => {
+                self.plic.write(off, value as u32);
+                Ok(())
+            }
+            Window::Plic(_) => Err(BusFault),
+            Window::Virtio(n, off) => {
+                if let Some(slot) = self.virtio[n].as_mut() {
+                    if let Some(queue) = with_transport!(slot, t => t.write(off, size, value)) {
+                        self.notified.push((n, queue));
+                    }
+                }
+                Ok(())
+            }
             Window::Syscon(off) => {
                 if let Some(request) = self.syscon.store(off, size, value)? {
                     self.power = Some(request);

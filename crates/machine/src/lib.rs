@@ -7,18 +7,24 @@
 //! host I/O. Console output is collected for the front end ([`Machine::take_output`]).
 
 pub mod board;
+pub mod boot;
 pub mod clint;
+pub mod fdt;
 pub mod htif;
 pub mod loader;
 pub mod machine;
+pub mod plic;
 pub mod syscon;
 pub mod uart;
 
 #[cfg(test)]
 mod test_asm;
 
+pub use boot::FirmwareBoot;
 pub use loader::{LoadError, Program};
-pub use machine::{InputEvent, Machine, MachineConfig, MachineError, RunExit, SLICE_INSTRUCTIONS};
+pub use machine::{
+    Boot, Devices, InputEvent, Machine, MachineConfig, MachineError, RunExit, SLICE_INSTRUCTIONS,
+};
 
 /// Physical address of guest RAM, as on QEMU's `virt`.
 pub const RAM_BASE: u64 = 0x8000_0000;

@@ -12,8 +12,10 @@
 
 use rv64::{Exit, Hart, Memory, MemoryError};
 use thiserror::Error;
+use virtio::{Block, Entropy, MmioTransport, Net};
 
-use crate::board::Board;
+use crate::board::{Board, Disk, VirtioSlot};
+use crate::boot::{self, BootError, FirmwareBoot};
 use crate::htif::{Htif, HtifExit};
 use crate::loader::{LoadError, Program};
 use crate::syscon::PowerRequest;
@@ -43,13 +45,54 @@ pub enum MachineError {
     /// The program could not be placed in RAM.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// Firmware, kernel, initrd or device tree could not be placed in RAM.
+    #[error(transparent)]
+    Boot(#[from] BootError),
 }
+
+/// What the machine starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Boot {
+    /// A bare-metal program entered in M-mode at its entry point (`--bios none`).
+    Program(Program),
+    /// Firmware in M-mode at the start of RAM, with a kernel, initrd and device tree.
+    Firmware(FirmwareBoot),
+}
+
+impl From<Program> for Boot {
+    fn from(program: Program) -> Boot {
+        Boot::Program(program)
+    }
+}
+
+/// The board's optional devices, each in its own virtio-mmio slot.
+#[derive(Default)]
+pub struct Devices {
+    /// A disk for virtio-blk, and whether it is read-only.
+    pub disk: Option<(Disk, bool)>,
+    /// The MAC address of a virtio-net interface.
+    pub net: Option<[u8; 6]>,
+    /// Whether to provide a virtio-rng entropy device.
+    pub entropy: bool,
+}
+
+/// virtio-mmio slot of each device (slot n is at 0x10001000 + n * 0x1000, PLIC source n + 1).
+const SLOT_BLOCK: usize = 0;
+const SLOT_NET: usize = 1;
+const SLOT_ENTROPY: usize = 2;
 
 /// Something from the outside world, applied between two instructions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputEvent {
     /// Bytes typed on the console, appended to the UART's receive FIFO.
     ConsoleBytes(Vec<u8>),
+    /// An Ethernet frame received for the guest's network interface.
+    NetFrame(Vec<u8>),
+    /// Random bytes from the host for the entropy device.
+    Entropy(Vec<u8>),
+    /// Virtual time passed while the hart was idle: `mtime` advances by this many ticks
+    /// without the position moving.
+    TimeSkip(u64),
 }
 
 /// Why [`Machine::run`] returned.
@@ -62,9 +105,14 @@ pub enum RunExit {
     Fail(u64),
     /// The guest asked for a reset; the machine has already restarted from its initial state.
     Reset,
-    /// The hart waits in `wfi` with no interrupt pending and no timer armed: only input can
-    /// wake it.
-    Idle,
+    /// The hart waits in `wfi` with no interrupt pending. `wake_in` is the number of timer
+    /// ticks until an enabled timer interrupt fires, if one is armed; otherwise only input
+    /// can wake it. The front end sleeps and then injects [`InputEvent::TimeSkip`] for the
+    /// time that passed, and any input that arrived.
+    Idle {
+        /// Ticks until the armed timer fires.
+        wake_in: Option<u64>,
+    },
     /// The position reached the `max_position` argument.
     Limit,
     /// A slice ended: the front end may drain output and inject input.
@@ -73,7 +121,7 @@ pub enum RunExit {
 
 /// A single-hart board with its program.
 pub struct Machine {
-    program: Program,
+    program: Boot,
     hart: Hart,
     mem: Memory,
     board: Board,
@@ -82,22 +130,48 @@ pub struct Machine {
     base: u64,
     /// The final exit, once the guest has powered off or failed.
     halted: Option<RunExit>,
+    /// The hart sleeps in `wfi` until a locally enabled interrupt is pending.
+    sleeping: bool,
 }
 
 impl Machine {
-    /// Builds the machine with `program` loaded and the hart at its entry point, with
-    /// `a0` = 0 (hart id) and `a1` = 0 (no device tree yet).
-    pub fn new(config: MachineConfig, program: Program) -> Result<Machine, MachineError> {
+    /// Builds a machine without optional devices; see [`Machine::with_devices`].
+    pub fn new(config: MachineConfig, boot: impl Into<Boot>) -> Result<Machine, MachineError> {
+        Machine::with_devices(config, boot, Devices::default())
+    }
+
+    /// Builds the machine with `devices` attached and `boot` loaded: a bare-metal program
+    /// starts at its entry point with `a0` = 0 (hart id) and `a1` = 0; firmware starts at the
+    /// start of RAM with `a0` = 0 and `a1` = the device tree.
+    pub fn with_devices(
+        config: MachineConfig,
+        boot: impl Into<Boot>,
+        devices: Devices,
+    ) -> Result<Machine, MachineError> {
+        let boot = boot.into();
+        let mut board = Board::default();
+        if let Some((disk, read_only)) = devices.disk {
+            let block = Block::new(disk, read_only, "vmft-disk0");
+            board.virtio[SLOT_BLOCK] = Some(VirtioSlot::Block(MmioTransport::new(block)));
+        }
+        if let Some(mac) = devices.net {
+            board.virtio[SLOT_NET] = Some(VirtioSlot::Net(MmioTransport::new(Net::new(mac))));
+        }
+        if devices.entropy {
+            board.virtio[SLOT_ENTROPY] =
+                Some(VirtioSlot::Entropy(MmioTransport::new(Entropy::new())));
+        }
         let mem = Memory::new(RAM_BASE, config.ram_size)?;
-        let (mem, hart, htif) = boot(&program, mem)?;
+        let (mem, hart, htif) = start(&boot, mem, &board)?;
         Ok(Machine {
-            program,
+            program: boot,
             hart,
             mem,
-            board: Board::default(),
+            board,
             htif,
             base: 0,
             halted: None,
+            sleeping: false,
         })
     }
 
@@ -127,11 +201,45 @@ impl Machine {
         self.board.uart.rx_backlog()
     }
 
+    /// Takes the Ethernet frames the guest transmitted since the last call.
+    pub fn take_transmitted_frames(&mut self) -> Vec<Vec<u8>> {
+        match &mut self.board.virtio[SLOT_NET] {
+            Some(VirtioSlot::Net(t)) => t.device_mut().take_transmitted().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when the guest waits for entropy the machine does not have.
+    pub fn wants_entropy(&self) -> bool {
+        matches!(&self.board.virtio[SLOT_ENTROPY], Some(VirtioSlot::Entropy(t)) if t.device().wants_entropy())
+    }
+
+    /// The guest's MAC address, if it has a network interface.
+    pub fn mac(&self) -> Option<[u8; 6]> {
+        match &self.board.virtio[SLOT_NET] {
+            Some(VirtioSlot::Net(t)) => Some(t.device().mac()),
+            _ => None,
+        }
+    }
+
     /// Applies an input event at the current position. This is the machine's only entry
     /// point for the outside world.
     pub fn inject(&mut self, event: InputEvent) {
         match event {
             InputEvent::ConsoleBytes(bytes) => self.board.uart.receive(&bytes),
+            InputEvent::NetFrame(frame) => {
+                if let Some(VirtioSlot::Net(t)) = &mut self.board.virtio[SLOT_NET] {
+                    t.device_mut().receive(&frame);
+                    t.kick_all(&mut self.mem);
+                }
+            }
+            InputEvent::Entropy(bytes) => {
+                if let Some(VirtioSlot::Entropy(t)) = &mut self.board.virtio[SLOT_ENTROPY] {
+                    t.device_mut().add_entropy(&bytes);
+                    t.kick_all(&mut self.mem);
+                }
+            }
+            InputEvent::TimeSkip(ticks) => self.board.clint.advance(ticks),
         }
     }
 
@@ -140,6 +248,15 @@ impl Machine {
     pub fn run(&mut self, max_position: u64) -> RunExit {
         if let Some(exit) = self.halted {
             return exit;
+        }
+        if self.sleeping {
+            self.update_interrupt_lines();
+            if !self.hart.wfi_wakeup_pending() {
+                return RunExit::Idle {
+                    wake_in: self.ticks_to_timer(),
+                };
+            }
+            self.sleeping = false;
         }
         loop {
             let now = self.position();
@@ -155,11 +272,18 @@ impl Machine {
             let exit = self
                 .hart
                 .run(&mut self.mem, &mut self.board, stop - self.base);
+            self.board.process_notifications(&mut self.mem);
             if let Some(exit) = self.service_devices() {
                 return exit;
             }
-            if exit == Exit::Wfi && !self.skip_to_timer() {
-                return RunExit::Idle;
+            if exit == Exit::Wfi {
+                self.update_interrupt_lines();
+                if !self.hart.wfi_wakeup_pending() {
+                    self.sleeping = true;
+                    return RunExit::Idle {
+                        wake_in: self.ticks_to_timer(),
+                    };
+                }
             }
             if self.position() >= slice_end {
                 return RunExit::Slice;
@@ -167,15 +291,14 @@ impl Machine {
         }
     }
 
-    /// The hart idles in `wfi` with nothing pending: if the timer is armed and enabled in
-    /// `mie`, skips virtual time to its deadline (a pure function of the machine's state) so
-    /// that the timer wakes the hart. Returns whether it did.
-    fn skip_to_timer(&mut self) -> bool {
+    /// Ticks until the timer wakes an idle hart: only if it is armed and enabled in `mie`.
+    fn ticks_to_timer(&self) -> Option<u64> {
         let mtie = self
             .hart
             .csr(rv64::csr::MIE)
             .is_some_and(|mie| mie & LINE_MTIP != 0);
-        mtie && self.board.clint.skip_to_deadline(self.hart.position())
+        mtie.then(|| self.board.clint.ticks_to_deadline(self.hart.position()))
+            .flatten()
     }
 
     /// Drives the hart's interrupt lines from the devices' state at the current position.
@@ -188,6 +311,7 @@ impl Machine {
         if clint.timer_pending(self.hart.position()) {
             lines |= LINE_MTIP;
         }
+        lines |= self.board.external_interrupt_lines();
         self.hart.set_interrupt_lines(lines);
     }
 
@@ -211,30 +335,50 @@ impl Machine {
     }
 
     /// Restarts from the initial state: fresh RAM with the program reloaded, a fresh hart and
-    /// devices. The position keeps counting and produced output is kept.
+    /// devices (disks keep their contents). The position keeps counting and produced output
+    /// is kept.
     fn reset(&mut self) {
+        self.board.reset();
         let mem =
             Memory::new(RAM_BASE, self.mem.size()).expect("RAM of this size was allocated at boot");
-        let (mem, hart, htif) =
-            boot(&self.program, mem).expect("the program was loaded into this RAM at boot");
+        let (mem, hart, htif) = start(&self.program, mem, &self.board)
+            .expect("the program was loaded into this RAM at boot");
         self.base = self.position();
         self.mem = mem;
         self.hart = hart;
         self.htif = htif;
-        self.board.reset();
+        self.sleeping = false;
     }
 }
 
-/// Loads `program` into `mem` and builds the hart at its entry point.
-fn boot(program: &Program, mut mem: Memory) -> Result<(Memory, Hart, Option<Htif>), LoadError> {
-    program.load_into(&mut mem)?;
-    let mut hart = Hart::new(program.entry());
-    hart.set_x(10, 0);
-    hart.set_x(11, 0);
-    let htif = program
-        .tohost()
-        .and_then(|tohost| Htif::new(tohost, program.fromhost(), &mem));
-    Ok((mem, hart, htif))
+/// Loads `boot` into `mem` and builds the hart at its entry point.
+fn start(
+    boot: &Boot,
+    mut mem: Memory,
+    board: &Board,
+) -> Result<(Memory, Hart, Option<Htif>), MachineError> {
+    match boot {
+        Boot::Program(program) => {
+            program.load_into(&mut mem)?;
+            let mut hart = Hart::new(program.entry());
+            hart.set_x(10, 0);
+            hart.set_x(11, 0);
+            let htif = program
+                .tohost()
+                .and_then(|tohost| Htif::new(tohost, program.fromhost(), &mem));
+            Ok((mem, hart, htif))
+        }
+        Boot::Firmware(firmware) => {
+            let slots: Vec<usize> = (0..board.virtio.len())
+                .filter(|&n| board.virtio[n].is_some())
+                .collect();
+            let placement = boot::load(firmware, &mut mem, &slots)?;
+            let mut hart = Hart::new(RAM_BASE);
+            hart.set_x(10, 0);
+            hart.set_x(11, placement.fdt);
+            Ok((mem, hart, None))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -170,6 +170,12 @@ impl Hart {
         self.lines = lines & LINES;
     }
 
+    /// True if a locally enabled interrupt is pending (`mip & mie != 0`): the condition that
+    /// ends a `wfi`, whatever the global enables say.
+    pub fn wfi_wakeup_pending(&self) -> bool {
+        self.mip() & self.csr.mie != 0
+    }
+
     /// Executes until the position reaches `stop_at`, the hart idles in `wfi`, or a device
     /// was accessed.
     pub fn run<B: Bus>(&mut self, mem: &mut Memory, bus: &mut B, stop_at: u64) -> Exit {

@@ -46,6 +46,21 @@ pub trait DiskBackend {
     fn flush(&mut self) -> std::io::Result<()>;
 }
 
+impl<D: DiskBackend + ?Sized> DiskBackend for Box<D> {
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        (**self).read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        (**self).write_at(offset, data)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        (**self).flush()
+    }
+}
+
 /// A virtio block device.
 pub struct Block<B> {
     backend: B,
@@ -103,7 +118,10 @@ impl<B: DiskBackend> Block<B> {
         };
         match kind {
             T_IN => {
-                if data.iter().any(|b| !b.writable) || !total.is_multiple_of(SECTOR) || !in_range(total) {
+                if data.iter().any(|b| !b.writable)
+                    || !total.is_multiple_of(SECTOR)
+                    || !in_range(total)
+                {
                     return Ok((S_IOERR, 0));
                 }
                 let mut offset = sector * SECTOR;
@@ -124,7 +142,10 @@ impl<B: DiskBackend> Block<B> {
                 if self.read_only {
                     return Ok((S_IOERR, 0));
                 }
-                if data.iter().any(|b| b.writable) || !total.is_multiple_of(SECTOR) || !in_range(total) {
+                if data.iter().any(|b| b.writable)
+                    || !total.is_multiple_of(SECTOR)
+                    || !in_range(total)
+                {
                     return Ok((S_IOERR, 0));
                 }
                 let mut offset = sector * SECTOR;

@@ -139,7 +139,8 @@ impl<D: VirtioDevice> MmioTransport<D> {
         }
     }
 
-    fn reset(&mut self) {
+    /// Device reset, as when the driver writes 0 to the status register.
+    pub fn reset(&mut self) {
         self.queues.iter_mut().for_each(Queue::reset);
         self.queue_sel = 0;
         self.device_features_sel = 0;
@@ -183,17 +184,19 @@ impl<D: VirtioDevice> MmioTransport<D> {
         u64::from(v)
     }
 
-    /// A store at `offset`; `mem` lets a queue notification run the device.
-    pub fn write(&mut self, offset: u64, size: u8, value: u64, mem: &mut Memory) {
+    /// A store at `offset`. Returns the queue the driver notified, if the store was a
+    /// notification: the caller runs [`MmioTransport::kick`] with guest memory right after
+    /// the storing instruction (the hart holds memory while it executes).
+    pub fn write(&mut self, offset: u64, size: u8, value: u64) -> Option<usize> {
         if offset >= 0x100 {
             let n = usize::from(size.min(8));
             self.device
                 .write_config(offset - 0x100, &value.to_le_bytes()[..n]);
             self.config_generation = self.config_generation.wrapping_add(1);
-            return;
+            return None;
         }
         if size != 4 {
-            return;
+            return None;
         }
         let v = value as u32;
         let set_low = |r: &mut u64, v: u32| *r = (*r & !0xffff_ffff) | u64::from(v);
@@ -224,7 +227,7 @@ impl<D: VirtioDevice> MmioTransport<D> {
                     q.ready = v & 1 == 1;
                 }
             }
-            0x050 => self.kick(v as usize, mem),
+            0x050 => return Some(v as usize),
             0x064 => self.interrupt_status &= !v,
             0x070 => self.write_status(v),
             0x080 if configurable => self
@@ -253,6 +256,7 @@ impl<D: VirtioDevice> MmioTransport<D> {
                 .for_each(|q| set_high(&mut q.used, v)),
             _ => {}
         }
+        None
     }
 
     fn write_status(&mut self, v: u32) {

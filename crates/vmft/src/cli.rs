@@ -16,33 +16,93 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a program on a single-hart RV64GC machine laid out like QEMU's `virt` board.
+    /// Run a machine: a single-hart RV64GC system laid out like QEMU's `virt` board.
     ///
-    /// The console (16550 UART and HTIF) is connected to standard input and output. The exit
-    /// status is 0 when the guest powers off or passes, the guest's failure code (clamped to
-    /// 1..=255) when it fails, 124 when --max-instructions runs out, 1 when the guest idles
-    /// with nothing left to wake it, and 2 on bad arguments or an unloadable program.
+    /// Either a bare-metal program (`--bios none --kernel PROGRAM`), firmware with a kernel
+    /// (`--bios FW --kernel IMAGE [--initrd FILE] [--append ARGS]`), or a built guest image
+    /// (`--image DIR`). The console (16550 UART, and HTIF for bare-metal programs) is
+    /// connected to standard input and output. The exit status is 0 when the guest powers off
+    /// or passes, the guest's failure code (clamped to 1..=255) when it fails, 124 when
+    /// --max-instructions runs out, 1 when the guest idles with nothing left to wake it, and 2
+    /// on bad arguments or unloadable images.
     Run(RunArgs),
+    /// Build and manage guest images.
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+/// `vmft image` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build the default guest from Debian trixie riscv64 packages (OpenSBI, the stock
+    /// kernel, busybox) fetched with apt from the host's configured Debian mirror.
+    Build(ImageBuildArgs),
+}
+
+/// Arguments of `vmft image build`.
+#[derive(Debug, Args)]
+pub struct ImageBuildArgs {
+    /// Directory to write the image to (firmware, kernel, initramfs and the `vmft-image`
+    /// manifest). Default: the `image` directory under the cache directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Debian archive URI to use instead of the one in the host's apt sources.
+    #[arg(long, value_name = "URI")]
+    pub mirror: Option<String>,
+
+    /// Where downloaded packages are cached. Default: $XDG_CACHE_HOME/vmft or ~/.cache/vmft.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }
 
 /// Arguments of `vmft run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Firmware to start before the kernel. Only `none` is supported for now: the kernel
-    /// starts directly in M-mode at its entry point, with a0 = 0 (hart id) and a1 = 0.
-    #[arg(long, value_name = "FIRMWARE", default_value = "none")]
-    pub bios: String,
+    /// Firmware to start in M-mode at 0x80000000: `none` starts the kernel directly in
+    /// M-mode at its entry point with a0 = 0 (hart id) and a1 = 0; a file (e.g. OpenSBI's
+    /// fw_jump.bin) is loaded at the start of RAM and entered with a0 = 0 and a1 = the
+    /// device tree's address, with the kernel at 0x80200000.
+    #[arg(long, value_name = "FIRMWARE")]
+    pub bios: Option<String>,
 
-    /// The program to run: an ELF64 RISC-V executable (loaded at its segments' physical
-    /// addresses; `tohost`/`fromhost` symbols enable HTIF) or a raw binary, loaded and started
-    /// at 0x80000000.
+    /// With `--bios none`: the program to run, an ELF64 RISC-V executable (loaded at its
+    /// segments' physical addresses; `tohost`/`fromhost` symbols enable HTIF) or a raw binary
+    /// (loaded and started at 0x80000000). With firmware: the kernel image, loaded raw at
+    /// 0x80200000.
     #[arg(long, value_name = "PROGRAM")]
-    pub kernel: PathBuf,
+    pub kernel: Option<PathBuf>,
+
+    /// Initial RAM disk for the kernel (with firmware only).
+    #[arg(long, value_name = "FILE")]
+    pub initrd: Option<PathBuf>,
+
+    /// Kernel command line (with firmware only). With --image it is appended to the image's
+    /// own command line.
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub append: Option<String>,
+
+    /// Boot a guest image built by `vmft image build`: its firmware, kernel, initramfs and
+    /// command line.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["bios", "kernel", "initrd"])]
+    pub image: Option<PathBuf>,
 
     /// Guest RAM size at 0x80000000: bytes, or a number with a K, M or G suffix (binary
     /// units); a multiple of 4K, at most 64G.
     #[arg(short = 'm', long, value_name = "SIZE", default_value = "256M")]
     pub memory: String,
+
+    /// Network interface: `tap=NAME[,mac=52:54:00:12:34:56]` attaches a virtio-net device to
+    /// the host TAP interface NAME (created if it does not exist and vmft may); `none` (the
+    /// default) gives the guest no network.
+    #[arg(long, value_name = "BACKEND", default_value = "none")]
+    pub net: String,
+
+    /// Raw disk image attached as a virtio-blk device (/dev/vda in Linux), read-write:
+    /// guest writes reach the file and flushes are honoured. `FILE,readonly` attaches it
+    /// read-only.
+    #[arg(long, value_name = "FILE")]
+    pub drive: Option<String>,
 
     /// Stop with exit status 124 after this many instructions (positions: instructions
     /// retired plus traps taken).

@@ -26,18 +26,73 @@ pub enum ConfigError {
     /// `--memory` is larger than [`MAX_MEMORY`].
     #[error("--memory '{0}' is larger than the 64G maximum")]
     MemoryTooLarge(String),
-    /// `--bios` names firmware.
-    #[error("only --bios none is supported until firmware boot lands")]
-    UnsupportedBios,
+    /// Nothing to boot.
+    #[error("nothing to run: give --kernel (with --bios none or firmware) or --image")]
+    NoKernel,
+    /// `--initrd` or `--append` without firmware.
+    #[error("--initrd and --append need firmware (--bios FILE) or --image")]
+    KernelArgsWithoutFirmware,
+    /// `--net` is not `none` or `tap=NAME[,mac=..]`.
+    #[error("invalid --net '{0}': expected none or tap=NAME[,mac=XX:XX:XX:XX:XX:XX]")]
+    Net(String),
+    /// The guest image's manifest could not be read.
+    #[error("{0}")]
+    Image(String),
 }
+
+/// What the machine boots.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BootConfig {
+    /// A bare-metal program (`--bios none`).
+    BareMetal {
+        /// The program file.
+        program: PathBuf,
+    },
+    /// Firmware, kernel, initrd and command line.
+    Firmware {
+        /// Firmware file.
+        firmware: PathBuf,
+        /// Kernel image file.
+        kernel: PathBuf,
+        /// Initrd file.
+        initrd: Option<PathBuf>,
+        /// Kernel command line.
+        append: String,
+    },
+}
+
+/// The guest's network interface.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NetConfig {
+    /// Host TAP interface name.
+    pub tap: String,
+    /// Guest MAC address.
+    pub mac: [u8; 6],
+}
+
+/// The guest's disk.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DriveConfig {
+    /// Raw image file.
+    pub path: PathBuf,
+    /// Attach read-only.
+    pub read_only: bool,
+}
+
+/// QEMU's default MAC address for the first NIC, so guests see a familiar address.
+pub const DEFAULT_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
 /// Everything `vmft run` needs, checked.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RunConfig {
-    /// The program to load.
-    pub kernel: PathBuf,
+    /// What to boot.
+    pub boot: BootConfig,
     /// Guest RAM size in bytes.
     pub ram_size: u64,
+    /// Network interface, if any.
+    pub net: Option<NetConfig>,
+    /// Disk, if any.
+    pub drive: Option<DriveConfig>,
     /// Position at which to stop, if any.
     pub max_instructions: Option<u64>,
     /// Whether to print statistics at exit.
@@ -47,16 +102,90 @@ pub struct RunConfig {
 impl RunConfig {
     /// Checks the arguments.
     pub fn from_args(args: RunArgs) -> Result<RunConfig, ConfigError> {
-        if args.bios != "none" {
-            return Err(ConfigError::UnsupportedBios);
-        }
+        let boot = match (&args.image, args.bios.as_deref()) {
+            (Some(dir), _) => {
+                let manifest =
+                    image::Manifest::load(dir).map_err(|e| ConfigError::Image(e.to_string()))?;
+                let (firmware, kernel, initrd) = manifest.paths(dir);
+                let mut append = manifest.append.clone();
+                if let Some(extra) = &args.append {
+                    append = format!("{append} {extra}");
+                }
+                BootConfig::Firmware {
+                    firmware,
+                    kernel,
+                    initrd: Some(initrd),
+                    append,
+                }
+            }
+            (None, None | Some("none")) => {
+                if args.initrd.is_some() || args.append.is_some() {
+                    return Err(ConfigError::KernelArgsWithoutFirmware);
+                }
+                BootConfig::BareMetal {
+                    program: args.kernel.clone().ok_or(ConfigError::NoKernel)?,
+                }
+            }
+            (None, Some(firmware)) => BootConfig::Firmware {
+                firmware: PathBuf::from(firmware),
+                kernel: args.kernel.clone().ok_or(ConfigError::NoKernel)?,
+                initrd: args.initrd.clone(),
+                append: args.append.clone().unwrap_or_default(),
+            },
+        };
+        let drive = args
+            .drive
+            .as_deref()
+            .map(|spec| match spec.strip_suffix(",readonly") {
+                Some(path) => DriveConfig {
+                    path: path.into(),
+                    read_only: true,
+                },
+                None => DriveConfig {
+                    path: spec.into(),
+                    read_only: false,
+                },
+            });
         Ok(RunConfig {
-            kernel: args.kernel,
+            boot,
             ram_size: parse_memory_size(&args.memory)?,
+            net: parse_net(&args.net)?,
+            drive,
             max_instructions: args.max_instructions,
             stats: args.stats,
         })
     }
+}
+
+/// Parses `--net`: `none`, or `tap=NAME` with an optional `,mac=XX:XX:XX:XX:XX:XX`.
+pub fn parse_net(text: &str) -> Result<Option<NetConfig>, ConfigError> {
+    if text == "none" {
+        return Ok(None);
+    }
+    let bad = || ConfigError::Net(text.to_string());
+    let mut parts = text.split(',');
+    let tap = parts
+        .next()
+        .and_then(|p| p.strip_prefix("tap="))
+        .filter(|name| !name.is_empty())
+        .ok_or_else(bad)?;
+    let mut mac = DEFAULT_MAC;
+    for part in parts {
+        let value = part.strip_prefix("mac=").ok_or_else(bad)?;
+        let bytes: Vec<u8> = value
+            .split(':')
+            .map(|b| u8::from_str_radix(b, 16))
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad())?;
+        mac = bytes.try_into().map_err(|_| bad())?;
+        if mac[0] & 1 != 0 {
+            return Err(bad()); // a multicast address cannot name one interface
+        }
+    }
+    Ok(Some(NetConfig {
+        tap: tap.to_string(),
+        mac,
+    }))
 }
 
 /// Parses a RAM size: decimal bytes, or a number followed by K, M or G (powers of 1024).
@@ -144,24 +273,71 @@ mod tests {
         }
     }
 
-    fn args(bios: &str) -> RunArgs {
+    fn args(bios: Option<&str>) -> RunArgs {
         RunArgs {
-            bios: bios.into(),
-            kernel: "k".into(),
+            bios: bios.map(Into::into),
+            kernel: Some("k".into()),
+            initrd: None,
+            append: None,
+            image: None,
             memory: "1M".into(),
+            net: "none".into(),
+            drive: None,
             max_instructions: Some(5),
             stats: true,
         }
     }
 
     #[test]
-    fn bios_other_than_none_is_rejected() {
+    fn bios_none_boots_the_kernel_bare_metal_and_a_file_is_firmware() {
+        let config = RunConfig::from_args(args(Some("none"))).unwrap();
         assert_eq!(
-            RunConfig::from_args(args("opensbi")),
-            Err(ConfigError::UnsupportedBios)
+            config.boot,
+            BootConfig::BareMetal {
+                program: "k".into()
+            }
         );
-        let config = RunConfig::from_args(args("none")).unwrap();
         assert_eq!(config.ram_size, 1 << 20);
         assert_eq!(config.max_instructions, Some(5));
+        let config = RunConfig::from_args(args(Some("fw.bin"))).unwrap();
+        assert!(matches!(config.boot, BootConfig::Firmware { .. }));
+    }
+
+    #[test]
+    fn initrd_without_firmware_is_rejected() {
+        let mut a = args(None);
+        a.initrd = Some("i".into());
+        assert_eq!(
+            RunConfig::from_args(a),
+            Err(ConfigError::KernelArgsWithoutFirmware)
+        );
+    }
+
+    #[test]
+    fn net_accepts_none_and_tap_with_an_optional_mac() {
+        assert_eq!(parse_net("none"), Ok(None));
+        assert_eq!(
+            parse_net("tap=tap0"),
+            Ok(Some(NetConfig {
+                tap: "tap0".into(),
+                mac: DEFAULT_MAC
+            }))
+        );
+        assert_eq!(
+            parse_net("tap=t1,mac=02:00:00:00:00:2a")
+                .unwrap()
+                .unwrap()
+                .mac,
+            [2, 0, 0, 0, 0, 0x2a]
+        );
+        for bad in [
+            "tap=",
+            "user",
+            "tap=t,mac=zz",
+            "tap=t,mac=01:00:00:00:00:01",
+            "tap=t,x=1",
+        ] {
+            assert!(parse_net(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,16 +1,16 @@
-//! `vmft`: fault-tolerant RISC-V virtual machines. For now, `vmft run` boots a bare-metal
-//! program on the board.
+//! `vmft`: fault-tolerant RISC-V virtual machines. `vmft run` boots a machine (a bare-metal
+//! program, or firmware with a Linux kernel); `vmft image build` makes the default guest.
 
 mod cli;
 mod config;
-mod console;
+mod host;
 mod run;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ImageCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,6 +18,13 @@ fn main() -> ExitCode {
         Command::Run(args) => config::RunConfig::from_args(args)
             .map_err(Into::into)
             .and_then(run::run),
+        Command::Image(ImageCommand::Build(args)) => {
+            let cache = args.cache.unwrap_or_else(image::default_cache_dir);
+            let out = args.out.unwrap_or_else(|| cache.join("image"));
+            image::build(&out, &cache, args.mirror.as_deref())
+                .map(|_| ExitCode::SUCCESS)
+                .map_err(Into::into)
+        }
     };
     result.unwrap_or_else(|err| {
         eprintln!("vmft: error: {err:#}");

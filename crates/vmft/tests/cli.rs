@@ -102,14 +102,27 @@ fn help_mentions_every_flag() {
     for flag in [
         "--bios",
         "--kernel",
+        "--initrd",
+        "--append",
+        "--image",
         "--memory",
+        "--net",
+        "--drive",
         "--max-instructions",
         "--stats",
         "--help",
     ] {
         assert!(help.contains(flag), "help lacks {flag}: {help}");
     }
-    assert!(stdout(&vmft(&["--help"], b"")).contains("run"));
+    let top = stdout(&vmft(&["--help"], b""));
+    assert!(top.contains("run") && top.contains("image"), "{top}");
+    let build = stdout(&vmft(&["image", "build", "--help"], b""));
+    for flag in ["--out", "--mirror", "--cache"] {
+        assert!(
+            build.contains(flag),
+            "image build help lacks {flag}: {build}"
+        );
+    }
 }
 
 #[test]
@@ -159,9 +172,77 @@ fn non_numeric_memory_is_bad_input() {
 }
 
 #[test]
-fn firmware_other_than_none_is_bad_input() {
-    let out = vmft(&["run", "--bios", "opensbi", "--kernel", "/bin/true"], b"");
-    assert_bad_input(&out, "only --bios none is supported");
+fn missing_firmware_file_is_bad_input_naming_it() {
+    let out = vmft(
+        &[
+            "run",
+            "--bios",
+            "/nonexistent/fw.bin",
+            "--kernel",
+            "/bin/true",
+        ],
+        b"",
+    );
+    assert_bad_input(&out, "cannot read firmware /nonexistent/fw.bin");
+}
+
+#[test]
+fn initrd_without_firmware_is_bad_input() {
+    let out = vmft(
+        &["run", "--kernel", "/bin/true", "--initrd", "/bin/true"],
+        b"",
+    );
+    assert_bad_input(&out, "--initrd and --append need firmware");
+}
+
+#[test]
+fn firmware_larger_than_two_mib_is_bad_input() {
+    let big = tmp("big-firmware.bin");
+    std::fs::write(&big, vec![0u8; 3 << 20]).unwrap();
+    let out = vmft(
+        &[
+            "run",
+            "--bios",
+            big.to_str().unwrap(),
+            "--kernel",
+            "/bin/true",
+        ],
+        b"",
+    );
+    assert_bad_input(&out, "at most 2 MiB fits below the kernel");
+}
+
+#[test]
+fn image_directory_without_manifest_is_bad_input() {
+    let out = vmft(&["run", "--image", "/nonexistent-image-dir"], b"");
+    assert_bad_input(&out, "vmft image build");
+}
+
+#[test]
+fn malformed_net_option_is_bad_input() {
+    let out = vmft(&["run", "--kernel", "/bin/true", "--net", "user"], b"");
+    assert_bad_input(&out, "invalid --net 'user'");
+}
+
+#[test]
+fn drive_that_is_not_whole_sectors_is_bad_input() {
+    let odd = tmp("odd-drive.img");
+    std::fs::write(&odd, vec![0u8; 1000]).unwrap();
+    let fw = tmp("tiny-fw.bin");
+    std::fs::write(&fw, [0x73u8, 0, 0x50, 0x10]).unwrap();
+    let out = vmft(
+        &[
+            "run",
+            "--bios",
+            fw.to_str().unwrap(),
+            "--kernel",
+            fw.to_str().unwrap(),
+            "--drive",
+            odd.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_bad_input(&out, "not a multiple of 512");
 }
 
 #[test]

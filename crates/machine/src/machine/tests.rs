@@ -161,7 +161,7 @@ fn slices_end_at_multiples_of_the_slice_length() {
 #[test]
 fn wfi_with_no_timer_armed_reports_idle() {
     let mut m = machine(&[wfi(), j(-4)]);
-    assert_eq!(m.run(u64::MAX), RunExit::Idle);
+    assert_eq!(m.run(u64::MAX), RunExit::Idle { wake_in: None });
     assert!(m.position() < 10);
 }
 
@@ -180,7 +180,7 @@ fn arm_timer(ticks: u32) -> [u32; 7] {
 }
 
 #[test]
-fn wfi_with_timer_armed_skips_virtual_time_to_the_deadline() {
+fn wfi_with_timer_armed_reports_the_ticks_to_its_deadline_and_a_time_skip_wakes_it() {
     let mut program = arm_timer(0x10_0000).to_vec();
     program.extend([
         addi(T3, ZERO, 0x80),
@@ -192,9 +192,24 @@ fn wfi_with_timer_armed_skips_virtual_time_to_the_deadline() {
     program.extend(finisher(0x5555));
     program.extend(finisher((1 << 16) | 0x3333));
     let mut m = machine(&program);
+    let RunExit::Idle {
+        wake_in: Some(ticks),
+    } = m.run(u64::MAX)
+    else {
+        panic!("expected an idle hart with an armed timer");
+    };
+    assert!(ticks > 0x10_0000 - 0x10 && ticks <= 0x10_0000, "{ticks}");
+    let position = m.position();
+    m.inject(InputEvent::TimeSkip(ticks - 1));
+    assert_eq!(
+        m.run(u64::MAX),
+        RunExit::Idle { wake_in: Some(1) },
+        "one tick short of the deadline the hart stays asleep"
+    );
+    m.inject(InputEvent::TimeSkip(1));
     assert_eq!(m.run(u64::MAX), RunExit::Poweroff);
     assert!(
-        m.position() < 100,
+        m.position() < position + 10,
         "time was skipped, not executed: position {}",
         m.position()
     );
@@ -205,7 +220,7 @@ fn wfi_with_timer_armed_but_mtie_clear_reports_idle_without_skipping_time() {
     let mut program = arm_timer(0x10_0000).to_vec();
     program.extend([wfi(), j(-4)]);
     let mut m = machine(&program);
-    assert_eq!(m.run(u64::MAX), RunExit::Idle);
+    assert_eq!(m.run(u64::MAX), RunExit::Idle { wake_in: None });
     assert!(m.board.clint.mtime(m.hart.position()) < 0x10);
 }
 

@@ -1,0 +1,219 @@
+//! The host side of the machine's inputs and outputs: standard input and output for the
+//! console, and a TAP interface for the network. Reader threads turn host input into events
+//! on one channel; the run loop injects them into the machine only at the positions it
+//! chooses, through `Machine::inject`. This is the only place the front end touches the
+//! terminal and the network.
+
+use std::io::{self, Read, Write};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::thread;
+use std::time::Duration;
+
+use hostio::Tap;
+use machine::{InputEvent, Machine};
+
+/// Console bytes injected ahead of the guest at most; the rest wait on the host side.
+const MAX_CONSOLE_BACKLOG: usize = 4096;
+
+/// Events in flight between the reader threads and the run loop; a full channel holds the
+/// readers back (stdin stops being read, the TAP's own queue fills and drops).
+const CHANNEL_EVENTS: usize = 256;
+
+/// Largest Ethernet frame read from the TAP device.
+const MAX_FRAME: usize = 65536;
+
+/// Something that arrived from the host.
+enum HostEvent {
+    /// Bytes from standard input.
+    Console(Vec<u8>),
+    /// Standard input reached its end.
+    ConsoleClosed,
+    /// A frame from the TAP interface.
+    Frame(Vec<u8>),
+}
+
+/// The host's input sources, read by threads into one channel.
+pub struct HostInput {
+    events: Receiver<HostEvent>,
+    /// Console bytes read from the host but not yet injected.
+    console: Vec<u8>,
+    console_open: bool,
+    /// Frames read but not yet injected.
+    frames: Vec<Vec<u8>>,
+    network: bool,
+}
+
+/// What waiting for input found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Something arrived.
+    Input,
+    /// The timeout passed first.
+    Timeout,
+    /// No source can ever deliver anything again.
+    Closed,
+}
+
+impl HostInput {
+    /// Starts the stdin reader and, with `tap`, a frame reader.
+    pub fn start(tap: Option<&Tap>) -> io::Result<HostInput> {
+        let (tx, events) = mpsc::sync_channel(CHANNEL_EVENTS);
+        let console_open = spawn_stdin_reader(tx.clone()).is_ok();
+        let network = match tap {
+            Some(tap) => {
+                spawn_tap_reader(tap.try_clone()?, tx)?;
+                true
+            }
+            None => false,
+        };
+        Ok(HostInput {
+            events,
+            console: Vec::new(),
+            console_open,
+            frames: Vec::new(),
+            network,
+        })
+    }
+
+    fn accept(&mut self, event: HostEvent) {
+        match event {
+            HostEvent::Console(bytes) => self.console.extend(bytes),
+            HostEvent::ConsoleClosed => self.console_open = false,
+            HostEvent::Frame(frame) => self.frames.push(frame),
+        }
+    }
+
+    fn poll(&mut self) {
+        loop {
+            match self.events.try_recv() {
+                Ok(event) => self.accept(event),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.console_open = false;
+                    self.network = false;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Injects what has arrived: all frames, and console bytes up to the backlog limit.
+    pub fn inject_into(&mut self, machine: &mut Machine) {
+        self.poll();
+        for frame in self.frames.drain(..) {
+            machine.inject(InputEvent::NetFrame(frame));
+        }
+        let room = MAX_CONSOLE_BACKLOG
+            .saturating_sub(machine.console_backlog())
+            .min(self.console.len());
+        if room > 0 {
+            machine.inject(InputEvent::ConsoleBytes(
+                self.console.drain(..room).collect(),
+            ));
+        }
+    }
+
+    /// Waits up to `timeout` (forever with `None`) for input.
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Wait {
+        self.poll();
+        if !self.console.is_empty() || !self.frames.is_empty() {
+            return Wait::Input;
+        }
+        let event = match timeout {
+            Some(t) => self.events.recv_timeout(t),
+            None if !self.console_open && !self.network => return Wait::Closed,
+            None => self
+                .events
+                .recv()
+                .map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match event {
+            Ok(event) => {
+                self.accept(event);
+                Wait::Input
+            }
+            Err(RecvTimeoutError::Timeout) => Wait::Timeout,
+            Err(RecvTimeoutError::Disconnected) => {
+                self.console_open = false;
+                self.network = false;
+                if timeout.is_some() {
+                    Wait::Timeout
+                } else {
+                    Wait::Closed
+                }
+            }
+        }
+    }
+}
+
+fn spawn_stdin_reader(tx: SyncSender<HostEvent>) -> io::Result<()> {
+    thread::Builder::new().name("stdin".into()).spawn(move || {
+        let mut stdin = io::stdin().lock();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.send(HostEvent::Console(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(HostEvent::ConsoleClosed);
+    })?;
+    Ok(())
+}
+
+fn spawn_tap_reader(mut tap: Tap, tx: SyncSender<HostEvent>) -> io::Result<()> {
+    thread::Builder::new().name("tap".into()).spawn(move || {
+        let mut buf = vec![0u8; MAX_FRAME];
+        loop {
+            match tap.recv(&mut buf) {
+                Ok(n) => {
+                    if tx.send(HostEvent::Frame(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    eprintln!(
+                        "vmft: reading TAP {}: {e}; the guest's network is down",
+                        tap.name()
+                    );
+                    return;
+                }
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// Standard output for guest console bytes. If the host stops accepting them (a closed
+/// pipe), further output is discarded and the guest keeps running.
+#[derive(Default)]
+pub struct ConsoleOutput {
+    broken: bool,
+}
+
+impl ConsoleOutput {
+    /// Writes `bytes` and flushes.
+    pub fn write(&mut self, bytes: &[u8]) {
+        if self.broken || bytes.is_empty() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
+            self.broken = true;
+        }
+    }
+}
+
+/// Host randomness for the guest's entropy device.
+pub fn host_entropy(len: usize) -> io::Result<Vec<u8>> {
+    let mut bytes = vec![0u8; len];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
