@@ -1,0 +1,638 @@
+//! Helpers shared by the guest-level acceptance tests: the guest image, the command line that
+//! boots it under vmft or under QEMU (the same test runs against either), a console driver that
+//! waits for text and types lines, and guards for network namespaces and scratch files.
+//!
+//! `VMFT_TEST_VMM=qemu` runs the tests against `qemu-system-riscv64` instead of vmft, to check
+//! the tests themselves. `VMFT_TEST_IMAGE=DIR` uses a prebuilt image instead of building one
+//! into `<target>/vmft-image`; `VMFT_TEST_TIMEOUT=SECONDS` overrides each test's time limit.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+/// What the guest's init prints once its userland is up and eth0 is configured.
+pub const READY_MARKER: &str = "vmft-guest: ready";
+/// What the guest's init prints after the kernel-command-line command succeeded.
+pub const COMMAND_OK: &str = "vmft-guest: command exited with status 0";
+/// The guest memory every test uses.
+pub const MEMORY: &str = "512M";
+
+/// Console text that means the guest is dead and waiting longer is pointless.
+const FATAL_MARKERS: &[&str] = &["Kernel panic - not syncing"];
+const QEMU: &str = "qemu-system-riscv64";
+
+/// The virtual-machine monitor a test boots the guest under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vmm {
+    /// vmft itself: the binary under test.
+    Vmft,
+    /// QEMU's `virt` board with the same firmware, kernel and initramfs.
+    Qemu,
+}
+
+impl Vmm {
+    /// The monitor chosen by `VMFT_TEST_VMM` (`vmft`, the default, or `qemu`).
+    pub fn from_env() -> Vmm {
+        match std::env::var("VMFT_TEST_VMM").as_deref() {
+            Err(_) | Ok("") | Ok("vmft") => Vmm::Vmft,
+            Ok("qemu") => Vmm::Qemu,
+            Ok(other) => panic!("VMFT_TEST_VMM={other}: expected `vmft` or `qemu`"),
+        }
+    }
+}
+
+/// The time limit of one test: `default`, or `VMFT_TEST_TIMEOUT` seconds when set.
+pub fn timeout(default: Duration) -> Duration {
+    match std::env::var("VMFT_TEST_TIMEOUT") {
+        Ok(s) => Duration::from_secs(
+            s.parse()
+                .unwrap_or_else(|_| panic!("VMFT_TEST_TIMEOUT={s}: expected seconds")),
+        ),
+        Err(_) => default,
+    }
+}
+
+/// A guest image directory as `vmft image build` writes it.
+#[derive(Debug)]
+pub struct Image {
+    /// The image directory (what `vmft run --image` takes).
+    pub dir: PathBuf,
+    /// Firmware (OpenSBI `fw_jump.bin`).
+    pub firmware: PathBuf,
+    /// Kernel image.
+    pub kernel: PathBuf,
+    /// Initramfs.
+    pub initrd: PathBuf,
+    /// The image's own kernel command line.
+    pub append: String,
+}
+
+impl Image {
+    /// Reads the manifest (`vmft-image`, `key = value` lines) of the image in `dir`.
+    fn load(dir: &Path) -> Image {
+        let path = dir.join("vmft-image");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let get = |key: &str| {
+            text.lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .find_map(|l| {
+                    l.split_once('=')
+                        .filter(|(k, _)| k.trim() == key)
+                        .map(|(_, v)| v.trim().to_string())
+                })
+                .unwrap_or_else(|| panic!("{}: no `{key}` line", path.display()))
+        };
+        Image {
+            dir: dir.to_path_buf(),
+            firmware: dir.join(get("firmware")),
+            kernel: dir.join(get("kernel")),
+            initrd: dir.join(get("initrd")),
+            append: get("append"),
+        }
+    }
+}
+
+/// The guest image, built once per test run into `<target>/vmft-image` with
+/// `vmft image build` unless its manifest is already there (or `VMFT_TEST_IMAGE` names one).
+pub fn image() -> &'static Image {
+    static IMAGE: OnceLock<Image> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("VMFT_TEST_IMAGE") {
+            return Image::load(Path::new(&dir));
+        }
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("the target directory");
+        let dir = target.join("vmft-image");
+        if !dir.join("vmft-image").is_file() {
+            eprintln!(
+                "building the guest image into {} (slow the first time)",
+                dir.display()
+            );
+            let status = Command::new(env!("CARGO_BIN_EXE_vmft"))
+                .args(["image", "build", "--out"])
+                .arg(&dir)
+                .stdin(Stdio::null())
+                .status()
+                .expect("run `vmft image build`");
+            assert!(
+                status.success(),
+                "`vmft image build --out {}` failed: {status}",
+                dir.display()
+            );
+        }
+        Image::load(&dir)
+    })
+}
+
+/// One boot of the guest: what to append to the kernel command line and which devices to give
+/// it. [`Guest::command`] turns it into the vmft or the QEMU command line.
+#[derive(Debug)]
+pub struct Guest<'a> {
+    image: &'a Image,
+    append: String,
+    memory: &'a str,
+    tap: Option<String>,
+    drive: Option<PathBuf>,
+    netns: Option<String>,
+}
+
+impl<'a> Guest<'a> {
+    /// A guest booting `image` with [`MEMORY`] and no devices beyond the console.
+    pub fn new(image: &'a Image) -> Guest<'a> {
+        Guest {
+            image,
+            append: String::new(),
+            memory: MEMORY,
+            tap: None,
+            drive: None,
+            netns: None,
+        }
+    }
+
+    /// Appends `args` to the kernel command line (after the image's own).
+    pub fn append(mut self, args: &str) -> Self {
+        if !self.append.is_empty() {
+            self.append.push(' ');
+        }
+        self.append.push_str(args);
+        self
+    }
+
+    /// Runs `command` as the guest's workload instead of a shell: the guest powers off after it.
+    /// The kernel hands everything after ` -- ` to init as arguments; it groups words only by
+    /// double quotes (which it strips), so `command` is passed as `sh -c "command"` and must not
+    /// contain a double quote.
+    pub fn command(self, command: &str) -> Self {
+        assert!(
+            !command.contains('"'),
+            "the kernel command line cannot quote a double quote: {command}"
+        );
+        self.append(&format!("-- sh -c \"{command}\""))
+    }
+
+    /// Gives the guest a virtio-net device backed by the host TAP device `name`.
+    pub fn tap(mut self, name: &str) -> Self {
+        self.tap = Some(name.to_string());
+        self
+    }
+
+    /// Gives the guest a virtio-blk device backed by the raw disk image `file` (`/dev/vda`).
+    pub fn drive(mut self, file: &Path) -> Self {
+        self.drive = Some(file.to_path_buf());
+        self
+    }
+
+    /// Runs the monitor inside the network namespace `name` (`ip netns exec`).
+    pub fn in_netns(mut self, name: &str) -> Self {
+        self.netns = Some(name.to_string());
+        self
+    }
+
+    /// The command line that boots this guest under `vmm`.
+    pub fn command_line(&self, vmm: Vmm) -> Command {
+        let mut args: Vec<String> = Vec::new();
+        let program = match vmm {
+            Vmm::Vmft => {
+                args.extend([
+                    "run".into(),
+                    "--image".into(),
+                    path(&self.image.dir),
+                    "--memory".into(),
+                    self.memory.into(),
+                ]);
+                if !self.append.is_empty() {
+                    args.extend(["--append".into(), self.append.clone()]);
+                }
+                if let Some(tap) = &self.tap {
+                    args.extend(["--net".into(), format!("tap={tap}")]);
+                }
+                if let Some(drive) = &self.drive {
+                    args.extend(["--drive".into(), path(drive)]);
+                }
+                env!("CARGO_BIN_EXE_vmft")
+            }
+            Vmm::Qemu => {
+                let append = format!("{} {}", self.image.append, self.append);
+                args.extend(
+                    ["-machine", "virt", "-m", self.memory, "-nographic"].map(String::from),
+                );
+                args.extend(["-bios".into(), path(&self.image.firmware)]);
+                args.extend(["-kernel".into(), path(&self.image.kernel)]);
+                args.extend(["-initrd".into(), path(&self.image.initrd)]);
+                args.extend(["-append".into(), append.trim_end().to_string()]);
+                if let Some(tap) = &self.tap {
+                    args.extend([
+                        "-netdev".into(),
+                        format!("tap,id=n0,ifname={tap},script=no,downscript=no"),
+                        "-device".into(),
+                        "virtio-net-device,netdev=n0".into(),
+                    ]);
+                }
+                if let Some(drive) = &self.drive {
+                    args.extend([
+                        "-drive".into(),
+                        format!("file={},format=raw,if=none,id=d0", path(drive)),
+                        "-device".into(),
+                        "virtio-blk-device,drive=d0".into(),
+                    ]);
+                }
+                QEMU
+            }
+        };
+        match &self.netns {
+            Some(ns) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", ns, program]).args(args);
+                command
+            }
+            None => {
+                let mut command = Command::new(program);
+                command.args(args);
+                command
+            }
+        }
+    }
+
+    /// Boots the guest under `vmm`; the returned console fails the test once `limit` has passed.
+    pub fn boot(&self, vmm: Vmm, limit: Duration) -> Console {
+        Console::spawn(self.command_line(vmm), limit)
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.to_str()
+        .unwrap_or_else(|| panic!("{} is not UTF-8", p.display()))
+        .to_string()
+}
+
+/// What the monitor has printed so far.
+#[derive(Default)]
+struct Transcript {
+    console: Vec<u8>,
+    stderr: Vec<u8>,
+    /// Output streams that reached end of file (the monitor exited once both have).
+    closed: u8,
+}
+
+type Shared = Arc<(Mutex<Transcript>, Condvar)>;
+
+/// A running monitor with its console on pipes. Waits fail the test with the whole transcript
+/// once the deadline passes; dropping it kills the monitor.
+pub struct Console {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    shared: Shared,
+    /// Console offset up to which [`Console::expect`] has matched.
+    cursor: usize,
+    started: Instant,
+    deadline: Instant,
+    command: String,
+}
+
+impl Console {
+    fn spawn(mut command: Command, limit: Duration) -> Console {
+        let description = format!("{command:?}");
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {description}: {e}"));
+        let shared: Shared = Arc::default();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        collect(stdout, Arc::clone(&shared), |t| &mut t.console);
+        collect(stderr, Arc::clone(&shared), |t| &mut t.stderr);
+        let started = Instant::now();
+        Console {
+            stdin: child.stdin.take(),
+            child,
+            shared,
+            cursor: 0,
+            started,
+            deadline: started + limit,
+            command: description,
+        }
+    }
+
+    /// Waits until `needle` appears on the console after the previous match, moves past it and
+    /// returns the console text in between (carriage returns removed).
+    pub fn expect(&mut self, needle: &str) -> String {
+        let lookback = FATAL_MARKERS
+            .iter()
+            .map(|m| m.len())
+            .chain([needle.len()])
+            .max()
+            .unwrap_or(0);
+        let mut scanned = self.cursor;
+        let why = {
+            let (lock, ready) = &*self.shared;
+            let mut transcript = lock.lock().expect("transcript lock");
+            loop {
+                let from = self.cursor.max(scanned.saturating_sub(lookback));
+                let fresh = &transcript.console[from..];
+                if let Some(at) = find(fresh, needle.as_bytes()) {
+                    let skipped = &transcript.console[self.cursor..from + at];
+                    let skipped = String::from_utf8_lossy(skipped).replace('\r', "");
+                    self.cursor = from + at + needle.len();
+                    return skipped;
+                }
+                scanned = transcript.console.len();
+                if let Some(fatal) = FATAL_MARKERS
+                    .iter()
+                    .find(|m| find(fresh, m.as_bytes()).is_some())
+                {
+                    break format!("`{fatal}` on the console while waiting for `{needle}`");
+                }
+                if transcript.closed == 2 {
+                    drop(transcript);
+                    let status = self
+                        .child
+                        .wait()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|e| e.to_string());
+                    break format!("the monitor exited ({status}) while waiting for `{needle}`");
+                }
+                let left = self.deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break format!("timed out waiting for `{needle}`");
+                }
+                transcript = ready
+                    .wait_timeout(transcript, left)
+                    .expect("transcript lock")
+                    .0;
+            }
+        };
+        self.fail(&why)
+    }
+
+    /// Types `line` and a newline on the console.
+    pub fn send_line(&mut self, line: &str) {
+        let written = match self.stdin.as_mut() {
+            Some(stdin) => stdin
+                .write_all(format!("{line}\n").as_bytes())
+                .and_then(|()| stdin.flush()),
+            None => Ok(()),
+        };
+        if let Err(e) = written {
+            self.fail(&format!("cannot type `{line}`: {e}"));
+        }
+    }
+
+    /// Waits for the monitor to exit and for all its output.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    let (lock, ready) = &*self.shared;
+                    let mut transcript = lock.lock().expect("transcript lock");
+                    while transcript.closed < 2 {
+                        let now = Instant::now();
+                        if now >= self.deadline {
+                            break;
+                        }
+                        transcript = ready
+                            .wait_timeout(transcript, self.deadline - now)
+                            .expect("transcript lock")
+                            .0;
+                    }
+                    return status;
+                }
+                Ok(None) if Instant::now() >= self.deadline => {
+                    self.fail("timed out waiting for the monitor to exit")
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => self.fail(&format!("cannot wait for the monitor: {e}")),
+            }
+        }
+    }
+
+    /// Waits for the monitor to exit and fails the test unless it exited with status 0.
+    pub fn expect_clean_exit(&mut self) {
+        let status = self.wait_exit();
+        if !status.success() {
+            self.fail(&format!("the monitor exited with {status}"));
+        }
+    }
+
+    /// Time since the monitor started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The whole console output so far (lossy UTF-8, carriage returns removed).
+    pub fn console_text(&self) -> String {
+        String::from_utf8_lossy(&self.lock().console).replace('\r', "")
+    }
+
+    /// Fails the test with `why`, the command line and everything the monitor printed.
+    pub fn fail(&self, why: &str) -> ! {
+        let stderr = String::from_utf8_lossy(&self.lock().stderr).into_owned();
+        panic!(
+            "{why} (after {:.1} s)\ncommand: {}\n----- console -----\n{}\n----- stderr -----\n{stderr}\n-------------------",
+            self.elapsed().as_secs_f64(),
+            self.command,
+            self.console_text(),
+        );
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Transcript> {
+        // A reader thread never panics while holding the lock; recover the data regardless.
+        self.shared
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Copies `stream` into the transcript field `field` on a thread until end of file.
+fn collect(
+    mut stream: impl Read + Send + 'static,
+    shared: Shared,
+    field: fn(&mut Transcript) -> &mut Vec<u8>,
+) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let (lock, ready) = &*shared;
+            let mut transcript = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if n == 0 {
+                transcript.closed += 1;
+                ready.notify_all();
+                return;
+            }
+            field(&mut transcript).extend_from_slice(&buf[..n]);
+            ready.notify_all();
+        }
+    });
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Fails the test unless it runs as root (network namespaces and TAP devices need it).
+pub fn require_root(what: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next());
+    assert_eq!(
+        uid,
+        Some("0"),
+        "{what} needs root: run the tests as root (CI does), e.g. `sudo -E cargo test`"
+    );
+}
+
+/// Runs `program args` and returns its output, failing the test if it cannot start.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program}: {e} (scripts/deps installs the test prerequisites)")
+        })
+}
+
+/// Runs `program args` and fails the test unless it exits with status 0.
+pub fn run_ok(program: &str, args: &[&str]) -> Output {
+    let output = run(program, args);
+    assert!(
+        output.status.success(),
+        "`{program} {}` failed ({}):\n{}{}",
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Prefix of the network namespaces these tests create; the rest is `<pid>-<n>`.
+const NETNS_PREFIX: &str = "vmft-test-";
+
+/// A network namespace of this test process, deleted (with every device in it) on drop, even
+/// when the test panics. Nothing in it is connected to the host's own network.
+pub struct NetNs {
+    name: String,
+}
+
+impl NetNs {
+    /// Creates a fresh namespace with loopback up and a TAP device `tap` addressed `host_addr`
+    /// (`ADDR/PREFIX`), and deletes namespaces left by earlier test processes that died.
+    pub fn with_tap(tap: &str, host_addr: &str) -> NetNs {
+        require_root("a network namespace with a TAP device");
+        remove_stale_namespaces();
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "{NETNS_PREFIX}{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        run_ok("ip", &["netns", "add", &name]);
+        let ns = NetNs { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns.ip(&["tuntap", "add", "dev", tap, "mode", "tap"]);
+        ns.ip(&["addr", "add", host_addr, "dev", tap]);
+        ns.ip(&["link", "set", tap, "up"]);
+        ns
+    }
+
+    /// The namespace's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `program args` inside the namespace.
+    pub fn exec(&self, program: &str, args: &[&str]) -> Output {
+        let mut all = vec!["netns", "exec", &self.name, program];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+
+    fn ip(&self, args: &[&str]) {
+        let mut all = vec!["-n", &self.name];
+        all.extend_from_slice(args);
+        run_ok("ip", &all);
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let deleted = Command::new("ip")
+            .args(["netns", "delete", &self.name])
+            .stdin(Stdio::null())
+            .output();
+        if !deleted.map(|o| o.status.success()).unwrap_or(false) {
+            eprintln!("warning: could not delete network namespace {}", self.name);
+        }
+    }
+}
+
+/// Deletes `vmft-test-<pid>-*` namespaces whose process no longer exists (a run that was killed).
+fn remove_stale_namespaces() {
+    let list = run("ip", &["netns", "list"]);
+    for line in String::from_utf8_lossy(&list.stdout).lines() {
+        let Some(name) = line.split_whitespace().next() else {
+            continue;
+        };
+        let Some(pid) = name
+            .strip_prefix(NETNS_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            run("ip", &["netns", "delete", name]);
+        }
+    }
+}
+
+/// A file under the test's scratch directory, removed on drop.
+pub struct ScratchFile {
+    path: PathBuf,
+}
+
+impl ScratchFile {
+    /// A fresh path `<scratch>/<pid>-<name>`; any file already there is removed.
+    pub fn new(name: &str) -> ScratchFile {
+        let path =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        ScratchFile { path }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path as a command-line argument.
+    pub fn arg(&self) -> String {
+        path(&self.path)
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,154 @@
+//! Acceptance tests: Debian's riscv64 kernel under OpenSBI boots on vmft with the default guest
+//! image (`vmft image build`) and its userland works — console, network, disk and arithmetic.
+//!
+//! Every test boots under vmft; `VMFT_TEST_VMM=qemu` runs the same tests under
+//! `qemu-system-riscv64` (see `common`). The network test needs root; CI runs as root.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{image, run_ok, timeout, Guest, NetNs, ScratchFile, Vmm, COMMAND_OK, READY_MARKER};
+
+/// Wall-clock limit of one boot: generous, since an interpreter boots Linux far slower than
+/// QEMU's JIT and the tests run side by side on few cores.
+const BOOT_LIMIT: Duration = Duration::from_secs(900);
+
+#[test]
+fn boots_to_a_shell_and_runs_typed_commands() {
+    let mut console = Guest::new(image()).boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+    console.expect(READY_MARKER);
+    console.expect("# ");
+    console.send_line("echo vmft-$((6*7))");
+    console.expect("vmft-42");
+    console.expect("# ");
+    console.send_line("poweroff");
+    console.expect_clean_exit();
+}
+
+#[test]
+fn guest_answers_ping_and_serves_http_over_tap() {
+    const TAP: &str = "vmft0";
+    const PAGE: &str = "vmft serves this page over virtio-net";
+    let netns = NetNs::with_tap(TAP, "10.0.2.1/24");
+    let mut console = Guest::new(image())
+        .tap(TAP)
+        .in_netns(netns.name())
+        .append("vmft.ip=10.0.2.15/24")
+        .command(&format!(
+            "mkdir -p /www && echo {PAGE} > /www/index.html && httpd -p 80 -h /www && echo vmft-test: serving && read line"
+        ))
+        .boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+    console.expect(READY_MARKER);
+    console.expect("vmft-test: serving");
+
+    let ping = netns.exec("ping", &["-c", "3", "-w", "120", "10.0.2.15"]);
+    if !ping.status.success() {
+        console.fail(&format!(
+            "ping 10.0.2.15 from the namespace failed ({}):\n{}{}",
+            ping.status,
+            String::from_utf8_lossy(&ping.stdout),
+            String::from_utf8_lossy(&ping.stderr)
+        ));
+    }
+    let curl = netns.exec(
+        "curl",
+        &[
+            "--silent",
+            "--show-error",
+            "--noproxy",
+            "*",
+            "--max-time",
+            "120",
+            "http://10.0.2.15/",
+        ],
+    );
+    let page = String::from_utf8_lossy(&curl.stdout);
+    if !curl.status.success() || page != format!("{PAGE}\n") {
+        console.fail(&format!(
+            "curl http://10.0.2.15/ from the namespace: {}, page {page:?}, stderr {}",
+            curl.status,
+            String::from_utf8_lossy(&curl.stderr)
+        ));
+    }
+
+    console.send_line("done");
+    console.expect(COMMAND_OK);
+    console.expect_clean_exit();
+}
+
+#[test]
+fn ext4_written_in_the_guest_is_clean_on_the_host() {
+    let disk = ScratchFile::new("ext4.img");
+    std::fs::File::create(disk.path())
+        .and_then(|f| f.set_len(64 << 20))
+        .unwrap_or_else(|e| panic!("create {}: {e}", disk.path().display()));
+    run_ok("mkfs.ext4", &["-q", "-F", &disk.arg()]);
+
+    let mut console = Guest::new(image())
+        .drive(disk.path())
+        .command(
+            "mount -t ext4 /dev/vda /mnt && mkdir /mnt/vmft && echo written by the vmft guest > /mnt/vmft/hello.txt \
+             && seq 1 50000 > /mnt/vmft/numbers.txt && umount /mnt",
+        )
+        .boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+    console.expect(READY_MARKER);
+    console.expect(COMMAND_OK);
+    console.expect_clean_exit();
+
+    run_ok("e2fsck", &["-f", "-n", &disk.arg()]);
+    let cat = |file: &str| {
+        let out = run_ok("debugfs", &["-R", &format!("cat {file}"), &disk.arg()]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(cat("/vmft/hello.txt"), "written by the vmft guest\n");
+    let numbers: String = (1..=50000).map(|i| format!("{i}\n")).collect();
+    assert!(
+        cat("/vmft/numbers.txt") == numbers,
+        "/vmft/numbers.txt differs from `seq 1 50000`"
+    );
+}
+
+/// Shell commands whose output depends only on integer and IEEE double arithmetic: a SHA-256
+/// over a long stream, and awk programs (busybox awk has no libm functions, so e, pi, sqrt and
+/// log come from series) printed with unambiguous `printf` formats.
+const COMPUTATIONS: &[&str] = &[
+    "seq 1 200000 | sha256sum",
+    "awk -v f='%.12f %.6e %.15g\\n' 'function at(x,s,t,k){t=x;for(k=1;k<40;k+=2){s+=t/k;t*=-x*x}return s} \
+     BEGIN{e=1;t=1;for(k=1;k<25;k++){t/=k;e+=t};p=16*at(1/5)-4*at(1/239);printf f,e*p/4,1/3e7,p}'",
+    "awk -v f='%.10f %.10e %.12g\\n' 'BEGIN{r=1;for(i=0;i<8;i++)r=(r+2/r)/2;y=9/11;t=y;for(k=1;k<99;k+=2){l+=t/k;t*=y*y} \
+     for(i=1;i<=100000;i++)s+=1/(i*i);printf f,r*2*l,s-1.6449,r}'",
+];
+
+#[test]
+fn guest_userland_computes_like_the_host() {
+    let script = COMPUTATIONS.join("; ");
+    let mut console = Guest::new(image())
+        .command(&format!(
+            "echo vmft-test: begin; {script}; echo vmft-test: end"
+        ))
+        .boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+    console.expect(READY_MARKER);
+    console.expect("vmft-test: begin");
+    let guest = console.expect("vmft-test: end");
+    console.expect(COMMAND_OK);
+    console.expect_clean_exit();
+
+    let host = run_ok("sh", &["-c", &script]);
+    let host = String::from_utf8_lossy(&host.stdout);
+    // Kernel messages may land between the guest's lines; they start with a `[ seconds]` stamp.
+    let is_kernel_log = |l: &str| l.starts_with('[') && l.contains("] ");
+    let lines = |s: &str| {
+        s.lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty() && !is_kernel_log(l))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines(&guest),
+        lines(&host),
+        "guest and host computed differently"
+    );
+    assert_eq!(lines(&host).len(), COMPUTATIONS.len());
+}
