@@ -1,0 +1,213 @@
+//! Log entries and the payload layout of each kind.
+
+use std::fmt;
+
+/// Identifies the machine a log belongs to: a hash of its configuration and initial state,
+/// supplied by the recorder. Replay against a machine with another fingerprint is refused.
+pub type Fingerprint = [u8; 32];
+
+/// One logged event: what happened and the position at which it is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The machine position (instructions retired plus traps taken) the event applies at.
+    pub position: u64,
+    /// The event itself.
+    pub payload: Payload,
+}
+
+/// What an entry records, one variant per [`Kind`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Bytes typed on the console.
+    ConsoleInput(Vec<u8>),
+    /// One Ethernet frame received from the network.
+    NetFrame(Vec<u8>),
+    /// Host randomness handed to the guest's entropy device.
+    Entropy(Vec<u8>),
+    /// Re-anchors virtual time to the host clock: at this position `mtime` reads `mtime`, and
+    /// the primary's host clock read `host_ns` nanoseconds.
+    ClockAnchor {
+        /// Host clock in nanoseconds when the anchor was taken.
+        host_ns: u64,
+        /// The machine timer value at the entry's position.
+        mtime: u64,
+    },
+    /// An idle `wfi` woke up after virtual time advanced by `ticks` timer ticks.
+    TimeSkip {
+        /// Timer ticks skipped.
+        ticks: u64,
+    },
+    /// The machine state digest at this position, compared on replay to detect divergence.
+    Digest {
+        /// The digest.
+        digest: [u8; 32],
+    },
+    /// A snapshot of the machine was taken at this position under this name.
+    Snapshot {
+        /// The snapshot's name.
+        name: String,
+    },
+    /// The recording ended here; no entry follows.
+    End {
+        /// Why the recording ended.
+        reason: EndReason,
+    },
+}
+
+/// Why a recording ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// The guest powered off successfully.
+    Poweroff,
+    /// The guest reported failure with this code.
+    Fail(u64),
+    /// The recorder stopped while the guest was still running.
+    Stopped,
+}
+
+/// The kind byte of a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Kind {
+    /// [`Payload::ConsoleInput`].
+    ConsoleInput = 1,
+    /// [`Payload::NetFrame`].
+    NetFrame = 2,
+    /// [`Payload::Entropy`].
+    Entropy = 3,
+    /// [`Payload::ClockAnchor`].
+    ClockAnchor = 4,
+    /// [`Payload::TimeSkip`].
+    TimeSkip = 5,
+    /// [`Payload::Digest`].
+    Digest = 6,
+    /// [`Payload::Snapshot`].
+    Snapshot = 7,
+    /// [`Payload::End`].
+    End = 8,
+}
+
+/// Size of the largest fixed-size payload ([`Kind::Digest`]).
+pub(crate) const FIXED_MAX: usize = 32;
+
+impl Kind {
+    /// The kind with this byte, if version 1 defines one.
+    pub fn from_u8(byte: u8) -> Option<Kind> {
+        Some(match byte {
+            1 => Kind::ConsoleInput,
+            2 => Kind::NetFrame,
+            3 => Kind::Entropy,
+            4 => Kind::ClockAnchor,
+            5 => Kind::TimeSkip,
+            6 => Kind::Digest,
+            7 => Kind::Snapshot,
+            8 => Kind::End,
+            _ => return None,
+        })
+    }
+
+    /// The payload size of kinds whose payload has one size; `None` for variable payloads.
+    pub(crate) fn fixed_len(self) -> Option<usize> {
+        match self {
+            Kind::ConsoleInput | Kind::NetFrame | Kind::Entropy | Kind::Snapshot => None,
+            Kind::ClockAnchor => Some(16),
+            Kind::TimeSkip => Some(8),
+            Kind::Digest => Some(32),
+            Kind::End => Some(9),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl Payload {
+    /// This payload's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Payload::ConsoleInput(_) => Kind::ConsoleInput,
+            Payload::NetFrame(_) => Kind::NetFrame,
+            Payload::Entropy(_) => Kind::Entropy,
+            Payload::ClockAnchor { .. } => Kind::ClockAnchor,
+            Payload::TimeSkip { .. } => Kind::TimeSkip,
+            Payload::Digest { .. } => Kind::Digest,
+            Payload::Snapshot { .. } => Kind::Snapshot,
+            Payload::End { .. } => Kind::End,
+        }
+    }
+
+    /// The encoded payload: variable payloads as they are, fixed ones laid out in `scratch`.
+    pub(crate) fn encode<'a>(&'a self, scratch: &'a mut [u8; FIXED_MAX]) -> &'a [u8] {
+        match self {
+            Payload::ConsoleInput(bytes) | Payload::NetFrame(bytes) | Payload::Entropy(bytes) => {
+                bytes
+            }
+            Payload::Snapshot { name } => name.as_bytes(),
+            Payload::Digest { digest } => digest,
+            Payload::ClockAnchor { host_ns, mtime } => {
+                scratch[..8].copy_from_slice(&host_ns.to_le_bytes());
+                scratch[8..16].copy_from_slice(&mtime.to_le_bytes());
+                &scratch[..16]
+            }
+            Payload::TimeSkip { ticks } => {
+                scratch[..8].copy_from_slice(&ticks.to_le_bytes());
+                &scratch[..8]
+            }
+            Payload::End { reason } => {
+                let (tag, value) = match *reason {
+                    EndReason::Poweroff => (0, 0),
+                    EndReason::Fail(code) => (1, code),
+                    EndReason::Stopped => (2, 0),
+                };
+                scratch[0] = tag;
+                scratch[1..9].copy_from_slice(&value.to_le_bytes());
+                &scratch[..9]
+            }
+        }
+    }
+
+    /// Decodes a payload of `kind`, or says what is wrong with it. A variable-size payload is
+    /// `bytes`; a fixed-size one is the first `kind.fixed_len()` bytes of `fixed`.
+    pub(crate) fn decode(
+        kind: Kind,
+        fixed: &[u8; FIXED_MAX],
+        bytes: Vec<u8>,
+    ) -> Result<Payload, &'static str> {
+        Ok(match kind {
+            Kind::ConsoleInput => Payload::ConsoleInput(bytes),
+            Kind::NetFrame => Payload::NetFrame(bytes),
+            Kind::Entropy => Payload::Entropy(bytes),
+            Kind::Snapshot => Payload::Snapshot {
+                name: String::from_utf8(bytes).map_err(|_| "snapshot name is not UTF-8")?,
+            },
+            Kind::ClockAnchor => Payload::ClockAnchor {
+                host_ns: le_u64(fixed, 0),
+                mtime: le_u64(fixed, 8),
+            },
+            Kind::TimeSkip => Payload::TimeSkip {
+                ticks: le_u64(fixed, 0),
+            },
+            Kind::Digest => Payload::Digest { digest: *fixed },
+            Kind::End => {
+                let reason = match (fixed[0], le_u64(fixed, 1)) {
+                    (0, 0) => EndReason::Poweroff,
+                    (1, code) => EndReason::Fail(code),
+                    (2, 0) => EndReason::Stopped,
+                    (0 | 2, _) => return Err("end reason carries a value it does not use"),
+                    _ => return Err("unknown end reason"),
+                };
+                Payload::End { reason }
+            }
+        })
+    }
+}
+
+/// The little-endian u64 at `at` in `bytes`; `at` is a constant of the layout, at most 24.
+fn le_u64(bytes: &[u8; FIXED_MAX], at: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
