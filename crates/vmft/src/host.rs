@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError
 use std::thread;
 use std::time::Duration;
 
-use hostio::Tap;
+use hostio::{EscapeDecoder, Keys, RawTerminal, Tap};
 use machine::{InputEvent, Machine};
 
 /// Console bytes injected ahead of the guest at most; the rest wait on the host side.
@@ -28,6 +28,8 @@ enum HostEvent {
     Console(Vec<u8>),
     /// Standard input reached its end.
     ConsoleClosed,
+    /// The user typed the quit escape (Ctrl-A x) on a terminal.
+    Quit,
     /// A frame from the TAP interface.
     Frame(Vec<u8>),
 }
@@ -41,6 +43,9 @@ pub struct HostInput {
     /// Frames read but not yet injected.
     frames: Vec<Vec<u8>>,
     network: bool,
+    quit: bool,
+    /// Raw mode for the terminal, restored when the input is dropped.
+    _terminal: Option<RawTerminal>,
 }
 
 /// What waiting for input found.
@@ -55,10 +60,15 @@ pub enum Wait {
 }
 
 impl HostInput {
-    /// Starts the stdin reader and, with `tap`, a frame reader.
+    /// Starts the stdin reader (with the terminal, if any, in raw mode) and, with `tap`, a
+    /// frame reader.
     pub fn start(tap: Option<&Tap>) -> io::Result<HostInput> {
         let (tx, events) = mpsc::sync_channel(CHANNEL_EVENTS);
-        let console_open = spawn_stdin_reader(tx.clone()).is_ok();
+        let terminal = RawTerminal::enable()?;
+        if terminal.is_some() {
+            eprint!("vmft: console attached; Ctrl-A x quits\r\n");
+        }
+        let console_open = spawn_stdin_reader(tx.clone(), terminal.is_some()).is_ok();
         let network = match tap {
             Some(tap) => {
                 spawn_tap_reader(tap.try_clone()?, tx)?;
@@ -72,6 +82,8 @@ impl HostInput {
             console_open,
             frames: Vec::new(),
             network,
+            quit: false,
+            _terminal: terminal,
         })
     }
 
@@ -79,6 +91,7 @@ impl HostInput {
         match event {
             HostEvent::Console(bytes) => self.console.extend(bytes),
             HostEvent::ConsoleClosed => self.console_open = false,
+            HostEvent::Quit => self.quit = true,
             HostEvent::Frame(frame) => self.frames.push(frame),
         }
     }
@@ -95,6 +108,11 @@ impl HostInput {
                 }
             }
         }
+    }
+
+    /// True once the user asked to quit.
+    pub fn quit_requested(&self) -> bool {
+        self.quit
     }
 
     /// Injects what has arrived: all frames, and console bytes up to the backlog limit.
@@ -146,15 +164,24 @@ impl HostInput {
     }
 }
 
-fn spawn_stdin_reader(tx: SyncSender<HostEvent>) -> io::Result<()> {
+fn spawn_stdin_reader(tx: SyncSender<HostEvent>, escapes: bool) -> io::Result<()> {
     thread::Builder::new().name("stdin".into()).spawn(move || {
         let mut stdin = io::stdin().lock();
         let mut buf = [0u8; 4096];
+        let mut decoder = EscapeDecoder::default();
         loop {
             match stdin.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    if tx.send(HostEvent::Console(buf[..n].to_vec())).is_err() {
+                    let event = match escapes {
+                        false => HostEvent::Console(buf[..n].to_vec()),
+                        true => match decoder.decode(&buf[..n]) {
+                            Keys::Guest(bytes) => HostEvent::Console(bytes),
+                            Keys::Quit => HostEvent::Quit,
+                        },
+                    };
+                    let quit = matches!(event, HostEvent::Quit);
+                    if tx.send(event).is_err() || quit {
                         return;
                     }
                 }

@@ -99,6 +99,10 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
                 host_entropy(ENTROPY_CHUNK).context("reading host entropy")?,
             ));
         }
+        if input.quit_requested() {
+            eprint!("\r\nvmft: quit from the console\r\n");
+            break 0;
+        }
         match exit {
             RunExit::Slice | RunExit::Reset => input.inject_into(&mut machine),
             RunExit::Idle { wake_in } => {
