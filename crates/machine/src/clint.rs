@@ -2,10 +2,11 @@
 //! interrupt (`msip`), the machine timer compare register (`mtimecmp`) and the machine timer
 //! (`mtime`) of hart 0.
 //!
-//! `mtime` is virtual: a pure function of the hart's position counter,
-//! `mtime = position / INSTRUCTIONS_PER_TICK + offset` (wrapping), so that every replica reads
-//! the same time at the same instruction. Writes to `mtime` and the idle skip-ahead adjust
-//! `offset`; nothing here ever looks at the host clock.
+//! `mtime` is virtual: a pure function of the hart's position counter and the last anchor,
+//! `mtime = anchor_mtime + (position - anchor_position) * rate / 2^32` (wrapping), so that every
+//! replica reads the same time at the same instruction. Anchors come from guest writes to
+//! `mtime` and from the front end's clock events (re-anchoring to the host clock, idle time
+//! skips), which the input log records; nothing here ever looks at the host clock.
 
 use rv64::BusFault;
 
@@ -13,9 +14,13 @@ use rv64::BusFault;
 pub const CLINT_SIZE: u64 = 0x1_0000;
 /// Frequency of `mtime` advertised to the guest: 10 MHz, as on QEMU's `virt`.
 pub const TIMEBASE_HZ: u64 = 10_000_000;
-/// Instructions per `mtime` tick. A nominal 100 MIPS guest at the 10 MHz timebase retires 10
-/// instructions per tick; this fixes the guest's notion of elapsed time to its own progress.
+/// Instructions per `mtime` tick until the first re-anchoring: a nominal 100 MIPS guest at the
+/// 10 MHz timebase retires 10 instructions per tick.
 pub const INSTRUCTIONS_PER_TICK: u64 = 10;
+/// One tick per position in the 32.32 fixed-point `rate`.
+pub const RATE_ONE: u64 = 1 << 32;
+/// The initial rate: 1 / INSTRUCTIONS_PER_TICK ticks per position, rounded up.
+pub const DEFAULT_RATE: u64 = RATE_ONE.div_ceil(INSTRUCTIONS_PER_TICK);
 
 const MSIP: u64 = 0x0;
 const MTIMECMP: u64 = 0x4000;
@@ -26,7 +31,12 @@ const MTIME: u64 = 0xbff8;
 pub struct Clint {
     msip: bool,
     mtimecmp: u64,
-    offset: u64,
+    /// Position of the last anchor.
+    anchor_position: u64,
+    /// `mtime` at the last anchor.
+    anchor_mtime: u64,
+    /// Ticks per position since the last anchor, 32.32 fixed point.
+    rate: u64,
 }
 
 impl Default for Clint {
@@ -42,13 +52,31 @@ impl Clint {
         Clint {
             msip: false,
             mtimecmp: u64::MAX,
-            offset: 0,
+            anchor_position: 0,
+            anchor_mtime: 0,
+            rate: DEFAULT_RATE,
         }
     }
 
-    /// The value of `mtime` at `position`.
+    /// The value of `mtime` at `position` (at or after the last anchor).
     pub fn mtime(&self, position: u64) -> u64 {
-        (position / INSTRUCTIONS_PER_TICK).wrapping_add(self.offset)
+        let elapsed = u128::from(position.saturating_sub(self.anchor_position));
+        let ticks = (elapsed * u128::from(self.rate)) >> 32;
+        self.anchor_mtime.wrapping_add(ticks as u64)
+    }
+
+    /// The current rate (ticks per position, 32.32 fixed point).
+    pub fn rate(&self) -> u64 {
+        self.rate
+    }
+
+    /// From `position` on, time reads `mtime` and advances by `rate` / 2^32 ticks per
+    /// position. Time never goes back: an `mtime` below the current value keeps the current.
+    pub fn reanchor(&mut self, position: u64, mtime: u64, rate: u64) {
+        let now = self.mtime(position);
+        self.anchor_mtime = mtime.max(now);
+        self.anchor_position = position;
+        self.rate = rate;
     }
 
     /// The machine software interrupt line (MSIP).
@@ -74,9 +102,18 @@ impl Clint {
         if !self.armed(now) {
             return None;
         }
-        let ticks = self.mtimecmp - now;
-        let tick = (position / INSTRUCTIONS_PER_TICK).saturating_add(ticks);
-        Some(tick.saturating_mul(INSTRUCTIONS_PER_TICK))
+        if self.rate == 0 {
+            return None;
+        }
+        // The first position p with anchor_mtime + (p - anchor) * rate / 2^32 >= mtimecmp.
+        let ticks = u128::from(self.mtimecmp.wrapping_sub(self.anchor_mtime));
+        let positions = (ticks << 32).div_ceil(u128::from(self.rate));
+        let positions = u64::try_from(positions).unwrap_or(u64::MAX);
+        Some(
+            self.anchor_position
+                .saturating_add(positions)
+                .max(position + 1),
+        )
     }
 
     /// Ticks from `position` until `mtime` reaches `mtimecmp`, if the timer is armed.
@@ -88,7 +125,7 @@ impl Clint {
     /// Advances virtual time by `ticks` without advancing the position (an idle hart's
     /// sleep, which the front end decides and the input log records).
     pub fn advance(&mut self, ticks: u64) {
-        self.offset = self.offset.wrapping_add(ticks);
+        self.anchor_mtime = self.anchor_mtime.wrapping_add(ticks);
     }
 
     /// A load of `size` bytes at `offset` within the CLINT's window. 4-byte accesses reach
@@ -129,8 +166,9 @@ impl Clint {
             MSIP => self.msip = merge(u64::from(self.msip)) & 1 != 0,
             MTIMECMP => self.mtimecmp = merge(self.mtimecmp),
             MTIME => {
-                let wanted = merge(self.mtime(position));
-                self.offset = wanted.wrapping_sub(position / INSTRUCTIONS_PER_TICK);
+                // A guest write may move time either way: it is the guest's own decision.
+                self.anchor_mtime = merge(self.mtime(position));
+                self.anchor_position = position;
             }
             _ => {}
         }
@@ -159,6 +197,29 @@ mod tests {
         assert_eq!(c.mtime(INSTRUCTIONS_PER_TICK - 1), 0);
         assert_eq!(c.mtime(INSTRUCTIONS_PER_TICK * 123), 123);
         assert_eq!(c.load(MTIME, 8, 55).unwrap(), 5);
+    }
+
+    #[test]
+    fn reanchoring_sets_time_and_rate_but_never_moves_time_back() {
+        let mut c = Clint::new();
+        c.reanchor(1000, 5000, RATE_ONE * 2);
+        assert_eq!(c.mtime(1000), 5000);
+        assert_eq!(c.mtime(1010), 5020);
+        c.reanchor(1010, 10, RATE_ONE / 4);
+        assert_eq!(c.mtime(1010), 5020, "time does not go back");
+        assert_eq!(c.mtime(1014), 5021);
+    }
+
+    #[test]
+    fn the_deadline_is_exact_at_any_rate() {
+        let mut c = Clint::new();
+        c.reanchor(0, 0, RATE_ONE / 3);
+        c.store(MTIMECMP, 8, 100, 0).unwrap();
+        let deadline = c.deadline(0).unwrap();
+        assert!(c.timer_pending(deadline));
+        assert!(!c.timer_pending(deadline - 1));
+        c.reanchor(10, 0, 0);
+        assert_eq!(c.deadline(10), None, "a stopped clock never fires");
     }
 
     #[test]

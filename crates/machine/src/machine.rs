@@ -93,6 +93,15 @@ pub enum InputEvent {
     /// Virtual time passed while the hart was idle: `mtime` advances by this many ticks
     /// without the position moving.
     TimeSkip(u64),
+    /// Re-anchors virtual time to the host clock: `mtime` reads `mtime` now (or keeps its
+    /// current value if that is later: time never goes back) and advances by `rate` / 2^32
+    /// ticks per position from here.
+    ClockAnchor {
+        /// Timer value from now on.
+        mtime: u64,
+        /// Ticks per position, 32.32 fixed point.
+        rate: u64,
+    },
 }
 
 /// Why [`Machine::run`] returned.
@@ -240,7 +249,20 @@ impl Machine {
                 }
             }
             InputEvent::TimeSkip(ticks) => self.board.clint.advance(ticks),
+            InputEvent::ClockAnchor { mtime, rate } => {
+                self.board.clint.reanchor(self.hart.position(), mtime, rate)
+            }
         }
+    }
+
+    /// The machine timer (`mtime`) now.
+    pub fn mtime(&self) -> u64 {
+        self.board.clint.mtime(self.hart.position())
+    }
+
+    /// The rate at which `mtime` advances, in ticks per position (32.32 fixed point).
+    pub fn clock_rate(&self) -> u64 {
+        self.board.clint.rate()
     }
 
     /// Runs until `max_position`, the end of the current slice, or an event the front end

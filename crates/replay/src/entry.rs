@@ -24,13 +24,16 @@ pub enum Payload {
     NetFrame(Vec<u8>),
     /// Host randomness handed to the guest's entropy device.
     Entropy(Vec<u8>),
-    /// Re-anchors virtual time to the host clock: at this position `mtime` reads `mtime`, and
-    /// the primary's host clock read `host_ns` nanoseconds.
+    /// Re-anchors virtual time to the host clock: at this position `mtime` reads `mtime` and
+    /// from here advances by `rate` / 2^32 ticks per position; the primary's host clock read
+    /// `host_ns` nanoseconds.
     ClockAnchor {
         /// Host clock in nanoseconds when the anchor was taken.
         host_ns: u64,
         /// The machine timer value at the entry's position.
         mtime: u64,
+        /// Timer ticks per position, as a 32.32 fixed-point number.
+        rate: u64,
     },
     /// An idle `wfi` woke up after virtual time advanced by `ticks` timer ticks.
     TimeSkip {
@@ -110,7 +113,7 @@ impl Kind {
     pub(crate) fn fixed_len(self) -> Option<usize> {
         match self {
             Kind::ConsoleInput | Kind::NetFrame | Kind::Entropy | Kind::Snapshot => None,
-            Kind::ClockAnchor => Some(16),
+            Kind::ClockAnchor => Some(24),
             Kind::TimeSkip => Some(8),
             Kind::Digest => Some(32),
             Kind::End => Some(9),
@@ -147,10 +150,15 @@ impl Payload {
             }
             Payload::Snapshot { name } => name.as_bytes(),
             Payload::Digest { digest } => digest,
-            Payload::ClockAnchor { host_ns, mtime } => {
+            Payload::ClockAnchor {
+                host_ns,
+                mtime,
+                rate,
+            } => {
                 scratch[..8].copy_from_slice(&host_ns.to_le_bytes());
                 scratch[8..16].copy_from_slice(&mtime.to_le_bytes());
-                &scratch[..16]
+                scratch[16..24].copy_from_slice(&rate.to_le_bytes());
+                &scratch[..24]
             }
             Payload::TimeSkip { ticks } => {
                 scratch[..8].copy_from_slice(&ticks.to_le_bytes());
@@ -186,6 +194,7 @@ impl Payload {
             Kind::ClockAnchor => Payload::ClockAnchor {
                 host_ns: le_u64(fixed, 0),
                 mtime: le_u64(fixed, 8),
+                rate: le_u64(fixed, 16),
             },
             Kind::TimeSkip => Payload::TimeSkip {
                 ticks: le_u64(fixed, 0),

@@ -39,7 +39,7 @@
 //! |    1 | `ConsoleInput` | *n* bytes typed on the console                                    |
 //! |    2 | `NetFrame`     | one received Ethernet frame, *n* bytes                            |
 //! |    3 | `Entropy`      | *n* bytes of host randomness handed to the guest                  |
-//! |    4 | `ClockAnchor`  | 16 bytes: host time in ns (u64), then `mtime` (u64) at that instant |
+//! |    4 | `ClockAnchor`  | 24 bytes: host time in ns (u64), `mtime` (u64) at that position, ticks per position from there (u64, 32.32 fixed point) |
 //! |    5 | `TimeSkip`     | 8 bytes: timer ticks (u64) an idle `wfi` skipped before waking    |
 //! |    6 | `Digest`       | 32 bytes: machine state digest at the position, checked on replay |
 //! |    7 | `Snapshot`     | *n* bytes: the snapshot's name, UTF-8                             |

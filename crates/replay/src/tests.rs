@@ -26,6 +26,7 @@ fn every_kind() -> Vec<Entry> {
             Payload::ClockAnchor {
                 host_ns: 1_732_000_000_123_456_789,
                 mtime: u64::MAX,
+                rate: 1 << 31,
             },
         ),
         entry(2_000, Payload::TimeSkip { ticks: 10_000_000 }),
@@ -472,7 +473,7 @@ fn unknown_kinds_are_errors_naming_their_offset() {
 #[test]
 fn payloads_must_have_their_kind_layout() {
     let cases: [(Kind, Vec<u8>); 7] = [
-        (Kind::ClockAnchor, vec![0; 15]),
+        (Kind::ClockAnchor, vec![0; 23]),
         (Kind::TimeSkip, vec![0; 9]),
         (Kind::Digest, vec![0; 31]),
         (Kind::End, vec![0; 8]),
@@ -551,6 +552,7 @@ fn random_log(rng: &mut Rng) -> Vec<Entry> {
             3 => Payload::ClockAnchor {
                 host_ns: rng.next(),
                 mtime: rng.next(),
+                rate: rng.next(),
             },
             4 => Payload::TimeSkip { ticks: rng.next() },
             5 => Payload::Digest {

@@ -26,6 +26,11 @@ pub enum Command {
     /// --max-instructions runs out, 1 when the guest idles with nothing left to wake it, and 2
     /// on bad arguments or unloadable images.
     Run(RunArgs),
+    /// Replay a log recorded with `vmft run --record`: the same machine arguments, the same
+    /// initial state, every logged input at exactly its position, as fast as possible. The
+    /// console output is reproduced byte for byte; the first divergence stops the replay
+    /// with an error naming the position.
+    Replay(ReplayArgs),
     /// Build and manage guest images.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -54,6 +59,18 @@ pub struct ImageBuildArgs {
     /// Where downloaded packages are cached. Default: $XDG_CACHE_HOME/vmft or ~/.cache/vmft.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+}
+
+/// Arguments of `vmft replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The log to replay.
+    #[arg(value_name = "LOG")]
+    pub log: PathBuf,
+
+    /// The machine, exactly as it was given to `vmft run --record`.
+    #[command(flatten)]
+    pub machine: RunArgs,
 }
 
 /// Arguments of `vmft run`.
@@ -112,4 +129,8 @@ pub struct RunArgs {
     /// At exit, print the instruction count, wall-clock seconds and MIPS to standard error.
     #[arg(long)]
     pub stats: bool,
+
+    /// Record every input event with its position into this log file, for `vmft replay`.
+    #[arg(long, value_name = "LOG")]
+    pub record: Option<PathBuf>,
 }

@@ -97,6 +97,8 @@ pub struct RunConfig {
     pub max_instructions: Option<u64>,
     /// Whether to print statistics at exit.
     pub stats: bool,
+    /// Where to record the input log, if anywhere.
+    pub record: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -153,6 +155,7 @@ impl RunConfig {
             drive,
             max_instructions: args.max_instructions,
             stats: args.stats,
+            record: args.record,
         })
     }
 }
@@ -285,6 +288,7 @@ mod tests {
             drive: None,
             max_instructions: Some(5),
             stats: true,
+            record: None,
         }
     }
 

@@ -115,20 +115,20 @@ impl HostInput {
         self.quit
     }
 
-    /// Injects what has arrived: all frames, and console bytes up to the backlog limit.
-    pub fn inject_into(&mut self, machine: &mut Machine) {
+    /// The input events to apply now: all frames that arrived, and console bytes up to the
+    /// backlog limit given how many the guest has not read yet.
+    pub fn take_events(&mut self, machine: &Machine) -> Vec<InputEvent> {
         self.poll();
-        for frame in self.frames.drain(..) {
-            machine.inject(InputEvent::NetFrame(frame));
-        }
+        let mut events: Vec<InputEvent> = self.frames.drain(..).map(InputEvent::NetFrame).collect();
         let room = MAX_CONSOLE_BACKLOG
             .saturating_sub(machine.console_backlog())
             .min(self.console.len());
         if room > 0 {
-            machine.inject(InputEvent::ConsoleBytes(
+            events.push(InputEvent::ConsoleBytes(
                 self.console.drain(..room).collect(),
             ));
         }
+        events
     }
 
     /// Waits up to `timeout` (forever with `None`) for input.

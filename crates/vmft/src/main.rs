@@ -1,9 +1,13 @@
 //! `vmft`: fault-tolerant RISC-V virtual machines. `vmft run` boots a machine (a bare-metal
-//! program, or firmware with a Linux kernel); `vmft image build` makes the default guest.
+//! program, or firmware with a Linux kernel) and can record its inputs; `vmft replay`
+//! re-executes a recording; `vmft image build` makes the default guest.
 
 mod cli;
+mod clock;
 mod config;
 mod host;
+mod record;
+mod replay;
 mod run;
 
 use std::process::ExitCode;
@@ -18,6 +22,9 @@ fn main() -> ExitCode {
         Command::Run(args) => config::RunConfig::from_args(args)
             .map_err(Into::into)
             .and_then(run::run),
+        Command::Replay(args) => config::RunConfig::from_args(args.machine)
+            .map_err(Into::into)
+            .and_then(|config| replay::replay(&args.log, config)),
         Command::Image(ImageCommand::Build(args)) => {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
             let out = args.out.unwrap_or_else(|| cache.join("image"));

@@ -1,65 +1,92 @@
 //! `vmft run`: the loop that drives the machine, connects its console and network to the
-//! host, lets an idle guest sleep in real time, and turns the guest's outcome into an exit
-//! status.
+//! host, keeps its clock on the host's, lets an idle guest sleep in real time, records its
+//! inputs when asked, and turns the guest's outcome into an exit status.
 
 use std::fs;
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use hostio::{FileDisk, Tap};
 use machine::{Boot, Devices, FirmwareBoot, InputEvent, Machine, MachineConfig, Program, RunExit};
+use replay::Fingerprint;
 
+use crate::clock::{host_ns, HostClock};
 use crate::config::{BootConfig, RunConfig};
 use crate::host::{host_entropy, ConsoleOutput, HostInput, Wait};
+use crate::record::{end_reason, entry_for, FingerprintBuilder, Recorder};
 
 /// Exit status for bad arguments or an unloadable program.
 pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit status when the guest idles with nothing left that could wake it.
 const EXIT_IDLE: u8 = 1;
 /// Exit status when `--max-instructions` runs out (as `timeout(1)`).
-const EXIT_LIMIT: u8 = 124;
-/// Timer ticks per second (the CLINT's 10 MHz).
-const TICKS_PER_SECOND: u64 = 10_000_000;
+pub const EXIT_LIMIT: u8 = 124;
 /// Entropy handed to the guest each time its entropy device runs dry.
 const ENTROPY_CHUNK: usize = 64;
 
-fn read(what: &str, path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+fn read(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
 }
 
-/// Builds the machine the configuration describes.
-fn build(config: &RunConfig) -> anyhow::Result<(Machine, Option<Tap>)> {
+/// A machine built from a configuration, with its identity.
+pub struct Built {
+    /// The machine.
+    pub machine: Machine,
+    /// The TAP device, when the host side is attached.
+    pub tap: Option<Tap>,
+    /// What identifies the machine's initial state in an input log.
+    pub fingerprint: Fingerprint,
+}
+
+/// Builds the machine the configuration describes. With `attach_host`, the network device is
+/// connected to its TAP interface; a replay leaves it unconnected.
+pub fn build(config: &RunConfig, attach_host: bool) -> anyhow::Result<Built> {
+    let mut fp = FingerprintBuilder::default();
+    fp.part("ram", &config.ram_size.to_le_bytes());
     let boot = match &config.boot {
         BootConfig::BareMetal { program } => {
             let path = program.display().to_string();
-            Boot::Program(Program::load(program).context(path)?)
+            let loaded = Program::load(program).context(path)?;
+            fp.part("program", &read("program", program)?);
+            Boot::Program(loaded)
         }
         BootConfig::Firmware {
             firmware,
             kernel,
             initrd,
             append,
-        } => Boot::Firmware(FirmwareBoot {
-            firmware: read("firmware", firmware)?,
-            kernel: read("kernel", kernel)?,
-            initrd: initrd.as_deref().map(|p| read("initrd", p)).transpose()?,
-            bootargs: append.clone(),
-        }),
+        } => {
+            let boot = FirmwareBoot {
+                firmware: read("firmware", firmware)?,
+                kernel: read("kernel", kernel)?,
+                initrd: initrd.as_deref().map(|p| read("initrd", p)).transpose()?,
+                bootargs: append.clone(),
+            };
+            fp.part("firmware", &boot.firmware)
+                .part("kernel", &boot.kernel)
+                .part("initrd", boot.initrd.as_deref().unwrap_or_default())
+                .part("bootargs", boot.bootargs.as_bytes());
+            Boot::Firmware(boot)
+        }
     };
     let firmware_boot = matches!(boot, Boot::Firmware(_));
     let mut devices = Devices {
         entropy: firmware_boot,
         ..Devices::default()
     };
+    fp.part("entropy", &[u8::from(firmware_boot)]);
     if let Some(drive) = &config.drive {
         let disk = FileDisk::open(&drive.path, drive.read_only)?;
+        fp.part("disk", &virtio::DiskBackend::len(&disk).to_le_bytes());
         devices.disk = Some((Box::new(disk), drive.read_only));
     }
     let tap = match &config.net {
         Some(net) => {
             devices.net = Some(net.mac);
-            Some(Tap::open(&net.tap)?)
+            fp.part("mac", &net.mac);
+            attach_host.then(|| Tap::open(&net.tap)).transpose()?
         }
         None => None,
     };
@@ -70,17 +97,56 @@ fn build(config: &RunConfig) -> anyhow::Result<(Machine, Option<Tap>)> {
         boot,
         devices,
     )?;
-    Ok((machine, tap))
+    Ok(Built {
+        machine,
+        tap,
+        fingerprint: fp.finish(),
+    })
+}
+
+/// Applies an input event at the machine's position, logging it first when recording.
+fn apply(
+    machine: &mut Machine,
+    recorder: &mut Option<Recorder>,
+    event: InputEvent,
+) -> anyhow::Result<()> {
+    if let Some(r) = recorder {
+        r.append(&entry_for(machine.position(), &event, host_ns()))?;
+    }
+    machine.inject(event);
+    Ok(())
+}
+
+/// Prints `vmft: N instructions in S s (M MIPS)` to standard error.
+pub fn print_stats(machine: &Machine, start: Instant) {
+    let seconds = start.elapsed().as_secs_f64();
+    let instructions = machine.position();
+    let mips = if seconds > 0.0 {
+        instructions as f64 / seconds / 1e6
+    } else {
+        0.0
+    };
+    eprintln!("vmft: {instructions} instructions in {seconds:.3} s ({mips:.1} MIPS)");
 }
 
 /// Loads the guest, runs it to its end and returns the exit status.
 pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
-    let (mut machine, mut tap) = build(&config)?;
+    let Built {
+        mut machine,
+        mut tap,
+        fingerprint,
+    } = build(&config, true)?;
+    let mut recorder = config
+        .record
+        .as_deref()
+        .map(|path| Recorder::create(path, fingerprint))
+        .transpose()?;
     let limit = config.max_instructions.unwrap_or(u64::MAX);
     let mut input = HostInput::start(tap.as_ref()).context("starting the input threads")?;
     let mut output = ConsoleOutput::default();
+    let mut clock = HostClock::start(machine.position());
     let start = Instant::now();
-    let status = loop {
+    let (status, last_exit) = loop {
         let exit = machine.run(limit);
         output.write(&machine.take_output());
         for frame in machine.take_transmitted_frames() {
@@ -95,56 +161,58 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
             }
         }
         if machine.wants_entropy() {
-            machine.inject(InputEvent::Entropy(
-                host_entropy(ENTROPY_CHUNK).context("reading host entropy")?,
-            ));
+            let bytes = host_entropy(ENTROPY_CHUNK).context("reading host entropy")?;
+            apply(&mut machine, &mut recorder, InputEvent::Entropy(bytes))?;
         }
         if input.quit_requested() {
             eprint!("\r\nvmft: quit from the console\r\n");
-            break 0;
+            break (0, exit);
         }
         match exit {
-            RunExit::Slice | RunExit::Reset => input.inject_into(&mut machine),
+            RunExit::Slice | RunExit::Reset => {
+                if let Some(anchor) = clock.correct(&machine) {
+                    apply(&mut machine, &mut recorder, anchor)?;
+                }
+                for event in input.take_events(&machine) {
+                    apply(&mut machine, &mut recorder, event)?;
+                }
+            }
             RunExit::Idle { wake_in } => {
-                // The guest sleeps: wait in real time for its timer or for input, then let
-                // virtual time catch up by what passed (never past the timer's deadline).
-                let asleep = Instant::now();
-                let timeout = wake_in.map(|ticks| {
-                    Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / TICKS_PER_SECOND))
-                });
-                let woke = input.wait(timeout);
+                // The guest sleeps: wait until the wall clock reaches its timer deadline (or
+                // input arrives), then move its clock on by the time that passed, never past
+                // the deadline, so that it wakes on time and stays on the wall clock.
+                let mtime = machine.mtime();
+                let woke = input.wait(wake_in.map(|ticks| clock.until(mtime, ticks)));
                 if woke == Wait::Closed {
                     eprintln!("vmft: guest is idle (wfi) with no timer armed and no input left");
-                    break EXIT_IDLE;
+                    break (EXIT_IDLE, exit);
                 }
-                let slept = asleep.elapsed().as_nanos() as u64 / (1_000_000_000 / TICKS_PER_SECOND);
+                let caught_up = clock.target().saturating_sub(mtime);
                 let skip = match (wake_in, woke) {
                     (Some(ticks), Wait::Timeout) => ticks,
-                    (Some(ticks), _) => slept.min(ticks),
-                    (None, _) => slept,
+                    (Some(ticks), _) => caught_up.min(ticks),
+                    (None, _) => caught_up,
                 };
                 if skip > 0 {
-                    machine.inject(InputEvent::TimeSkip(skip));
+                    apply(&mut machine, &mut recorder, InputEvent::TimeSkip(skip))?;
                 }
-                input.inject_into(&mut machine);
+                for event in input.take_events(&machine) {
+                    apply(&mut machine, &mut recorder, event)?;
+                }
             }
-            RunExit::Poweroff => break 0,
-            RunExit::Fail(code) => break code.clamp(1, 255) as u8,
+            RunExit::Poweroff => break (0, exit),
+            RunExit::Fail(code) => break (code.clamp(1, 255) as u8, exit),
             RunExit::Limit => {
                 eprintln!("vmft: instruction limit reached ({limit} instructions)");
-                break EXIT_LIMIT;
+                break (EXIT_LIMIT, exit);
             }
         }
     };
+    if let Some(r) = recorder {
+        r.finish(machine.position(), end_reason(last_exit))?;
+    }
     if config.stats {
-        let seconds = start.elapsed().as_secs_f64();
-        let instructions = machine.position();
-        let mips = if seconds > 0.0 {
-            instructions as f64 / seconds / 1e6
-        } else {
-            0.0
-        };
-        eprintln!("vmft: {instructions} instructions in {seconds:.3} s ({mips:.1} MIPS)");
+        print_stats(&machine, start);
     }
     Ok(ExitCode::from(status))
 }

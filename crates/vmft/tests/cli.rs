@@ -377,8 +377,17 @@ fn instruction_limit_exits_124() {
 
 #[test]
 fn stdin_bytes_are_echoed_through_the_uart() {
-    let program = assemble(
-        "echo",
+    let program = echo_program("echo");
+    let out = run_program(&program, &["--max-instructions", GUARD], b"hello, echo\nq");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "hello, echo\nq");
+}
+
+/// Echoes UART input back until it reads `q`, polling the line status register. Each test
+/// assembles its own copy (`name`), since tests run in parallel.
+fn echo_program(name: &str) -> PathBuf {
+    assemble(
+        name,
         &format!(
             "
     .globl _start
@@ -393,10 +402,99 @@ _start:
     bne t1, t2, 1b
 {POWEROFF}"
         ),
+    )
+}
+
+/// Records the echo program `program` fed `input` into `log`; returns the run's output.
+fn record_echo(program: &Path, log: &Path, input: &[u8]) -> Output {
+    let log = log.to_str().expect("temporary paths are UTF-8");
+    let out = run_program(
+        program,
+        &["--max-instructions", GUARD, "--record", log],
+        input,
     );
-    let out = run_program(&program, &["--max-instructions", GUARD], b"hello, echo\nq");
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    assert_eq!(stdout(&out), "hello, echo\nq");
+    out
+}
+
+fn replay(program: &Path, log: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "replay",
+        log.to_str().expect("temporary paths are UTF-8"),
+        "--bios",
+        "none",
+        "--kernel",
+        program.to_str().expect("temporary paths are UTF-8"),
+        "--max-instructions",
+        GUARD,
+    ];
+    args.extend_from_slice(extra);
+    vmft(&args, b"")
+}
+
+#[test]
+fn a_recorded_run_replays_with_identical_console_output() {
+    let program = echo_program("echo-replay");
+    let log = tmp("echo-replay.log");
+    let live = record_echo(&program, &log, b"hello, replay\nq");
+    let replayed = replay(&program, &log, &[]);
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "stderr: {}",
+        stderr(&replayed)
+    );
+    assert_eq!(stdout(&replayed), stdout(&live));
+    assert_eq!(stdout(&replayed), "hello, replay\nq");
+}
+
+#[test]
+fn replay_of_a_log_with_a_flipped_byte_names_the_offset() {
+    let program = echo_program("echo-flipped");
+    let log = tmp("echo-flipped.log");
+    record_echo(&program, &log, b"abcdefgh\nq");
+    // Find the console input's entry: its byte offset and its position.
+    let mut reader =
+        replay::LogReader::open(std::fs::File::open(&log).unwrap(), None).expect("log opens");
+    let (offset, position) = loop {
+        let offset = reader.offset();
+        let entry = reader.next_entry().unwrap().expect("a console entry");
+        if entry.payload == replay::Payload::ConsoleInput(b"abcdefgh\nq".to_vec()) {
+            break (offset, entry.position);
+        }
+    };
+    let mut bytes = std::fs::read(&log).unwrap();
+    let payload = offset as usize + 17; // length, kind, position, prefix checksum
+    assert_eq!(&bytes[payload..payload + 4], b"abcd");
+    bytes[payload + 1] ^= 0x20;
+    std::fs::write(&log, bytes).unwrap();
+    let out = replay(&program, &log, &[]);
+    assert_bad_input(&out, "checksum");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("entry at byte {offset} (position {position})")),
+        "{err}"
+    );
+}
+
+#[test]
+fn replay_on_another_machine_is_refused() {
+    let program = echo_program("echo-other");
+    let log = tmp("echo-other.log");
+    record_echo(&program, &log, b"q");
+    let out = replay(&program, &log, &["--memory", "128M"]);
+    assert_bad_input(&out, "belongs to machine");
+}
+
+#[test]
+fn a_truncated_log_is_reported_not_replayed_silently() {
+    let program = echo_program("echo-truncated");
+    let log = tmp("echo-truncated.log");
+    record_echo(&program, &log, b"xyz\nq");
+    let bytes = std::fs::read(&log).unwrap();
+    std::fs::write(&log, &bytes[..bytes.len() - 5]).unwrap();
+    let out = replay(&program, &log, &[]);
+    assert_bad_input(&out, "truncated");
 }
 
 #[test]
