@@ -470,10 +470,13 @@ impl Hart {
         if !writes {
             return Some((old, CsrWrite::Quiet));
         }
+        // Only mip's software-writable SEIP takes part in a read-modify-write; the external
+        // line OR-ed into the value read must not latch into it (privileged spec, mip.SEIP).
+        let base = if num == MIP { self.csr.mip } else { old };
         let new = match kind {
             0 => src,
-            1 => old | src,
-            _ => old & !src,
+            1 => base | src,
+            _ => base & !src,
         };
         Some((old, self.csr_set(num, new)))
     }

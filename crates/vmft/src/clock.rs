@@ -41,6 +41,13 @@ impl HostClock {
         }
     }
 
+    /// Restarts the throughput measurement after the guest slept, so that the rate is
+    /// computed from busy time only (positions do not advance while it sleeps).
+    pub fn resume(&mut self, position: u64) {
+        self.last_check = Instant::now();
+        self.last_position = position;
+    }
+
     /// Ticks of wall time since the start: where the guest's `mtime` should be.
     pub fn target(&self) -> u64 {
         let ns = self.start.elapsed().as_nanos();

@@ -137,6 +137,7 @@ impl HostInput {
         if !self.console.is_empty() || !self.frames.is_empty() {
             return Wait::Input;
         }
+        let waiting = std::time::Instant::now();
         let event = match timeout {
             Some(t) => self.events.recv_timeout(t),
             None if !self.console_open && !self.network => return Wait::Closed,
@@ -152,12 +153,15 @@ impl HostInput {
             }
             Err(RecvTimeoutError::Timeout) => Wait::Timeout,
             Err(RecvTimeoutError::Disconnected) => {
+                // Every source is gone: nothing can arrive, but the timer still runs.
                 self.console_open = false;
                 self.network = false;
-                if timeout.is_some() {
-                    Wait::Timeout
-                } else {
-                    Wait::Closed
+                match timeout {
+                    Some(t) => {
+                        thread::sleep(t.saturating_sub(waiting.elapsed()));
+                        Wait::Timeout
+                    }
+                    None => Wait::Closed,
                 }
             }
         }

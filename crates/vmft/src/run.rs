@@ -179,23 +179,24 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
             }
             RunExit::Idle { wake_in } => {
                 // The guest sleeps: wait until the wall clock reaches its timer deadline (or
-                // input arrives), then move its clock on by the time that passed, never past
-                // the deadline, so that it wakes on time and stays on the wall clock.
+                // input arrives), then move its clock on to the wall clock's, so that it
+                // wakes on time and on the wall clock.
                 let mtime = machine.mtime();
                 let woke = input.wait(wake_in.map(|ticks| clock.until(mtime, ticks)));
                 if woke == Wait::Closed {
                     eprintln!("vmft: guest is idle (wfi) with no timer armed and no input left");
                     break (EXIT_IDLE, exit);
                 }
+                // Catch up with the wall clock; a timer wake-up reaches at least the deadline.
                 let caught_up = clock.target().saturating_sub(mtime);
                 let skip = match (wake_in, woke) {
-                    (Some(ticks), Wait::Timeout) => ticks,
-                    (Some(ticks), _) => caught_up.min(ticks),
-                    (None, _) => caught_up,
+                    (Some(ticks), Wait::Timeout) => ticks.max(caught_up),
+                    _ => caught_up,
                 };
                 if skip > 0 {
                     apply(&mut machine, &mut recorder, InputEvent::TimeSkip(skip))?;
                 }
+                clock.resume(machine.position());
                 for event in input.take_events(&machine) {
                     apply(&mut machine, &mut recorder, event)?;
                 }

@@ -375,6 +375,22 @@ fn sip_writes_only_delegated_ssip() {
 }
 
 #[test]
+fn csrrs_on_mip_does_not_latch_the_external_seip_line() {
+    // OpenSBI sets STIP with `csrs mip` while a device may hold the S external line high:
+    // only the software SEIP bit takes part in the read-modify-write.
+    let (mut h, mut mem, mut bus) = setup(&[addi(1, 0, 1 << IRQ_STI), csrrs(2, MIP, 1)]);
+    h.set_interrupt_lines(1 << IRQ_SEI);
+    step(&mut h, &mut mem, &mut bus, 2);
+    assert_eq!(
+        h.x(2) & (1 << IRQ_SEI),
+        1 << IRQ_SEI,
+        "the read shows the line"
+    );
+    h.set_interrupt_lines(0);
+    assert_eq!(h.csr(MIP), Some(1 << IRQ_STI), "SEIP falls with the line");
+}
+
+#[test]
 fn interrupt_priority_is_mei_msi_mti_sei_ssi_sti() {
     let (mut h, _mem, _bus) = setup(&[]);
     h.csr.mie = 0xaaa;
