@@ -1,13 +1,18 @@
 //! The physical address map outside RAM, laid out like QEMU's `virt`, and the [`rv64::Bus`]
 //! the hart reaches it through. Each device sees offsets within its own window.
 
+use rv64::persist::{Persist, StateError};
 use rv64::{Bus, BusFault, Memory};
-use virtio::{Block, DiskBackend, Entropy, MmioTransport, Net};
+use virtio::{
+    Block, BlockState, DiskBackend, Entropy, EntropyState, MmioTransport, Net, NetState,
+    TransportState,
+};
 
-use crate::clint::{Clint, CLINT_SIZE};
-use crate::plic::{self, Plic};
+use crate::clint::{Clint, ClintState, CLINT_SIZE};
+use crate::machine::Devices;
+use crate::plic::{self, Plic, PlicState};
 use crate::syscon::{PowerRequest, Syscon, SYSCON_SIZE};
-use crate::uart::{Uart, UART_SIZE};
+use crate::uart::{Uart, UartState, UART_SIZE};
 
 /// Physical address of the SiFive test finisher.
 pub const SYSCON_BASE: u64 = 0x0010_0000;
@@ -35,6 +40,16 @@ pub const SYSCON_POWEROFF: u32 = 0x5555;
 pub const SYSCON_RESET: u32 = 0x7777;
 /// Physical address of guest RAM.
 pub const RAM_BASE: u64 = crate::RAM_BASE;
+
+/// virtio-mmio slot of the block device (slot n is at `VIRTIO_BASE + n * VIRTIO_STRIDE`, PLIC
+/// source `VIRTIO_IRQ_BASE + n`).
+pub const SLOT_BLOCK: usize = 0;
+/// virtio-mmio slot of the network device.
+pub const SLOT_NET: usize = 1;
+/// virtio-mmio slot of the entropy device.
+pub const SLOT_ENTROPY: usize = 2;
+/// Serial number of the block device.
+const DISK_SERIAL: &str = "vmft-disk0";
 
 /// A disk backend the board can own.
 pub type Disk = Box<dyn DiskBackend + Send>;
@@ -206,6 +221,138 @@ impl Bus for Board {
 
     fn time(&mut self, position: u64) -> u64 {
         self.clint.mtime(position)
+    }
+}
+
+/// The state of one virtio slot: its transport and device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotState {
+    /// virtio-blk.
+    Block(TransportState<BlockState>),
+    /// virtio-net.
+    Net(TransportState<NetState>),
+    /// virtio-rng.
+    Entropy(TransportState<EntropyState>),
+}
+
+/// The board's state as plain data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardState {
+    /// The CLINT.
+    pub clint: ClintState,
+    /// The UART.
+    pub uart: UartState,
+    /// The PLIC.
+    pub plic: PlicState,
+    /// Each virtio slot, in address order.
+    pub virtio: [Option<SlotState>; VIRTIO_SLOTS],
+    /// A power request not yet taken by the machine.
+    pub power: Option<PowerRequest>,
+    /// Queue notifications (slot, queue) not yet run.
+    pub notified: Vec<(usize, usize)>,
+    /// Console output not yet taken by the front end.
+    pub output: Vec<u8>,
+}
+
+impl Board {
+    /// The board in its reset state with `devices` in their slots.
+    pub fn with_devices(devices: Devices) -> Board {
+        let mut board = Board::default();
+        if let Some((disk, read_only)) = devices.disk {
+            let block = Block::new(disk, read_only, DISK_SERIAL);
+            board.virtio[SLOT_BLOCK] = Some(VirtioSlot::Block(MmioTransport::new(block)));
+        }
+        if let Some(mac) = devices.net {
+            board.virtio[SLOT_NET] = Some(VirtioSlot::Net(MmioTransport::new(Net::new(mac))));
+        }
+        if devices.entropy {
+            board.virtio[SLOT_ENTROPY] =
+                Some(VirtioSlot::Entropy(MmioTransport::new(Entropy::new())));
+        }
+        board
+    }
+}
+
+impl Persist for Board {
+    type State = BoardState;
+    /// The devices' host resources and configuration; each must have a saved state in its
+    /// slot, and no other slot may have one.
+    type ConstructorArgs = Devices;
+
+    fn save(&self) -> BoardState {
+        BoardState {
+            clint: self.clint.save(),
+            uart: self.uart.save(),
+            plic: self.plic.save(),
+            virtio: std::array::from_fn(|n| {
+                self.virtio[n].as_ref().map(|slot| match slot {
+                    VirtioSlot::Block(t) => SlotState::Block(t.save()),
+                    VirtioSlot::Net(t) => SlotState::Net(t.save()),
+                    VirtioSlot::Entropy(t) => SlotState::Entropy(t.save()),
+                })
+            }),
+            power: self.power,
+            notified: self.notified.clone(),
+            output: self.output.clone(),
+        }
+    }
+
+    fn restore(mut devices: Devices, s: &BoardState) -> Result<Board, StateError> {
+        let missing = |what: &str| {
+            StateError::new(
+                "board",
+                format!("the saved slots do not match the {what} device"),
+            )
+        };
+        let mut virtio: [Option<VirtioSlot>; VIRTIO_SLOTS] = Default::default();
+        for (n, saved) in s.virtio.iter().enumerate() {
+            virtio[n] = match (n, saved) {
+                (_, None) => None,
+                (SLOT_BLOCK, Some(SlotState::Block(t))) => {
+                    let args = devices.disk.take().ok_or_else(|| missing("block"))?;
+                    Some(VirtioSlot::Block(MmioTransport::restore(args, t)?))
+                }
+                (SLOT_NET, Some(SlotState::Net(t))) => {
+                    let mac = devices.net.take().ok_or_else(|| missing("network"))?;
+                    Some(VirtioSlot::Net(MmioTransport::restore(mac, t)?))
+                }
+                (SLOT_ENTROPY, Some(SlotState::Entropy(t))) if devices.entropy => {
+                    devices.entropy = false;
+                    Some(VirtioSlot::Entropy(MmioTransport::restore((), t)?))
+                }
+                (n, Some(_)) => {
+                    return Err(StateError::new(
+                        "board",
+                        format!("unexpected device in slot {n}"),
+                    ))
+                }
+            };
+        }
+        if devices.disk.is_some() {
+            return Err(missing("block"));
+        }
+        if devices.net.is_some() {
+            return Err(missing("network"));
+        }
+        if devices.entropy {
+            return Err(missing("entropy"));
+        }
+        if let Some(&(slot, _)) = s.notified.iter().find(|(slot, _)| *slot >= VIRTIO_SLOTS) {
+            return Err(StateError::new(
+                "board",
+                format!("notification for slot {slot}"),
+            ));
+        }
+        Ok(Board {
+            clint: Clint::restore((), &s.clint)?,
+            uart: Uart::restore((), &s.uart)?,
+            plic: Plic::restore((), &s.plic)?,
+            virtio,
+            syscon: Syscon,
+            power: s.power,
+            notified: s.notified.clone(),
+            output: s.output.clone(),
+        })
     }
 }
 

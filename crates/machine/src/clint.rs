@@ -8,6 +8,7 @@
 //! `mtime` and from the front end's clock events (re-anchoring to the host clock, idle time
 //! skips), which the input log records; nothing here ever looks at the host clock.
 
+use rv64::persist::{Persist, StateError};
 use rv64::BusFault;
 
 /// Size of the CLINT's window in the physical address map.
@@ -183,6 +184,47 @@ fn register(offset: u64, size: u8) -> Result<(u64, u32), BusFault> {
         4 if offset.is_multiple_of(4) => Ok((offset & !7, ((offset & 4) * 8) as u32)),
         8 if offset.is_multiple_of(8) => Ok((offset, 0)),
         _ => Err(BusFault),
+    }
+}
+
+/// The CLINT's state as plain data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClintState {
+    /// The software interrupt bit.
+    pub msip: bool,
+    /// The timer compare register.
+    pub mtimecmp: u64,
+    /// Position of the last anchor.
+    pub anchor_position: u64,
+    /// `mtime` at the last anchor.
+    pub anchor_mtime: u64,
+    /// Ticks per position since the last anchor, 32.32 fixed point.
+    pub rate: u64,
+}
+
+impl Persist for Clint {
+    type State = ClintState;
+    type ConstructorArgs = ();
+
+    fn save(&self) -> ClintState {
+        ClintState {
+            msip: self.msip,
+            mtimecmp: self.mtimecmp,
+            anchor_position: self.anchor_position,
+            anchor_mtime: self.anchor_mtime,
+            rate: self.rate,
+        }
+    }
+
+    /// Every combination of values is one that guest writes and clock events can produce.
+    fn restore((): (), s: &ClintState) -> Result<Clint, StateError> {
+        Ok(Clint {
+            msip: s.msip,
+            mtimecmp: s.mtimecmp,
+            anchor_position: s.anchor_position,
+            anchor_mtime: s.anchor_mtime,
+            rate: s.rate,
+        })
     }
 }
 

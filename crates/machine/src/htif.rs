@@ -11,6 +11,7 @@
 //! Any command is consumed by clearing `tohost`; commands other than these (Spike's syscall
 //! proxy, console reads) are not supported and get no answer.
 
+use rv64::persist::{Persist, StateError};
 use rv64::Memory;
 
 /// How a guest asked to exit through `tohost`.
@@ -89,6 +90,51 @@ fn read_u64(mem: &Memory, addr: u64) -> Option<u64> {
 fn write_u64(mem: &mut Memory, addr: u64, value: u64) {
     // `Htif::new` checked that both words lie in RAM, so the write cannot fail.
     let _ = mem.write(addr, &value.to_le_bytes());
+}
+
+/// The HTIF's state as plain data: where its two words are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HtifState {
+    /// Address of `tohost`.
+    pub tohost: u64,
+    /// Address of `fromhost`, if the program has one.
+    pub fromhost: Option<u64>,
+}
+
+impl Persist for Htif {
+    type State = HtifState;
+    /// RAM's base address and size.
+    type ConstructorArgs = (u64, u64);
+
+    fn save(&self) -> HtifState {
+        HtifState {
+            tohost: self.tohost,
+            fromhost: self.fromhost,
+        }
+    }
+
+    /// Refuses words that do not lie wholly in RAM, as [`Htif::new`] does.
+    fn restore((base, size): (u64, u64), s: &HtifState) -> Result<Htif, StateError> {
+        let in_ram = |addr: u64| {
+            addr.checked_sub(base)
+                .and_then(|off| off.checked_add(8))
+                .is_some_and(|end| end <= size)
+        };
+        match s.fromhost {
+            _ if !in_ram(s.tohost) => Err(StateError::new(
+                "htif",
+                format!("tohost {:#x} is outside RAM", s.tohost),
+            )),
+            Some(addr) if !in_ram(addr) => Err(StateError::new(
+                "htif",
+                format!("fromhost {addr:#x} is outside RAM"),
+            )),
+            _ => Ok(Htif {
+                tohost: s.tohost,
+                fromhost: s.fromhost,
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod htif;
 pub mod loader;
 pub mod machine;
 pub mod plic;
+pub mod snapshot;
 pub mod syscon;
 pub mod uart;
 
@@ -25,6 +26,7 @@ pub use loader::{LoadError, Program};
 pub use machine::{
     Boot, Devices, InputEvent, Machine, MachineConfig, MachineError, RunExit, SLICE_INSTRUCTIONS,
 };
+pub use snapshot::{SnapshotError, StateDiff, StateSummary};
 
 /// Physical address of guest RAM, as on QEMU's `virt`.
 pub const RAM_BASE: u64 = 0x8000_0000;

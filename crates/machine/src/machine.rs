@@ -12,9 +12,8 @@
 
 use rv64::{Exit, Hart, Memory, MemoryError};
 use thiserror::Error;
-use virtio::{Block, Entropy, MmioTransport, Net};
 
-use crate::board::{Board, Disk, VirtioSlot};
+use crate::board::{Board, Disk, VirtioSlot, SLOT_ENTROPY, SLOT_NET};
 use crate::boot::{self, BootError, FirmwareBoot};
 use crate::htif::{Htif, HtifExit};
 use crate::loader::{LoadError, Program};
@@ -76,11 +75,6 @@ pub struct Devices {
     pub entropy: bool,
 }
 
-/// virtio-mmio slot of each device (slot n is at 0x10001000 + n * 0x1000, PLIC source n + 1).
-const SLOT_BLOCK: usize = 0;
-const SLOT_NET: usize = 1;
-const SLOT_ENTROPY: usize = 2;
-
 /// Something from the outside world, applied between two instructions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputEvent {
@@ -130,17 +124,17 @@ pub enum RunExit {
 
 /// A single-hart board with its program.
 pub struct Machine {
-    program: Boot,
-    hart: Hart,
-    mem: Memory,
-    board: Board,
-    htif: Option<Htif>,
+    pub(crate) program: Boot,
+    pub(crate) hart: Hart,
+    pub(crate) mem: Memory,
+    pub(crate) board: Board,
+    pub(crate) htif: Option<Htif>,
     /// Positions executed before the last reset, so that [`Machine::position`] never goes back.
-    base: u64,
+    pub(crate) base: u64,
     /// The final exit, once the guest has powered off or failed.
-    halted: Option<RunExit>,
+    pub(crate) halted: Option<RunExit>,
     /// The hart sleeps in `wfi` until a locally enabled interrupt is pending.
-    sleeping: bool,
+    pub(crate) sleeping: bool,
 }
 
 impl Machine {
@@ -158,18 +152,7 @@ impl Machine {
         devices: Devices,
     ) -> Result<Machine, MachineError> {
         let boot = boot.into();
-        let mut board = Board::default();
-        if let Some((disk, read_only)) = devices.disk {
-            let block = Block::new(disk, read_only, "vmft-disk0");
-            board.virtio[SLOT_BLOCK] = Some(VirtioSlot::Block(MmioTransport::new(block)));
-        }
-        if let Some(mac) = devices.net {
-            board.virtio[SLOT_NET] = Some(VirtioSlot::Net(MmioTransport::new(Net::new(mac))));
-        }
-        if devices.entropy {
-            board.virtio[SLOT_ENTROPY] =
-                Some(VirtioSlot::Entropy(MmioTransport::new(Entropy::new())));
-        }
+        let board = Board::with_devices(devices);
         let mem = Memory::new(RAM_BASE, config.ram_size)?;
         let (mem, hart, htif) = start(&boot, mem, &board)?;
         Ok(Machine {

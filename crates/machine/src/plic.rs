@@ -187,6 +187,75 @@ impl Plic {
     }
 }
 
+/// The PLIC's state as plain data. Bit `n` of word `n / 32` of each bitmap is source `n`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlicState {
+    /// Priority of each source (index 0, the absent source 0, is always 0).
+    pub priority: Vec<u32>,
+    /// Pending bits.
+    pub pending: [u32; WORDS],
+    /// Claimed, not yet completed sources.
+    pub in_service: [u32; WORDS],
+    /// The sources' line levels.
+    pub level: [u32; WORDS],
+    /// Enable bits of each context.
+    pub enable: [[u32; WORDS]; NUM_CONTEXTS],
+    /// Priority threshold of each context.
+    pub threshold: [u32; NUM_CONTEXTS],
+}
+
+impl rv64::persist::Persist for Plic {
+    type State = PlicState;
+    type ConstructorArgs = ();
+
+    fn save(&self) -> PlicState {
+        PlicState {
+            priority: self.priority.to_vec(),
+            pending: self.pending,
+            in_service: self.in_service,
+            level: self.level,
+            enable: self.enable,
+            threshold: self.threshold,
+        }
+    }
+
+    /// Refuses priorities and thresholds above 7 and bits for source 0.
+    fn restore((): (), s: &PlicState) -> Result<Plic, rv64::persist::StateError> {
+        let bad = |reason: String| Err(rv64::persist::StateError::new("plic", reason));
+        let Ok(priority) = <[u32; NUM_SOURCES + 1]>::try_from(s.priority.as_slice()) else {
+            return bad(format!(
+                "{} priorities for {} sources",
+                s.priority.len(),
+                NUM_SOURCES + 1
+            ));
+        };
+        if priority[0] != 0 || priority.iter().any(|&p| p > PRIORITY_MASK) {
+            return bad("a priority is out of range".into());
+        }
+        if s.threshold.iter().any(|&t| t > PRIORITY_MASK) {
+            return bad("a threshold is above 7".into());
+        }
+        let bitmaps = [
+            &s.pending,
+            &s.in_service,
+            &s.level,
+            &s.enable[0],
+            &s.enable[1],
+        ];
+        if bitmaps.iter().any(|b| b[0] & 1 != 0) {
+            return bad("source 0 is set in a bitmap".into());
+        }
+        Ok(Plic {
+            priority,
+            pending: s.pending,
+            in_service: s.in_service,
+            level: s.level,
+            enable: s.enable,
+            threshold: s.threshold,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

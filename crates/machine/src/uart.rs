@@ -8,6 +8,8 @@
 
 use std::collections::VecDeque;
 
+use rv64::persist::{Persist, StateError};
+
 /// Size of the UART's window in the physical address map.
 pub const UART_SIZE: u64 = 0x100;
 
@@ -194,6 +196,75 @@ impl Uart {
             _ => {}
         }
         None
+    }
+}
+
+/// The UART's state as plain data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UartState {
+    /// Received bytes the guest has not read, oldest first.
+    pub rx: Vec<u8>,
+    /// Interrupt enable register (4 bits).
+    pub ier: u8,
+    /// Line control register.
+    pub lcr: u8,
+    /// Modem control register (5 bits).
+    pub mcr: u8,
+    /// Scratch register.
+    pub scr: u8,
+    /// FIFO control bits that are kept (enable, DMA mode, trigger level).
+    pub fcr: u8,
+    /// Divisor latch, low byte.
+    pub dll: u8,
+    /// Divisor latch, high byte.
+    pub dlm: u8,
+    /// Whether the THR-empty interrupt is raised.
+    pub thr_interrupt: bool,
+}
+
+impl Persist for Uart {
+    type State = UartState;
+    type ConstructorArgs = ();
+
+    fn save(&self) -> UartState {
+        UartState {
+            rx: self.rx.iter().copied().collect(),
+            ier: self.ier,
+            lcr: self.lcr,
+            mcr: self.mcr,
+            scr: self.scr,
+            fcr: self.fcr,
+            dll: self.dll,
+            dlm: self.dlm,
+            thr_interrupt: self.thr_interrupt,
+        }
+    }
+
+    /// Refuses register bits that the register writes always clear.
+    fn restore((): (), s: &UartState) -> Result<Uart, StateError> {
+        for (name, value, mask) in [
+            ("IER", s.ier, IER_MASK),
+            ("MCR", s.mcr, MCR_MASK),
+            ("FCR", s.fcr, 0xc9),
+        ] {
+            if value & !mask != 0 {
+                return Err(StateError::new(
+                    "uart",
+                    format!("{name} = {value:#04x} has reserved bits"),
+                ));
+            }
+        }
+        Ok(Uart {
+            rx: s.rx.iter().copied().collect(),
+            ier: s.ier,
+            lcr: s.lcr,
+            mcr: s.mcr,
+            scr: s.scr,
+            fcr: s.fcr,
+            dll: s.dll,
+            dlm: s.dlm,
+            thr_interrupt: s.thr_interrupt,
+        })
     }
 }
 

@@ -201,5 +201,7 @@ impl Hart {
     }
 }
 
+pub mod state;
+
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ pub mod hart;
 pub mod insn;
 pub mod memory;
 mod mmu;
+pub mod persist;
 pub mod trap;
 
 pub use bus::{Bus, BusFault};

@@ -4,6 +4,7 @@
 //! disk read is a pure function of the machine state (the disk contents are part of it) and
 //! never of host timing.
 
+use rv64::persist::{Persist, StateError};
 use rv64::Memory;
 
 use crate::mmio::VirtioDevice;
@@ -79,6 +80,11 @@ impl<B: DiskBackend> Block<B> {
             read_only,
             serial: id,
         }
+    }
+
+    /// The backend, for inspection.
+    pub fn backend(&self) -> &B {
+        &self.backend
     }
 
     /// The backend (to flush or inspect it).
@@ -245,6 +251,47 @@ pub(crate) fn copy_config(config: &[u8], offset: u64, data: &mut [u8]) {
 }
 
 /// An in-memory disk, for tests.
+/// The block device's state as plain data. The disk's contents live in its backend; a
+/// snapshot stores them separately (the machine's `DISK` section).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockState {
+    /// Whether the guest was offered a read-only disk.
+    pub read_only: bool,
+    /// The serial number the guest reads with `VIRTIO_BLK_T_GET_ID`.
+    pub serial: [u8; 20],
+}
+
+impl<B: DiskBackend> Persist for Block<B> {
+    type State = BlockState;
+    /// The backend, and whether it is read-only.
+    type ConstructorArgs = (B, bool);
+
+    fn save(&self) -> BlockState {
+        BlockState {
+            read_only: self.read_only,
+            serial: self.serial,
+        }
+    }
+
+    /// Refuses a state whose guest saw a different write permission than `args` offer.
+    fn restore((backend, read_only): (B, bool), s: &BlockState) -> Result<Self, StateError> {
+        if s.read_only != read_only {
+            return Err(StateError::new(
+                "virtio-blk",
+                format!(
+                    "the guest saw a {} disk",
+                    if s.read_only { "read-only" } else { "writable" }
+                ),
+            ));
+        }
+        Ok(Block {
+            backend,
+            read_only,
+            serial: s.serial,
+        })
+    }
+}
+
 #[cfg(test)]
 pub struct RamDisk(pub Vec<u8>);
 

@@ -11,8 +11,8 @@ pub mod net;
 pub mod queue;
 pub mod rng;
 
-pub use block::{Block, DiskBackend};
-pub use mmio::{MmioTransport, VirtioDevice};
-pub use net::Net;
-pub use queue::{Queue, QueueError};
-pub use rng::Entropy;
+pub use block::{Block, BlockState, DiskBackend};
+pub use mmio::{MmioTransport, TransportState, VirtioDevice};
+pub use net::{Net, NetState};
+pub use queue::{Queue, QueueError, QueueState};
+pub use rng::{Entropy, EntropyState};

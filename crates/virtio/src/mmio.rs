@@ -2,9 +2,10 @@
 //! [`VirtioDevice`] accessors. The transport sees offsets inside its 4 KiB window, never
 //! absolute addresses.
 
+use rv64::persist::{Persist, StateError};
 use rv64::Memory;
 
-use crate::queue::{Queue, QueueError, MAX_QUEUE_SIZE};
+use crate::queue::{Queue, QueueError, QueueState, MAX_QUEUE_SIZE};
 
 const MAGIC: u32 = 0x7472_6976; // "virt"
 const VENDOR: u32 = 0x7466_6d76; // "vmft"
@@ -279,5 +280,136 @@ impl<D: VirtioDevice> MmioTransport<D> {
     /// Feature bits the driver accepted.
     pub fn driver_features(&self) -> u64 {
         self.driver_features
+    }
+}
+/// A transport's state as plain data: its registers, its queues and its device's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportState<S> {
+    /// The device's own state.
+    pub device: S,
+    /// One state per queue of the device.
+    pub queues: Vec<QueueState>,
+    /// `QueueSel`.
+    pub queue_sel: u32,
+    /// `DeviceFeaturesSel`.
+    pub device_features_sel: u32,
+    /// `DriverFeaturesSel`.
+    pub driver_features_sel: u32,
+    /// The features the driver wrote.
+    pub driver_features: u64,
+    /// The device status.
+    pub status: u32,
+    /// `InterruptStatus`.
+    pub interrupt_status: u32,
+    /// `ConfigGeneration`.
+    pub config_generation: u32,
+}
+
+impl<D: VirtioDevice + Persist> Persist for MmioTransport<D> {
+    type State = TransportState<D::State>;
+    type ConstructorArgs = D::ConstructorArgs;
+
+    fn save(&self) -> Self::State {
+        TransportState {
+            device: self.device.save(),
+            queues: self.queues.iter().map(Queue::save).collect(),
+            queue_sel: self.queue_sel,
+            device_features_sel: self.device_features_sel,
+            driver_features_sel: self.driver_features_sel,
+            driver_features: self.driver_features,
+            status: self.status,
+            interrupt_status: self.interrupt_status,
+            config_generation: self.config_generation,
+        }
+    }
+
+    /// Rebuilds the device, then the queues (exactly as many as the device has).
+    fn restore(args: D::ConstructorArgs, s: &Self::State) -> Result<Self, StateError> {
+        let device = D::restore(args, &s.device)?;
+        if s.queues.len() != device.queue_count() {
+            return Err(StateError::new(
+                "virtio-mmio",
+                format!(
+                    "{} queues saved for a device with {}",
+                    s.queues.len(),
+                    device.queue_count()
+                ),
+            ));
+        }
+        if s.interrupt_status & !(INT_USED_BUFFER | INT_CONFIG_CHANGE) != 0 {
+            return Err(StateError::new(
+                "virtio-mmio",
+                format!(
+                    "interrupt status {:#x} has undefined bits",
+                    s.interrupt_status
+                ),
+            ));
+        }
+        let queues = s
+            .queues
+            .iter()
+            .map(|q| Queue::restore((), q))
+            .collect::<Result<_, _>>()?;
+        Ok(MmioTransport {
+            device,
+            queues,
+            queue_sel: s.queue_sel,
+            device_features_sel: s.device_features_sel,
+            driver_features_sel: s.driver_features_sel,
+            driver_features: s.driver_features,
+            status: s.status,
+            interrupt_status: s.interrupt_status,
+            config_generation: s.config_generation,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{Net, MAX_FRAME};
+    use crate::rng::{Entropy, POOL_LIMIT};
+
+    #[test]
+    fn a_transport_round_trips_with_its_registers_queues_and_device() {
+        let mut t = MmioTransport::new(Net::new([2, 0, 0, 0, 0, 1]));
+        t.write(0x030, 4, 1);
+        t.write(0x038, 4, 128);
+        t.write(0x080, 4, 0x8000_0000);
+        t.write(0x070, 4, u64::from(status::ACKNOWLEDGE | status::DRIVER));
+        t.device_mut().receive(b"frame");
+        let state = t.save();
+        let restored = MmioTransport::<Net>::restore([2, 0, 0, 0, 0, 1], &state).unwrap();
+        assert_eq!(restored.save(), state);
+        assert_eq!(restored.device().mac(), [2, 0, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn restored_states_beyond_the_devices_limits_are_refused() {
+        let t = MmioTransport::new(Net::new([0; 6]));
+        let mut state = t.save();
+        state.queues.pop();
+        assert!(
+            MmioTransport::<Net>::restore([0; 6], &state).is_err(),
+            "queue count"
+        );
+        let mut state = t.save();
+        state.interrupt_status = 4;
+        assert!(
+            MmioTransport::<Net>::restore([0; 6], &state).is_err(),
+            "interrupt bits"
+        );
+        let mut state = t.save();
+        state.device.backlog.push(vec![0; MAX_FRAME + 1]);
+        assert!(
+            MmioTransport::<Net>::restore([0; 6], &state).is_err(),
+            "frame length"
+        );
+        let mut state = MmioTransport::new(Entropy::new()).save();
+        state.device.pool = vec![0; POOL_LIMIT + 1];
+        assert!(
+            MmioTransport::<Entropy>::restore((), &state).is_err(),
+            "pool size"
+        );
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 
+use rv64::persist::{Persist, StateError};
 use rv64::Memory;
 
 use crate::block::copy_config;
@@ -152,6 +153,57 @@ impl VirtioDevice for Net {
 
     fn reset(&mut self) {
         self.backlog.clear();
+    }
+}
+
+/// The network device's state as plain data (the MAC is configuration, not state).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetState {
+    /// Received frames waiting for guest buffers, oldest first.
+    pub backlog: Vec<Vec<u8>>,
+    /// Transmitted frames the front end has not taken yet, oldest first.
+    pub transmitted: Vec<Vec<u8>>,
+    /// Frames dropped so far.
+    pub dropped: u64,
+}
+
+impl Persist for Net {
+    type State = NetState;
+    /// The MAC address.
+    type ConstructorArgs = [u8; 6];
+
+    fn save(&self) -> NetState {
+        NetState {
+            backlog: self.backlog.iter().cloned().collect(),
+            transmitted: self.transmitted.iter().cloned().collect(),
+            dropped: self.dropped,
+        }
+    }
+
+    fn restore(mac: [u8; 6], s: &NetState) -> Result<Net, StateError> {
+        if s.backlog.len() > BACKLOG_LIMIT {
+            return Err(StateError::new(
+                "virtio-net",
+                format!("{} frames in a backlog of {BACKLOG_LIMIT}", s.backlog.len()),
+            ));
+        }
+        if let Some(frame) = s
+            .backlog
+            .iter()
+            .chain(&s.transmitted)
+            .find(|f| f.len() > MAX_FRAME)
+        {
+            return Err(StateError::new(
+                "virtio-net",
+                format!("a {}-byte frame is longer than {MAX_FRAME}", frame.len()),
+            ));
+        }
+        Ok(Net {
+            mac,
+            backlog: s.backlog.iter().cloned().collect(),
+            transmitted: s.transmitted.iter().cloned().collect(),
+            dropped: s.dropped,
+        })
     }
 }
 

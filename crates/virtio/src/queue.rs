@@ -5,6 +5,7 @@
 //! wrote. A descriptor chain is bounded by the queue size, so a looping chain from a hostile
 //! driver ends in an error instead of spinning.
 
+use rv64::persist::{Persist, StateError};
 use rv64::Memory;
 use thiserror::Error;
 
@@ -233,6 +234,65 @@ impl Queue {
 }
 
 /// A driver-side queue for tests: lays out rings in guest memory and publishes chains.
+/// A queue's state as plain data: the driver's configuration and the device's ring indices.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueState {
+    /// Number of entries (0, or a power of two up to [`MAX_QUEUE_SIZE`]).
+    pub size: u16,
+    /// Whether the driver has enabled the queue.
+    pub ready: bool,
+    /// Guest physical address of the descriptor table.
+    pub desc: u64,
+    /// Guest physical address of the available ring.
+    pub avail: u64,
+    /// Guest physical address of the used ring.
+    pub used: u64,
+    /// The next available-ring index the device will take.
+    pub next_avail: u16,
+    /// The next used-ring index the device will fill.
+    pub next_used: u16,
+}
+
+impl Persist for Queue {
+    type State = QueueState;
+    type ConstructorArgs = ();
+
+    fn save(&self) -> QueueState {
+        QueueState {
+            size: self.size,
+            ready: self.ready,
+            desc: self.desc,
+            avail: self.avail,
+            used: self.used,
+            next_avail: self.next_avail,
+            next_used: self.next_used,
+        }
+    }
+
+    /// Checks the size as the transport does when the driver writes it (§4.2.2.2); the
+    /// addresses are validated against guest memory on every use, as for a live queue.
+    fn restore((): (), s: &QueueState) -> Result<Queue, StateError> {
+        if s.size != 0 && !(s.size.is_power_of_two() && s.size <= MAX_QUEUE_SIZE) {
+            return Err(StateError::new(
+                "virtqueue",
+                format!(
+                    "size {} is not a power of two up to {MAX_QUEUE_SIZE}",
+                    s.size
+                ),
+            ));
+        }
+        Ok(Queue {
+            size: s.size,
+            ready: s.ready,
+            desc: s.desc,
+            avail: s.avail,
+            used: s.used,
+            next_avail: s.next_avail,
+            next_used: s.next_used,
+        })
+    }
+}
+
 #[cfg(test)]
 pub mod testing {
     use super::*;
@@ -317,6 +377,7 @@ pub mod testing {
 mod tests {
     use super::testing::DriverQueue;
     use super::*;
+    use rv64::persist::Persist;
 
     const RAM: u64 = 0x8000_0000;
 
@@ -404,5 +465,23 @@ mod tests {
         let mut out = [0u8; 3];
         m.read(RAM + 0x2100, &mut out).unwrap();
         assert_eq!(&out, b"345");
+    }
+
+    #[test]
+    fn spec_4_2_2_a_restored_queue_size_must_be_a_power_of_two_up_to_the_maximum() {
+        let mut dq = DriverQueue::new(RAM, 8);
+        let mut m = mem();
+        dq.publish(&mut m, &[(RAM + 0x2000, 8, true)]);
+        dq.queue.pop(&m).unwrap().unwrap();
+        let state = dq.queue.save();
+        assert_eq!(state.next_avail, 1);
+        assert_eq!(Queue::restore((), &state).unwrap(), dq.queue);
+        for size in [3, 512, 1000] {
+            let bad = QueueState {
+                size,
+                ..state.clone()
+            };
+            assert!(Queue::restore((), &bad).is_err(), "size {size}");
+        }
     }
 }

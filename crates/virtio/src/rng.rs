@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 
+use rv64::persist::{Persist, StateError};
 use rv64::Memory;
 
 use crate::mmio::VirtioDevice;
@@ -92,6 +93,40 @@ impl VirtioDevice for Entropy {
 
     fn reset(&mut self) {
         self.waiting = false;
+    }
+}
+
+/// The entropy device's state as plain data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntropyState {
+    /// Entropy received and not yet handed to the guest (at most [`POOL_LIMIT`] bytes).
+    pub pool: Vec<u8>,
+    /// Whether a guest request waits for entropy.
+    pub waiting: bool,
+}
+
+impl Persist for Entropy {
+    type State = EntropyState;
+    type ConstructorArgs = ();
+
+    fn save(&self) -> EntropyState {
+        EntropyState {
+            pool: self.pool.iter().copied().collect(),
+            waiting: self.waiting,
+        }
+    }
+
+    fn restore((): (), s: &EntropyState) -> Result<Entropy, StateError> {
+        if s.pool.len() > POOL_LIMIT {
+            return Err(StateError::new(
+                "virtio-rng",
+                format!("{} bytes in a pool of {POOL_LIMIT}", s.pool.len()),
+            ));
+        }
+        Ok(Entropy {
+            pool: s.pool.iter().copied().collect(),
+            waiting: s.waiting,
+        })
     }
 }
 

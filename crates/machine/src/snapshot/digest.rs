@@ -1,0 +1,249 @@
+//! State digests, which replay compares to detect divergence, and state summaries, which say
+//! what differs when two digests do not match.
+//!
+//! Both cover what a snapshot covers except two things: the disk's contents (reading a
+//! whole disk at every digest would dominate; the disk changes only through guest requests
+//! whose data passes through RAM, which is covered) and the console output and transmitted
+//! frames the front end has not taken yet (when it drains them is the front end's business,
+//! not machine state).
+//!
+//! RAM dominates the cost. It is read in 256 KiB windows through [`Memory::read`]; all-zero
+//! pages are recognised and skipped, and runs of the others are hashed in large pieces.
+
+use std::fmt;
+
+use rv64::hart::state::{csr_fields, HartState};
+use rv64::persist::Persist;
+use rv64::Memory;
+
+use super::pages::{is_zero, PAGE, RUN_PAGES};
+use super::tag_name;
+use crate::machine::Machine;
+use crate::RAM_BASE;
+
+/// Calls `f(first page, bytes)` for every window of RAM, in order.
+fn ram_windows(mem: &Memory, mut f: impl FnMut(u64, &[u8])) {
+    let mut buf = vec![0u8; PAGE * RUN_PAGES];
+    let mut offset = 0;
+    while offset < mem.size() {
+        let n = (mem.size() - offset).min(buf.len() as u64) as usize;
+        let window = &mut buf[..n];
+        if mem.read(RAM_BASE + offset, window).is_err() {
+            // Unreachable: the window lies within RAM by construction.
+            return;
+        }
+        f(offset / PAGE as u64, window);
+        offset += n as u64;
+    }
+}
+
+impl Machine {
+    /// A BLAKE3 hash of the machine's state at the current position: the position, the
+    /// hart, every device and RAM (see the module documentation for what is left out). Two
+    /// machines with equal digests continue identically from equal inputs.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(b"vmft digest v1");
+        h.update(&self.position().to_le_bytes());
+        for (tag, body) in self.component_sections(false) {
+            h.update(tag);
+            h.update(&(body.len() as u64).to_le_bytes());
+            h.update(&body);
+        }
+        // The contents of the non-zero pages in order, then the bitmap saying which they are.
+        let pages = self.mem.size().div_ceil(PAGE as u64) as usize;
+        let mut nonzero = vec![0u8; pages.div_ceil(8)];
+        ram_windows(&self.mem, |first, window| {
+            let mut run: Option<usize> = None;
+            for (i, page) in window.chunks(PAGE).enumerate() {
+                if is_zero(page) {
+                    if let Some(start) = run.take() {
+                        h.update(&window[start * PAGE..i * PAGE]);
+                    }
+                } else {
+                    let n = first as usize + i;
+                    nonzero[n / 8] |= 1 << (n % 8);
+                    run.get_or_insert(i);
+                }
+            }
+            if let Some(start) = run {
+                h.update(&window[start * PAGE..]);
+            }
+        });
+        h.update(&nonzero);
+        *h.finalize().as_bytes()
+    }
+
+    /// What [`StateSummary::diff`] needs to say how two machines differ: the hart's state,
+    /// a hash of each device's state and a hash of each non-zero RAM page. Costs about as
+    /// much as [`Machine::digest`].
+    pub fn state_summary(&self) -> StateSummary {
+        let sections = self
+            .component_sections(false)
+            .into_iter()
+            .map(|(tag, body)| (tag_name(tag), *blake3::hash(&body).as_bytes()))
+            .collect();
+        let mut pages = Vec::new();
+        ram_windows(&self.mem, |first, window| {
+            for (i, page) in window.chunks(PAGE).enumerate() {
+                if !is_zero(page) {
+                    let mut hash = [0u8; 16];
+                    hash.copy_from_slice(&blake3::hash(page).as_bytes()[..16]);
+                    pages.push((first + i as u64, hash));
+                }
+            }
+        });
+        StateSummary {
+            position: self.position(),
+            hart: self.hart.save(),
+            sections,
+            pages,
+        }
+    }
+}
+
+/// A machine's state in a form two machines can be compared by (see
+/// [`Machine::state_summary`]).
+#[derive(Clone, Debug)]
+pub struct StateSummary {
+    /// The machine's position.
+    pub position: u64,
+    /// The hart's architectural state.
+    pub hart: HartState,
+    /// Each state section (as in a snapshot, outputs left out) with a hash of its encoding.
+    pub sections: Vec<(String, [u8; 32])>,
+    /// The non-zero RAM pages: page number (from the start of RAM) and a 128-bit hash.
+    pub pages: Vec<(u64, [u8; 16])>,
+}
+
+/// How two machines' states differ; empty if they are the same.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateDiff {
+    /// The two positions, if they differ.
+    pub position: Option<(u64, u64)>,
+    /// Hart registers, counters and CSRs that differ: name and the two values.
+    pub registers: Vec<(String, u64, u64)>,
+    /// State sections other than the hart's that differ (`MACH`, `UART`, `VNET`, ...).
+    pub sections: Vec<String>,
+    /// Physical addresses of the RAM pages that differ.
+    pub pages: Vec<u64>,
+}
+
+/// The hart's state as named values, registers first.
+fn named_values(h: &HartState) -> Vec<(String, u64)> {
+    let mut v = vec![
+        ("pc".to_string(), h.pc),
+        ("privilege".to_string(), u64::from(h.privilege)),
+        ("traps".to_string(), h.traps),
+        ("lines".to_string(), h.lines),
+        (
+            "reservation".to_string(),
+            h.reservation.map_or(u64::MAX, |r| r),
+        ),
+        ("cycle_offset".to_string(), h.csr.cycle_offset),
+        ("instret_offset".to_string(), h.csr.instret_offset),
+    ];
+    v.extend(h.x.iter().enumerate().map(|(i, &x)| (format!("x{i}"), x)));
+    v.extend(h.f.iter().enumerate().map(|(i, &f)| (format!("f{i}"), f)));
+    v.extend(csr_fields(&h.csr).map(|(name, _, value)| (name, value)));
+    v
+}
+
+impl StateSummary {
+    /// How `other` differs from `self`.
+    pub fn diff(&self, other: &StateSummary) -> StateDiff {
+        let position = (self.position != other.position).then_some((self.position, other.position));
+        let registers = named_values(&self.hart)
+            .into_iter()
+            .zip(named_values(&other.hart))
+            .filter(|((_, a), (_, b))| a != b)
+            .map(|((name, a), (_, b))| (name, a, b))
+            .collect();
+        let mut sections: Vec<String> = self
+            .sections
+            .iter()
+            .filter(|(tag, _)| tag != "HART")
+            .filter(|s| !other.sections.contains(s))
+            .map(|(tag, _)| tag.clone())
+            .collect();
+        for (tag, _) in &other.sections {
+            if !self.sections.iter().any(|(t, _)| t == tag) {
+                sections.push(tag.clone());
+            }
+        }
+        let mut pages = Vec::new();
+        let (mut a, mut b) = (self.pages.iter().peekable(), other.pages.iter().peekable());
+        loop {
+            let page = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(&&(pa, ha)), Some(&&(pb, hb))) if pa == pb => {
+                    a.next();
+                    b.next();
+                    if ha == hb {
+                        continue;
+                    }
+                    pa
+                }
+                (Some(&&(pa, _)), Some(&&(pb, _))) if pa < pb => a.next().map_or(pa, |p| p.0),
+                (Some(_), Some(&&(pb, _))) => b.next().map_or(pb, |p| p.0),
+                (Some(_), None) => a.next().map_or(0, |p| p.0),
+                (None, Some(_)) => b.next().map_or(0, |p| p.0),
+            };
+            pages.push(RAM_BASE + page * PAGE as u64);
+        }
+        StateDiff {
+            position,
+            registers,
+            sections,
+            pages,
+        }
+    }
+}
+
+impl StateDiff {
+    /// True if the two states were the same.
+    pub fn is_empty(&self) -> bool {
+        self.position.is_none()
+            && self.registers.is_empty()
+            && self.sections.is_empty()
+            && self.pages.is_empty()
+    }
+}
+
+/// A report for people: one line per differing item, at most 32 page addresses.
+impl fmt::Display for StateDiff {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.is_empty() {
+            return writeln!(f, "no difference");
+        }
+        if let Some((a, b)) = self.position {
+            writeln!(f, "position: {a} vs {b}")?;
+        }
+        for (name, a, b) in &self.registers {
+            writeln!(f, "{name}: {a:#x} vs {b:#x}")?;
+        }
+        if !self.sections.is_empty() {
+            writeln!(f, "device state differs: {}", self.sections.join(", "))?;
+        }
+        if !self.pages.is_empty() {
+            let shown: Vec<String> = self
+                .pages
+                .iter()
+                .take(32)
+                .map(|p| format!("{p:#x}"))
+                .collect();
+            let more = self.pages.len().saturating_sub(32);
+            write!(
+                f,
+                "{} RAM pages differ: {}",
+                self.pages.len(),
+                shown.join(" ")
+            )?;
+            if more > 0 {
+                write!(f, " (and {more} more)")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,339 @@
+use super::*;
+use crate::board::{PLIC_BASE, UART_BASE, VIRTIO_BASE, VIRTIO_STRIDE};
+use crate::test_asm::*;
+use crate::{InputEvent, Program, RunExit};
+use rv64::Bus;
+
+const RAM: u64 = 0x10_0000;
+const MRET: u32 = 0x3020_0073;
+const S2: u32 = 18;
+const S3: u32 = 19;
+
+/// A disk in host memory.
+struct MemDisk(Vec<u8>);
+
+impl DiskBackend for MemDisk {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let at = offset as usize;
+        buf.copy_from_slice(&self.0[at..at + buf.len()]);
+        Ok(())
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        let at = offset as usize;
+        self.0[at..at + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A program that takes a timer interrupt every 0x1000 ticks (re-arming it in the handler),
+/// echoes console input and keeps storing a counter into a 2 KiB ring of RAM.
+fn busy_program() -> Program {
+    let mut p = vec![auipc(T0, 0), addi(T0, T0, 0), csrrw(ZERO, MTVEC, T0)];
+    p.extend([
+        lui(T0, 0x2004),
+        lui(T2, 0x200c),
+        addi(T2, T2, -8),
+        ld(T1, T2, 0),
+        lui(T3, 1),
+        add(T1, T1, T3),
+        sd(T1, T0, 0),
+        addi(T3, ZERO, 0x80),
+        csrrs(ZERO, MIE, T3),
+        addi(T3, ZERO, 8),
+        csrrs(ZERO, MSTATUS, T3),
+    ]);
+    let looped = p.len();
+    p.extend([
+        addi(A0, A0, 1),
+        andi(T4, A0, 0x7f8),
+        lui(T3, 2),
+        add(T4, T4, T3),
+        auipc(T3, 0),
+        add(T4, T4, T3),
+        sd(A0, T4, 0),
+        lui(T0, 0x10000),
+        lbu(T1, T0, 5),
+        andi(T1, T1, 1),
+        beq(T1, ZERO, 12),
+        lbu(T1, T0, 0),
+        sb(T1, T0, 0),
+    ]);
+    p.push(j(-4 * (p.len() - looped) as i32));
+    let handler = p.len();
+    p.extend([
+        lui(S2, 0x2004),
+        ld(S3, S2, 0),
+        lui(20, 1),
+        add(S3, S3, 20),
+        sd(S3, S2, 0),
+        MRET,
+    ]);
+    p[1] = addi(T0, T0, 4 * handler as i32);
+    Program::parse(&assemble(&p)).unwrap()
+}
+
+fn config() -> MachineConfig {
+    MachineConfig { ram_size: RAM }
+}
+
+fn devices(disk: Vec<u8>) -> Devices {
+    Devices {
+        disk: Some((Box::new(MemDisk(disk)), false)),
+        net: Some([2, 0, 0, 0, 0, 7]),
+        entropy: true,
+    }
+}
+
+fn disk_image() -> Vec<u8> {
+    let mut disk = vec![0u8; 64 * 1024];
+    disk[4096..4100].copy_from_slice(b"vmft");
+    disk[60_000] = 1;
+    disk
+}
+
+fn busy_machine() -> Machine {
+    Machine::with_devices(config(), busy_program(), devices(disk_image())).unwrap()
+}
+
+/// Runs to `position`, injecting console bytes at every slice end.
+fn run_to(m: &mut Machine, position: u64) {
+    while m.position() < position {
+        match m.run(position) {
+            RunExit::Slice | RunExit::Limit => {}
+            exit => panic!("unexpected exit {exit:?}"),
+        }
+        let p = m.position();
+        m.inject(InputEvent::ConsoleBytes(vec![b'a' + (p % 26) as u8]));
+    }
+}
+
+fn save(m: &mut Machine) -> Vec<u8> {
+    let mut out = Vec::new();
+    let len = m.save_snapshot(&mut out).unwrap();
+    assert_eq!(len, out.len() as u64);
+    out
+}
+
+fn restore(bytes: &[u8]) -> Result<Machine, SnapshotError> {
+    Machine::restore_snapshot(config(), busy_program(), devices(vec![0; 64 * 1024]), bytes)
+}
+
+#[test]
+fn save_restore_save_gives_identical_bytes() {
+    let mut m = busy_machine();
+    run_to(&mut m, 150_000);
+    let first = save(&mut m);
+    let mut restored = restore(&first).unwrap();
+    assert_eq!(save(&mut restored), first);
+    assert_eq!(restored.digest(), m.digest());
+}
+
+#[test]
+fn a_restored_machine_continues_exactly_like_the_original() {
+    let mut m = busy_machine();
+    run_to(&mut m, 100_000);
+    let mut restored = restore(&save(&mut m)).unwrap();
+    for target in [130_000, 200_000, 350_000] {
+        run_to(&mut m, target);
+        run_to(&mut restored, target);
+        assert_eq!(restored.digest(), m.digest(), "at {target}");
+        assert_eq!(restored.take_output(), m.take_output());
+    }
+    assert!(
+        m.hart().csr(rv64::csr::MCAUSE).unwrap() >> 63 == 1,
+        "timer interrupts were taken"
+    );
+    assert!(m.state_summary().diff(&restored.state_summary()).is_empty());
+}
+
+#[test]
+fn every_device_state_survives_a_round_trip() {
+    let mut m = busy_machine();
+    run_to(&mut m, 20_000);
+    m.inject(InputEvent::NetFrame(b"a frame for the guest".to_vec()));
+    m.inject(InputEvent::Entropy(vec![7; 100]));
+    m.inject(InputEvent::ConsoleBytes(b"typed".to_vec()));
+    let b = &mut m.board;
+    // Configure queue 0 of the network device and raise a PLIC priority and enable.
+    let net = VIRTIO_BASE + VIRTIO_STRIDE;
+    for (off, value) in [(0x030, 0), (0x038, 64), (0x080, 0x8000_4000), (0x070, 7)] {
+        b.store(net + off, 4, value, 0).unwrap();
+    }
+    b.store(PLIC_BASE + 4 * 10, 4, 5, 0).unwrap();
+    b.store(PLIC_BASE + 0x2000, 4, 1 << 10, 0).unwrap();
+    b.store(UART_BASE + 7, 1, 0x5a, 0).unwrap();
+    m.board.output.extend_from_slice(b"untaken");
+    if let Some(VirtioSlot::Net(t)) = &mut m.board.virtio[SLOT_NET] {
+        t.device_mut().receive(b"second");
+    }
+    let mut restored = restore(&save(&mut m)).unwrap();
+    assert_eq!(restored.board.save(), m.board.save());
+    assert_eq!(restored.digest(), m.digest());
+    let Some(VirtioSlot::Block(t)) = &mut restored.board.virtio[SLOT_BLOCK] else {
+        panic!("no disk");
+    };
+    assert_eq!(t.device_mut().backend_mut().len(), 64 * 1024);
+    let mut contents = vec![0; 64 * 1024];
+    t.device_mut()
+        .backend_mut()
+        .read_at(0, &mut contents)
+        .unwrap();
+    assert_eq!(
+        contents,
+        disk_image(),
+        "the disk contents were written back"
+    );
+}
+
+#[test]
+fn a_flipped_byte_anywhere_is_detected() {
+    let mut m = busy_machine();
+    run_to(&mut m, 5_000);
+    let bytes = save(&mut m);
+    assert!(bytes.len() < 16_384, "{} bytes", bytes.len());
+    for at in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x10;
+        let err = restore(&bad)
+            .err()
+            .unwrap_or_else(|| panic!("flip at {at} accepted"));
+        if at >= 20 {
+            assert!(
+                matches!(err, SnapshotError::Checksum { .. }),
+                "flip at {at}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn truncation_at_every_offset_is_an_error() {
+    let mut m = busy_machine();
+    let bytes = save(&mut m);
+    for len in 0..bytes.len() {
+        let err = restore(&bytes[..len]).err().unwrap();
+        assert!(
+            matches!(err, SnapshotError::Truncated { .. }),
+            "at {len}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_snapshot_of_a_machine_with_other_ram_is_refused_by_size() {
+    let mut m = busy_machine();
+    let bytes = save(&mut m);
+    let other = MachineConfig { ram_size: 2 * RAM };
+    let err = Machine::restore_snapshot(other, busy_program(), devices(disk_image()), &bytes[..])
+        .err()
+        .unwrap();
+    assert!(matches!(err, SnapshotError::WrongMachine(_)));
+    assert_eq!(
+        err.to_string(),
+        "snapshot belongs to another machine: it was taken with 1 MiB of RAM (1048576 bytes), \
+         this machine has 2 MiB (2097152 bytes)"
+    );
+}
+
+#[test]
+fn a_snapshot_is_refused_with_other_boot_images_or_devices() {
+    let mut m = busy_machine();
+    let bytes = save(&mut m);
+    let other_program = Program::parse(&assemble(&[j(0)])).unwrap();
+    let err = Machine::restore_snapshot(config(), other_program, devices(disk_image()), &bytes[..]);
+    assert!(matches!(err, Err(SnapshotError::WrongMachine(_))));
+    let mut no_net = devices(disk_image());
+    no_net.net = None;
+    let err = Machine::restore_snapshot(config(), busy_program(), no_net, &bytes[..]);
+    assert!(
+        matches!(err, Err(SnapshotError::WrongMachine(w)) if w.contains("MAC 02:00:00:00:00:07"))
+    );
+    let small_disk = devices(vec![0; 4096]);
+    let err = Machine::restore_snapshot(config(), busy_program(), small_disk, &bytes[..]);
+    assert!(matches!(err, Err(SnapshotError::WrongMachine(w)) if w.contains("disk")));
+}
+
+/// Rewrites the checksum after an edit.
+fn fix_crc(bytes: &mut [u8]) {
+    let body = bytes.len() - 4;
+    let crc = crc32fast::hash(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[test]
+fn a_state_no_machine_could_have_is_refused_even_with_a_valid_checksum() {
+    let mut m = busy_machine();
+    let bytes = save(&mut m);
+    let hart_body = HEADER_LEN + 12;
+    let privilege = hart_body + 8 + 256 + 256;
+    let mut bad = bytes.clone();
+    bad[privilege] = 2;
+    fix_crc(&mut bad);
+    let err = restore(&bad).err().unwrap();
+    assert!(
+        matches!(&err, SnapshotError::State { section, .. } if section == "HART"),
+        "{err}"
+    );
+    let mut bad = bytes.clone();
+    bad[HEADER_LEN] = b'X';
+    fix_crc(&mut bad);
+    let err = restore(&bad).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "malformed snapshot section HART at byte {HEADER_LEN}: found section \"XART\" instead"
+        )
+    );
+}
+
+#[test]
+fn wrong_magic_and_version_are_named() {
+    let mut m = busy_machine();
+    let mut bytes = save(&mut m);
+    bytes[8] = 9;
+    assert!(matches!(restore(&bytes), Err(SnapshotError::Version(9))));
+    bytes[0] = b'X';
+    assert!(matches!(restore(&bytes), Err(SnapshotError::BadMagic)));
+}
+
+#[test]
+fn the_summary_diff_names_the_differing_registers_devices_and_pages() {
+    let mut a = busy_machine();
+    run_to(&mut a, 10_000);
+    let mut b = restore(&save(&mut a)).unwrap();
+    assert_eq!(a.digest(), b.digest());
+    b.mem.write(RAM_BASE + 0x5_0000, &[1]).unwrap();
+    b.hart = {
+        let mut s = b.hart.save();
+        s.x[5] ^= 1;
+        Hart::restore((), &s).unwrap()
+    };
+    b.board.uart.receive(b"z");
+    assert_ne!(a.digest(), b.digest());
+    let diff = a.state_summary().diff(&b.state_summary());
+    assert_eq!(diff.pages, vec![RAM_BASE + 0x5_0000]);
+    assert_eq!(diff.sections, vec!["UART".to_string()]);
+    assert_eq!(diff.registers.len(), 1);
+    assert_eq!(diff.registers[0].0, "x5");
+    assert!(
+        diff.to_string().contains("1 RAM pages differ: 0x80050000"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn untaken_output_is_in_the_snapshot_but_not_in_the_digest() {
+    let mut m = busy_machine();
+    run_to(&mut m, 1_000);
+    let digest = m.digest();
+    m.board.output.extend_from_slice(b"xyz");
+    assert_eq!(m.digest(), digest);
+    let mut restored = restore(&save(&mut m)).unwrap();
+    assert_eq!(restored.take_output(), m.take_output());
+}
