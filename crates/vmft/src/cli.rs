@@ -131,6 +131,17 @@ pub struct RunArgs {
     pub stats: bool,
 
     /// Record every input event with its position into this log file, for `vmft replay`.
+    /// State digests are logged too, so that a replay checks it reproduces the same state.
     #[arg(long, value_name = "LOG")]
     pub record: Option<PathBuf>,
+
+    /// Save a snapshot of the whole machine (hart, devices, RAM, disk) to FILE when the
+    /// position reaches POSITION (`POSITION:FILE`).
+    #[arg(long, value_name = "POSITION:FILE")]
+    pub save_at: Option<String>,
+
+    /// Start from a snapshot saved by --save-at instead of booting; the other machine
+    /// arguments must describe the same machine.
+    #[arg(long, value_name = "FILE")]
+    pub restore: Option<PathBuf>,
 }

@@ -38,6 +38,9 @@ pub enum ConfigError {
     /// The guest image's manifest could not be read.
     #[error("{0}")]
     Image(String),
+    /// `--save-at` is not `POSITION:FILE`.
+    #[error("invalid --save-at '{0}': expected POSITION:FILE")]
+    SaveAt(String),
 }
 
 /// What the machine boots.
@@ -99,6 +102,10 @@ pub struct RunConfig {
     pub stats: bool,
     /// Where to record the input log, if anywhere.
     pub record: Option<PathBuf>,
+    /// Where and when to save a snapshot.
+    pub save_at: Option<(u64, PathBuf)>,
+    /// A snapshot to start from.
+    pub restore: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -156,8 +163,20 @@ impl RunConfig {
             max_instructions: args.max_instructions,
             stats: args.stats,
             record: args.record,
+            save_at: args.save_at.as_deref().map(parse_save_at).transpose()?,
+            restore: args.restore,
         })
     }
+}
+
+/// Parses `--save-at POSITION:FILE`.
+pub fn parse_save_at(text: &str) -> Result<(u64, PathBuf), ConfigError> {
+    let bad = || ConfigError::SaveAt(text.to_string());
+    let (position, file) = text.split_once(':').ok_or_else(bad)?;
+    if file.is_empty() {
+        return Err(bad());
+    }
+    Ok((position.parse().map_err(|_| bad())?, PathBuf::from(file)))
 }
 
 /// Parses `--net`: `none`, or `tap=NAME` with an optional `,mac=XX:XX:XX:XX:XX:XX`.
@@ -289,6 +308,16 @@ mod tests {
             max_instructions: Some(5),
             stats: true,
             record: None,
+            save_at: None,
+            restore: None,
+        }
+    }
+
+    #[test]
+    fn save_at_takes_a_position_and_a_file() {
+        assert_eq!(parse_save_at("1000:s.snap"), Ok((1000, "s.snap".into())));
+        for bad in ["1000", "x:s", "1000:", ":s"] {
+            assert!(parse_save_at(bad).is_err(), "{bad}");
         }
     }
 

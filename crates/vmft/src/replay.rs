@@ -36,6 +36,7 @@ fn run_to(
         match exit {
             RunExit::Limit | RunExit::Slice | RunExit::Reset => {}
             RunExit::Poweroff | RunExit::Fail(_) => return Ok(Some(exit)),
+            RunExit::Idle { .. } if machine.position() >= target => return Ok(None),
             RunExit::Idle { .. } => bail!(
                 "divergence: the guest went idle at position {} but the log's next event is at {target}",
                 machine.position()
@@ -55,6 +56,8 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
     let mut output = ConsoleOutput::default();
     let start = Instant::now();
     let mut entries = 0u64;
+    let mut digests = 0u64;
+    let mut halted_before = None;
     let status = loop {
         let Some(entry) = log.next_entry().with_context(|| format!("log {name}"))? else {
             bail!(
@@ -63,7 +66,9 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
             );
         };
         entries += 1;
-        let halted = run_to(&mut machine, entry.position, &mut output)?;
+        // A halted machine stays halted: its exit carries over to the entries that follow.
+        let halted = run_to(&mut machine, entry.position, &mut output)?.or(halted_before);
+        halted_before = halted;
         if machine.position() != entry.position && halted.is_none() {
             bail!(
                 "divergence: the machine is at position {} but the log's entry {entries} is at {}",
@@ -72,6 +77,20 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
             );
         }
         match (&entry.payload, halted) {
+            (Payload::Digest { digest }, _) if machine.position() == entry.position => {
+                digests += 1;
+                if machine.digest() != *digest {
+                    let hart = machine.hart();
+                    bail!(
+                        "divergence: the machine state differs from the recording at position {} \
+                         (replaying machine: pc {:#x}, privilege {}); record with --save-at at \
+                         that position and compare snapshots to see which registers and pages differ",
+                        entry.position,
+                        hart.pc(),
+                        hart.privilege()
+                    );
+                }
+            }
             (Payload::End { reason }, Some(exit)) if end_reason(exit) == *reason => {
                 break match reason {
                     EndReason::Fail(code) => (*code).clamp(1, 255) as u8,
@@ -97,7 +116,7 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
     };
     if config.stats {
         print_stats(&machine, start);
-        eprintln!("vmft: replayed {entries} log entries");
+        eprintln!("vmft: replayed {entries} log entries; {digests} state digests matched");
     }
     Ok(ExitCode::from(status))
 }

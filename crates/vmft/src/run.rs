@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use hostio::{FileDisk, Tap};
 use machine::{Boot, Devices, FirmwareBoot, InputEvent, Machine, MachineConfig, Program, RunExit};
-use replay::Fingerprint;
+use replay::{Entry, Fingerprint, Payload};
 
 use crate::clock::{host_ns, HostClock};
 use crate::config::{BootConfig, RunConfig};
@@ -25,6 +25,9 @@ const EXIT_IDLE: u8 = 1;
 pub const EXIT_LIMIT: u8 = 124;
 /// Entropy handed to the guest each time its entropy device runs dry.
 const ENTROPY_CHUNK: usize = 64;
+/// Positions between state digests in a recording (about 8 s of a busy guest; a digest of
+/// 512 MiB of RAM costs about 85 ms), plus one at the end.
+pub const DIGEST_INTERVAL: u64 = 1 << 32;
 
 fn read(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
@@ -90,13 +93,18 @@ pub fn build(config: &RunConfig, attach_host: bool) -> anyhow::Result<Built> {
         }
         None => None,
     };
-    let machine = Machine::with_devices(
-        MachineConfig {
-            ram_size: config.ram_size,
-        },
-        boot,
-        devices,
-    )?;
+    let machine_config = MachineConfig {
+        ram_size: config.ram_size,
+    };
+    let machine = match &config.restore {
+        Some(path) => {
+            let snapshot = read("snapshot", path)?;
+            fp.part("snapshot", &snapshot);
+            Machine::restore_snapshot(machine_config, boot, devices, snapshot.as_slice())
+                .with_context(|| format!("restoring {}", path.display()))?
+        }
+        None => Machine::with_devices(machine_config, boot, devices)?,
+    };
     Ok(Built {
         machine,
         tap,
@@ -114,6 +122,22 @@ fn apply(
         r.append(&entry_for(machine.position(), &event, host_ns()))?;
     }
     machine.inject(event);
+    Ok(())
+}
+
+/// Saves a snapshot of `machine` to `path`.
+pub fn save_snapshot(machine: &mut Machine, path: &Path) -> anyhow::Result<()> {
+    let name = path.display().to_string();
+    let file = fs::File::create(path).with_context(|| format!("cannot create snapshot {name}"))?;
+    let mut out = std::io::BufWriter::new(file);
+    machine
+        .save_snapshot(&mut out)
+        .with_context(|| format!("saving snapshot {name}"))?;
+    std::io::Write::flush(&mut out).with_context(|| format!("saving snapshot {name}"))?;
+    eprint!(
+        "\r\nvmft: saved snapshot {name} at position {}\r\n",
+        machine.position()
+    );
     Ok(())
 }
 
@@ -142,13 +166,46 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         .map(|path| Recorder::create(path, fingerprint))
         .transpose()?;
     let limit = config.max_instructions.unwrap_or(u64::MAX);
+    let mut save_at = config.save_at.clone();
+    let mut next_digest = (machine.position() / DIGEST_INTERVAL + 1) * DIGEST_INTERVAL;
     let mut input = HostInput::start(tap.as_ref()).context("starting the input threads")?;
     let mut output = ConsoleOutput::default();
     let mut clock = HostClock::start(machine.position());
     let start = Instant::now();
     let (status, last_exit) = loop {
-        let exit = machine.run(limit);
+        let stop = save_at.as_ref().map_or(limit, |(at, _)| limit.min(*at));
+        let exit = machine.run(stop);
         output.write(&machine.take_output());
+        if let Some((at, path)) = save_at.as_ref().filter(|(at, _)| machine.position() >= *at) {
+            if machine.position() == *at {
+                save_snapshot(&mut machine, path)?;
+                if let Some(r) = recorder.as_mut() {
+                    let name = path.display().to_string();
+                    r.append(&Entry {
+                        position: *at,
+                        payload: Payload::Snapshot { name },
+                    })?;
+                }
+            } else {
+                eprintln!("vmft: position {at} passed before --save-at could take it");
+            }
+            save_at = None;
+            if exit == RunExit::Limit && machine.position() < limit {
+                continue;
+            }
+        }
+        if let Some(r) = recorder
+            .as_mut()
+            .filter(|_| machine.position() >= next_digest)
+        {
+            r.append(&Entry {
+                position: machine.position(),
+                payload: Payload::Digest {
+                    digest: machine.digest(),
+                },
+            })?;
+            next_digest = (machine.position() / DIGEST_INTERVAL + 1) * DIGEST_INTERVAL;
+        }
         for frame in machine.take_transmitted_frames() {
             if let Some(t) = tap.as_mut() {
                 if let Err(e) = t.send(&frame) {
@@ -209,7 +266,13 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    if let Some(r) = recorder {
+    if let Some(mut r) = recorder {
+        r.append(&Entry {
+            position: machine.position(),
+            payload: Payload::Digest {
+                digest: machine.digest(),
+            },
+        })?;
         r.finish(machine.position(), end_reason(last_exit))?;
     }
     if config.stats {

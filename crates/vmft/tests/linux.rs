@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::{image, run_ok, timeout, Guest, NetNs, ScratchFile, Vmm, COMMAND_OK, READY_MARKER};
@@ -28,17 +29,54 @@ fn boots_to_a_shell_and_runs_typed_commands() {
 
 #[test]
 fn guest_answers_ping_and_serves_http_over_tap() {
-    const TAP: &str = "vmft0";
+    let netns = NetNs::with_tap("vmft0", "10.0.2.1/24");
+    serve_http_over_tap(&netns, "vmft0", None);
+}
+
+#[test]
+fn a_recorded_network_session_replays_with_identical_console_and_state() {
+    if Vmm::from_env() != Vmm::Vmft {
+        return; // recording is vmft's own; the QEMU flavour has nothing to compare
+    }
+    let log = ScratchFile::new("network-session.log");
+    let netns = NetNs::with_tap("vmft1", "10.0.2.1/24");
+    let (guest, live) = serve_http_over_tap(&netns, "vmft1", Some(log.path()));
+    let replayed = guest.replay(log.path());
+    let stderr = String::from_utf8_lossy(&replayed.stderr);
+    assert!(replayed.status.success(), "vmft replay failed: {stderr}");
+    assert!(
+        stderr.contains("state digests matched") && !stderr.contains(" 0 state digests"),
+        "{stderr}"
+    );
+    if replayed.stdout != live {
+        panic!(
+            "replayed console differs from the live one\n----- live -----\n{}\n----- replay -----\n{}",
+            String::from_utf8_lossy(&live),
+            String::from_utf8_lossy(&replayed.stdout)
+        );
+    }
+}
+
+/// Boots a guest on the TAP device `tap` in `netns` that serves a page with busybox httpd;
+/// pings it and fetches the page from the namespace, types a line on its console, and
+/// checks it powers off cleanly. Returns the guest and its console output.
+fn serve_http_over_tap<'a>(
+    netns: &NetNs,
+    tap: &str,
+    record: Option<&Path>,
+) -> (Guest<'a>, Vec<u8>) {
     const PAGE: &str = "vmft serves this page over virtio-net";
-    let netns = NetNs::with_tap(TAP, "10.0.2.1/24");
-    let mut console = Guest::new(image())
-        .tap(TAP)
+    let mut guest = Guest::new(image())
+        .tap(tap)
         .in_netns(netns.name())
         .append("vmft.ip=10.0.2.15/24")
         .command(&format!(
-            "mkdir -p /www && echo {PAGE} > /www/index.html && httpd -p 80 -h /www && echo vmft-test: serving && read line"
-        ))
-        .boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+            "mkdir -p /www && echo {PAGE} > /www/index.html && httpd -p 80 -h /www && echo vmft-test: serving && read line && echo vmft-test: typed $line"
+        ));
+    if let Some(log) = record {
+        guest = guest.record(log);
+    }
+    let mut console = guest.boot(Vmm::from_env(), timeout(BOOT_LIMIT));
     console.expect(READY_MARKER);
     console.expect("vmft-test: serving");
 
@@ -73,8 +111,11 @@ fn guest_answers_ping_and_serves_http_over_tap() {
     }
 
     console.send_line("done");
+    console.expect("vmft-test: typed done");
     console.expect(COMMAND_OK);
     console.expect_clean_exit();
+    let output = console.console_bytes();
+    (guest, output)
 }
 
 #[test]

@@ -139,6 +139,7 @@ pub struct Guest<'a> {
     tap: Option<String>,
     drive: Option<PathBuf>,
     netns: Option<String>,
+    record: Option<PathBuf>,
 }
 
 impl<'a> Guest<'a> {
@@ -151,7 +152,47 @@ impl<'a> Guest<'a> {
             tap: None,
             drive: None,
             netns: None,
+            record: None,
         }
+    }
+
+    /// Records the run's input log into `log` (vmft only).
+    pub fn record(mut self, log: &Path) -> Self {
+        self.record = Some(log.to_path_buf());
+        self
+    }
+
+    /// vmft's arguments describing this machine (the same for `run` and `replay`).
+    fn vmft_machine_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--image".into(),
+            path(&self.image.dir),
+            "--memory".into(),
+            self.memory.into(),
+        ];
+        if !self.append.is_empty() {
+            args.extend(["--append".into(), self.append.clone()]);
+        }
+        if let Some(tap) = &self.tap {
+            args.extend(["--net".into(), format!("tap={tap}")]);
+        }
+        if let Some(drive) = &self.drive {
+            args.extend(["--drive".into(), path(drive)]);
+        }
+        args
+    }
+
+    /// Replays `log` on this machine with `vmft replay` (outside any namespace: a replay
+    /// touches no host device) and returns its output.
+    pub fn replay(&self, log: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vmft"))
+            .arg("replay")
+            .arg(log)
+            .args(self.vmft_machine_args())
+            .arg("--stats")
+            .stdin(Stdio::null())
+            .output()
+            .expect("vmft replay starts")
     }
 
     /// Appends `args` to the kernel command line (after the image's own).
@@ -198,21 +239,10 @@ impl<'a> Guest<'a> {
         let mut args: Vec<String> = Vec::new();
         let program = match vmm {
             Vmm::Vmft => {
-                args.extend([
-                    "run".into(),
-                    "--image".into(),
-                    path(&self.image.dir),
-                    "--memory".into(),
-                    self.memory.into(),
-                ]);
-                if !self.append.is_empty() {
-                    args.extend(["--append".into(), self.append.clone()]);
-                }
-                if let Some(tap) = &self.tap {
-                    args.extend(["--net".into(), format!("tap={tap}")]);
-                }
-                if let Some(drive) = &self.drive {
-                    args.extend(["--drive".into(), path(drive)]);
+                args.push("run".into());
+                args.extend(self.vmft_machine_args());
+                if let Some(log) = &self.record {
+                    args.extend(["--record".into(), path(log)]);
                 }
                 env!("CARGO_BIN_EXE_vmft")
             }
@@ -426,6 +456,12 @@ impl Console {
     }
 
     /// The whole console output so far (lossy UTF-8, carriage returns removed).
+    /// Everything the guest printed, exactly.
+    pub fn console_bytes(&self) -> Vec<u8> {
+        self.lock().console.clone()
+    }
+
+    /// Everything the guest printed, with carriage returns removed.
     pub fn console_text(&self) -> String {
         String::from_utf8_lossy(&self.lock().console).replace('\r', "")
     }
