@@ -43,7 +43,8 @@ impl Drop for RawTerminal {
     }
 }
 
-/// The escape key (Ctrl-A), as in QEMU: Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A.
+/// The escape key (Ctrl-A), as in QEMU: Ctrl-A x quits, Ctrl-A s saves a snapshot, Ctrl-A
+/// Ctrl-A sends one Ctrl-A.
 pub const ESCAPE: u8 = 0x01;
 
 /// What a console key means once escapes are decoded.
@@ -53,6 +54,8 @@ pub enum Keys {
     Guest(Vec<u8>),
     /// The user asked to quit.
     Quit,
+    /// The user asked for a snapshot; the bytes typed before the escape come with it.
+    Snapshot(Vec<u8>),
 }
 
 /// Decodes Ctrl-A escapes across reads.
@@ -71,6 +74,7 @@ impl EscapeDecoder {
                 self.pending_escape = false;
                 match byte {
                     b'x' | b'X' => return Keys::Quit,
+                    b's' | b'S' => return Keys::Snapshot(out),
                     ESCAPE => out.push(ESCAPE),
                     other => {
                         out.push(ESCAPE);
@@ -96,6 +100,12 @@ mod tests {
         let mut d = EscapeDecoder::default();
         assert_eq!(d.decode(b"ls\x01"), Keys::Guest(b"ls".to_vec()));
         assert_eq!(d.decode(b"x"), Keys::Quit);
+    }
+
+    #[test]
+    fn ctrl_a_s_asks_for_a_snapshot_keeping_earlier_keys() {
+        let mut d = EscapeDecoder::default();
+        assert_eq!(d.decode(b"ab\x01s"), Keys::Snapshot(b"ab".to_vec()));
     }
 
     #[test]

@@ -26,16 +26,19 @@ const RATE_TOLERANCE: f64 = 0.02;
 /// The wall clock the guest's time follows.
 pub struct HostClock {
     start: Instant,
+    /// The guest's `mtime` at the start (non-zero when resuming a snapshot).
+    base: u64,
     last_check: Instant,
     last_position: u64,
 }
 
 impl HostClock {
-    /// Starts the guest's clock at the host's now, `mtime` = 0.
-    pub fn start(position: u64) -> HostClock {
+    /// Follows the host's clock from now on, with the guest's clock now at `mtime`.
+    pub fn start(position: u64, mtime: u64) -> HostClock {
         let now = Instant::now();
         HostClock {
             start: now,
+            base: mtime,
             last_check: now,
             last_position: position,
         }
@@ -48,10 +51,11 @@ impl HostClock {
         self.last_position = position;
     }
 
-    /// Ticks of wall time since the start: where the guest's `mtime` should be.
+    /// Where the guest's `mtime` should be: its start value plus the wall time since.
     pub fn target(&self) -> u64 {
         let ns = self.start.elapsed().as_nanos();
-        (ns * u128::from(TICKS_PER_SECOND) / 1_000_000_000) as u64
+        let ticks = (ns * u128::from(TICKS_PER_SECOND) / 1_000_000_000) as u64;
+        self.base.saturating_add(ticks)
     }
 
     /// The wall time until the guest's clock, now at `mtime`, should read `mtime + ticks`.

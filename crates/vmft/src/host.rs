@@ -30,6 +30,8 @@ enum HostEvent {
     ConsoleClosed,
     /// The user typed the quit escape (Ctrl-A x) on a terminal.
     Quit,
+    /// The user typed the snapshot escape (Ctrl-A s) on a terminal.
+    Snapshot,
     /// A frame from the TAP interface.
     Frame(Vec<u8>),
 }
@@ -44,6 +46,7 @@ pub struct HostInput {
     frames: Vec<Vec<u8>>,
     network: bool,
     quit: bool,
+    snapshot: bool,
     /// Raw mode for the terminal, restored when the input is dropped.
     _terminal: Option<RawTerminal>,
 }
@@ -66,7 +69,7 @@ impl HostInput {
         let (tx, events) = mpsc::sync_channel(CHANNEL_EVENTS);
         let terminal = RawTerminal::enable()?;
         if terminal.is_some() {
-            eprint!("vmft: console attached; Ctrl-A x quits\r\n");
+            eprint!("vmft: console attached; Ctrl-A x quits, Ctrl-A s saves a snapshot\r\n");
         }
         let console_open = spawn_stdin_reader(tx.clone(), terminal.is_some()).is_ok();
         let network = match tap {
@@ -83,6 +86,7 @@ impl HostInput {
             frames: Vec::new(),
             network,
             quit: false,
+            snapshot: false,
             _terminal: terminal,
         })
     }
@@ -92,6 +96,7 @@ impl HostInput {
             HostEvent::Console(bytes) => self.console.extend(bytes),
             HostEvent::ConsoleClosed => self.console_open = false,
             HostEvent::Quit => self.quit = true,
+            HostEvent::Snapshot => self.snapshot = true,
             HostEvent::Frame(frame) => self.frames.push(frame),
         }
     }
@@ -108,6 +113,11 @@ impl HostInput {
                 }
             }
         }
+    }
+
+    /// True (once) after the user asked for a snapshot.
+    pub fn take_snapshot_request(&mut self) -> bool {
+        std::mem::take(&mut self.snapshot)
     }
 
     /// True once the user asked to quit.
@@ -182,6 +192,14 @@ fn spawn_stdin_reader(tx: SyncSender<HostEvent>, escapes: bool) -> io::Result<()
                         true => match decoder.decode(&buf[..n]) {
                             Keys::Guest(bytes) => HostEvent::Console(bytes),
                             Keys::Quit => HostEvent::Quit,
+                            Keys::Snapshot(before) => {
+                                if !before.is_empty()
+                                    && tx.send(HostEvent::Console(before)).is_err()
+                                {
+                                    return;
+                                }
+                                HostEvent::Snapshot
+                            }
                         },
                     };
                     let quit = matches!(event, HostEvent::Quit);

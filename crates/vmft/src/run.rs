@@ -170,7 +170,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
     let mut next_digest = (machine.position() / DIGEST_INTERVAL + 1) * DIGEST_INTERVAL;
     let mut input = HostInput::start(tap.as_ref()).context("starting the input threads")?;
     let mut output = ConsoleOutput::default();
-    let mut clock = HostClock::start(machine.position());
+    let mut clock = HostClock::start(machine.position(), machine.mtime());
     let start = Instant::now();
     let (status, last_exit) = loop {
         let stop = save_at.as_ref().map_or(limit, |(at, _)| limit.min(*at));
@@ -220,6 +220,18 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         if machine.wants_entropy() {
             let bytes = host_entropy(ENTROPY_CHUNK).context("reading host entropy")?;
             apply(&mut machine, &mut recorder, InputEvent::Entropy(bytes))?;
+        }
+        if input.take_snapshot_request() {
+            let path = std::path::PathBuf::from(format!("vmft-{}.snap", machine.position()));
+            save_snapshot(&mut machine, &path)?;
+            if let Some(r) = recorder.as_mut() {
+                r.append(&Entry {
+                    position: machine.position(),
+                    payload: Payload::Snapshot {
+                        name: path.display().to_string(),
+                    },
+                })?;
+            }
         }
         if input.quit_requested() {
             eprint!("\r\nvmft: quit from the console\r\n");

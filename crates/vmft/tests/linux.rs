@@ -34,14 +34,24 @@ fn guest_answers_ping_and_serves_http_over_tap() {
 }
 
 #[test]
-fn a_recorded_network_session_replays_with_identical_console_and_state() {
+fn a_recorded_session_replays_with_identical_console_and_state() {
     if Vmm::from_env() != Vmm::Vmft {
         return; // recording is vmft's own; the QEMU flavour has nothing to compare
     }
-    let log = ScratchFile::new("network-session.log");
+    let log = ScratchFile::new("session.log");
+    let disk = ScratchFile::new("session-disk.img");
+    let pristine = ScratchFile::new("session-disk-pristine.img");
+    std::fs::write(disk.path(), vec![0u8; 1 << 20]).expect("create the disk");
+    std::fs::copy(disk.path(), pristine.path()).expect("copy the disk");
     let netns = NetNs::with_tap("vmft1", "10.0.2.1/24");
-    let (guest, live) = serve_http_over_tap(&netns, "vmft1", Some(log.path()));
-    let replayed = guest.replay(log.path());
+    let (guest, live) = serve_http_over_tap(&netns, "vmft1", Some((log.path(), disk.path())));
+    let written = std::fs::read(disk.path()).expect("read the disk");
+    assert!(
+        written.starts_with(b"vmft-disk-done\n"),
+        "the guest wrote its disk"
+    );
+    // The disk is part of the machine: replay from a copy of it as it was.
+    let replayed = guest.drive(pristine.path()).replay(log.path());
     let stderr = String::from_utf8_lossy(&replayed.stderr);
     assert!(replayed.status.success(), "vmft replay failed: {stderr}");
     assert!(
@@ -59,22 +69,27 @@ fn a_recorded_network_session_replays_with_identical_console_and_state() {
 
 /// Boots a guest on the TAP device `tap` in `netns` that serves a page with busybox httpd;
 /// pings it and fetches the page from the namespace, types a line on its console, and
-/// checks it powers off cleanly. Returns the guest and its console output.
+/// checks it powers off cleanly. With `record` = (log, disk), the run is recorded and the
+/// guest also writes the typed line to the disk. Returns the guest and its console output.
 fn serve_http_over_tap<'a>(
     netns: &NetNs,
     tap: &str,
-    record: Option<&Path>,
+    record: Option<(&Path, &Path)>,
 ) -> (Guest<'a>, Vec<u8>) {
     const PAGE: &str = "vmft serves this page over virtio-net";
+    let disk_write = match record {
+        Some(_) => " && echo vmft-disk-$line | dd of=/dev/vda conv=fsync 2>/dev/null",
+        None => "",
+    };
     let mut guest = Guest::new(image())
         .tap(tap)
         .in_netns(netns.name())
         .append("vmft.ip=10.0.2.15/24")
         .command(&format!(
-            "mkdir -p /www && echo {PAGE} > /www/index.html && httpd -p 80 -h /www && echo vmft-test: serving && read line && echo vmft-test: typed $line"
+            "mkdir -p /www && echo {PAGE} > /www/index.html && httpd -p 80 -h /www && echo vmft-test: serving && read line && echo vmft-test: typed $line{disk_write}"
         ));
-    if let Some(log) = record {
-        guest = guest.record(log);
+    if let Some((log, disk)) = record {
+        guest = guest.record(log).drive(disk);
     }
     let mut console = guest.boot(Vmm::from_env(), timeout(BOOT_LIMIT));
     console.expect(READY_MARKER);
