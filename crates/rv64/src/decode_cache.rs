@@ -1,41 +1,94 @@
 //! The pre-decoded instruction cache, keyed by physical RAM page.
 //!
-//! Each 4 KiB RAM page that has executed code owns a block of [`SLOTS`] [`Insn`] slots, one
-//! per 2-byte offset, filled lazily on first execution of each slot. A slot holding
-//! [`NOT_DECODED`] (an `Illegal` with `len == 0`, which the decoder never produces) has not
-//! been decoded yet. A page with a block is a *code page*: every write into it drops the block
-//! (see [`CodeCache::invalidate`]), so the cache never holds stale instructions. A 4-byte
-//! instruction that straddles the end of a page is never cached.
+//! Each 4 KiB RAM page that has executed code owns a block of [`SLOTS`] [`Slot`]s, one per
+//! 2-byte offset, filled lazily on first execution of each slot. A slot holding
+//! [`NOT_DECODED`] has not been decoded yet. A page with a block is a *code page*: every
+//! write into it drops the block (see [`CodeCache::invalidate`]), so the cache never holds
+//! stale instructions. A 4-byte instruction that straddles the end of a page is never cached.
 //!
 //! A block has one more slot than the page has 2-byte offsets: slot [`SLOTS`] is never
 //! decoded, so the fetch loop can advance its slot pointer past the last instruction of the
 //! page and land on a [`NOT_DECODED`] slot, which sends it to the fetch slow path.
+//!
+//! # Slots
+//!
+//! A [`Slot`] is the executor's 8-byte form of an [`Insn`]: the operation and the length are
+//! folded into one dispatch byte, [`Slot::id`], so the executor's single jump table both
+//! selects the operation and knows how far to advance. Ops up to `Fsw` use their own
+//! discriminant as id ([`Op::Fsw`] is below [`ID_FLD`]); `Fld` and `Fsd` have ids of their
+//! own; every F/D computational op shares [`ID_FP`] and keeps its raw instruction bits in
+//! `imm` (it is decoded again when executed: softfloat dominates its cost anyway). A
+//! compressed instruction has [`ID_LEN2`] set in its id.
 
 use crate::insn::{Insn, Op};
 
 /// Slots per page: one per 2-byte offset in 4 KiB.
 pub const SLOTS: usize = 2048;
 
+/// Id bit of a 2-byte (compressed) instruction.
+pub const ID_LEN2: u8 = 0x80;
+/// Id of `Fld` (4 bytes; with [`ID_LEN2`], `c.fld`/`c.fldsp`).
+pub const ID_FLD: u8 = 101;
+/// Id of `Fsd`.
+pub const ID_FSD: u8 = 102;
+/// Id of every F/D computational op (`imm` holds the raw instruction).
+pub const ID_FP: u8 = 103;
+/// Id of a slot that has not been decoded yet (no op uses it).
+pub const ID_NOT_DECODED: u8 = 127;
+
+const _: () = assert!((Op::Fsw as u8) < ID_FLD);
+
+/// One decoded instruction as the executor dispatches it (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// The dispatch byte: operation and length.
+    pub id: u8,
+    /// Destination register (integer `x0` is [`crate::insn::X0_SINK`]).
+    pub rd: u8,
+    /// First source register (or zimm for `Csrr*i`).
+    pub rs1: u8,
+    /// Second source register.
+    pub rs2: u8,
+    /// The [`Insn`]'s immediate, or the raw instruction bits of an F/D computational op.
+    pub imm: i32,
+}
+
 /// Marker for a slot that has not been decoded yet.
-pub const NOT_DECODED: Insn = Insn {
-    op: Op::Illegal,
+pub const NOT_DECODED: Slot = Slot {
+    id: ID_NOT_DECODED,
     rd: 0,
     rs1: 0,
     rs2: 0,
-    rs3: 0,
-    rm: 0,
-    len: 0,
     imm: 0,
 };
+
+impl Slot {
+    /// The slot of `insn`, decoded from the raw bits `raw`.
+    pub fn new(insn: &Insn, raw: u32) -> Slot {
+        let (id, imm) = match insn.op {
+            Op::Fld => (ID_FLD, insn.imm),
+            Op::Fsd => (ID_FSD, insn.imm),
+            op if (op as u8) <= Op::Fsw as u8 => (op as u8, insn.imm),
+            _ => (ID_FP, raw as i32),
+        };
+        Slot {
+            id: if insn.len == 2 { id | ID_LEN2 } else { id },
+            rd: insn.rd,
+            rs1: insn.rs1,
+            rs2: insn.rs2,
+            imm,
+        }
+    }
+}
 
 /// Slots the fetch loop points at when it has no current page: advancing over a 2- or
 /// 4-byte instruction from the first slot stays inside, and every slot sends the loop to the
 /// fetch slow path.
-pub static NO_BLOCK: [Insn; 3] = [NOT_DECODED; 3];
+pub static NO_BLOCK: [Slot; 3] = [NOT_DECODED; 3];
 
 /// Decoded blocks for every RAM page (lazily allocated).
 pub struct CodeCache {
-    pages: Vec<Option<Box<[Insn]>>>,
+    pages: Vec<Option<Box<[Slot]>>>,
 }
 
 impl CodeCache {
@@ -57,7 +110,7 @@ impl CodeCache {
     ///
     /// The block has `SLOTS + 1` slots, the last of which stays [`NOT_DECODED`]. The pointer
     /// stays valid until the page is invalidated or the cache is dropped.
-    pub fn block(&mut self, page: usize) -> Option<(*mut Insn, bool)> {
+    pub fn block(&mut self, page: usize) -> Option<(*mut Slot, bool)> {
         let slot = self.pages.get_mut(page)?;
         let created = slot.is_none();
         let block = slot.get_or_insert_with(|| vec![NOT_DECODED; SLOTS + 1].into_boxed_slice());

@@ -1,14 +1,16 @@
 //! The interpreter's inner loop: fetch from the decode cache, execute, retire.
 //!
 //! The loop keeps `pc`, the positions left and a pointer to the current decode-cache slot in
-//! locals, checks the position limit once per instruction and dispatches on [`Op`]. Loads and stores first try
+//! locals, checks the position limit once per instruction and dispatches on the slot's id
+//! (operation and length, see `decode_cache.rs`). Loads and stores first try
 //! the software TLBs (a hit is a direct RAM access); misses go to the slow paths in
 //! `mmu.rs`. Anything that may change interrupt state or translation (traps, CSR writes,
 //! `mret`/`sret`, `wfi`, `sfence.vma`) leaves the loop so that [`Hart::run`] can re-check.
 
 use crate::bus::Bus;
 use crate::csr::{CsrWrite, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
-use crate::decode_cache::NO_BLOCK;
+use crate::decode::decode;
+use crate::decode_cache::{Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2, NO_BLOCK};
 use crate::fpu;
 use crate::hart::{Exit, Hart, PRIV_M, PRIV_S, PRIV_U};
 use crate::insn::{Insn, Op, X0_SINK};
@@ -22,6 +24,40 @@ pub(crate) enum Flow {
     Recheck,
     /// Return from [`Hart::run`].
     Exit(Exit),
+}
+
+/// Declares the slot ids of the ops with an id of their own (all up to `Fsw`), and
+/// [`op_of`], which maps an id back to its op.
+macro_rules! slot_ids {
+    ($($op:ident)*) => {
+        /// Slot ids of 4-byte instructions, named after their op (a compressed
+        /// instruction's id adds [`ID_LEN2`]).
+        #[allow(non_upper_case_globals)]
+        mod id4 {
+            use super::*;
+            $(pub const $op: u8 = Op::$op as u8;)*
+            pub const Fld: u8 = ID_FLD;
+            pub const Fsd: u8 = ID_FSD;
+            pub const Fp: u8 = ID_FP;
+        }
+        /// The op of slot id `id` (of either length); `Illegal` for the shared ids.
+        fn op_of(id: u8) -> Op {
+            match id & !ID_LEN2 {
+                $(id4::$op => Op::$op,)*
+                _ => Op::Illegal,
+            }
+        }
+    };
+}
+
+slot_ids! {
+    Illegal Lui Auipc Jal Jalr Beq Bne Blt Bge Bltu Bgeu Lb Lh Lw Ld Lbu Lhu Lwu Sb Sh Sw Sd
+    Addi Slti Sltiu Xori Ori Andi Slli Srli Srai Add Sub Sll Slt Sltu Xor Srl Sra Or And
+    Addiw Slliw Srliw Sraiw Addw Subw Sllw Srlw Sraw Fence FenceI Ecall Ebreak
+    Mul Mulh Mulhsu Mulhu Div Divu Rem Remu Mulw Divw Divuw Remw Remuw
+    LrW ScW AmoswapW AmoaddW AmoxorW AmoandW AmoorW AmominW AmomaxW AmominuW AmomaxuW
+    LrD ScD AmoswapD AmoaddD AmoxorD AmoandD AmoorD AmominD AmomaxD AmominuD AmomaxuD
+    Csrrw Csrrs Csrrc Csrrwi Csrrsi Csrrci Mret Sret Wfi SfenceVma Flw Fsw
 }
 
 /// Sign-extends the low 32 bits.
@@ -75,14 +111,15 @@ fn amo_value(op: Op, old: u64, src: u64) -> u64 {
 }
 
 impl Hart {
-    /// `xtval` for an illegal instruction `op` (immediate `imm`, `len` bytes): its raw bits.
+    /// `xtval` for the illegal instruction in slot `s` (`len` bytes at `pc`): its raw bits.
     #[cold]
     #[inline(never)]
-    fn illegal_tval(&mut self, mem: &mut Memory, pc: u64, op: Op, imm: u64, len: u8) -> u64 {
-        if op == Op::Illegal {
-            u64::from(imm as u32)
+    fn illegal_tval(&mut self, mem: &mut Memory, pc: u64, s: Slot, len: u64) -> u64 {
+        let id = s.id & !ID_LEN2;
+        if id == id4::Illegal || id == ID_FP {
+            u64::from(s.imm as u32)
         } else {
-            self.raw_instruction(mem, pc, len)
+            self.raw_instruction(mem, pc, len as u8)
         }
     }
 
@@ -95,13 +132,13 @@ impl Hart {
         mem: &mut Memory,
         bus: &mut B,
         op: Op,
-        rd: usize,
+        rd: u8,
         va: u64,
         src: u64,
         position: u64,
     ) -> Result<(), Trap> {
         use Op::*;
-        let rd = rd & 63;
+        let rd = usize::from(rd);
         let word = matches!(
             op,
             LrW | ScW
@@ -192,23 +229,16 @@ impl Hart {
         }
     }
 
-    /// Executes the Zicsr instruction `op` (CSR number in `imm`, source register or zimm
-    /// `rs1`, destination slot `rd`); `None` when it is illegal.
+    /// Executes the Zicsr instruction in slot `s` (CSR number in `imm`, source register or
+    /// zimm `rs1`, destination `rd`); `None` when it is illegal.
     #[inline(never)]
-    fn exec_csr<B: Bus>(
-        &mut self,
-        bus: &mut B,
-        op: Op,
-        rd: usize,
-        rs1: usize,
-        imm: u64,
-        position: u64,
-    ) -> Option<CsrWrite> {
-        let num = (imm & 0xfff) as u16;
-        let rs1 = rs1 & 31;
+    fn exec_csr<B: Bus>(&mut self, bus: &mut B, s: Slot, position: u64) -> Option<CsrWrite> {
+        let num = (s.imm & 0xfff) as u16;
+        let rs1 = usize::from(s.rs1 & 31);
+        let rd = usize::from(s.rd);
         let reg = self.x[rs1];
         let zimm = rs1 as u64;
-        let (kind, src, writes) = match op {
+        let (kind, src, writes) = match op_of(s.id) {
             Op::Csrrw => (0, reg, true),
             Op::Csrrs => (1, reg, rs1 != 0),
             Op::Csrrc => (2, reg, rs1 != 0),
@@ -218,7 +248,7 @@ impl Hart {
         };
         self.position = position;
         let (old, effect) = self.csr_instruction(num, kind, src, writes, || bus.time(position))?;
-        self.x[rd & 63] = old;
+        self.x[rd] = old;
         Some(effect)
     }
 
@@ -261,14 +291,63 @@ impl Hart {
         true
     }
 
+    /// Slow path of a load that missed the TLB: the value, or 0 with the trap in `fault`.
+    /// Keeps the `Result` out of the handlers, whose tail dispatch must not see a stack slot.
+    #[inline(never)]
+    fn load_miss<B: Bus>(&mut self, e: &mut Env<'_, B>, va: u64, size: u64, pos: u64) -> u64 {
+        match self.load_slow(e.mem, e.bus, va, size, pos) {
+            Ok(v) => v,
+            Err(t) => {
+                self.fault = Some(t);
+                0
+            }
+        }
+    }
+
+    /// Slow path of a store that missed the TLB; a trap is left in `fault`.
+    #[inline(never)]
+    fn store_miss<B: Bus>(&mut self, e: &mut Env<'_, B>, va: u64, size: u64, value: u64, pos: u64) {
+        if let Err(t) = self.store_slow(e.mem, e.bus, va, size, value, pos) {
+            self.fault = Some(t);
+        }
+    }
+
+    /// LR, SC or an AMO; a trap is left in `fault`.
+    #[inline(never)]
+    fn atomic<B: Bus>(&mut self, e: &mut Env<'_, B>, s: Slot, pos: u64) {
+        let (va, src) = (self.x[usize::from(s.rs1)], self.x[usize::from(s.rs2)]);
+        if let Err(t) = self.exec_atomic(e.mem, e.bus, op_of(s.id), s.rd, va, src, pos) {
+            self.fault = Some(t);
+        }
+    }
+
+    /// The fetch slow path for the handlers: the slot of `pc`, or null with the trap in
+    /// `fault`.
+    #[inline(never)]
+    fn fetch_miss(&mut self, mem: &mut Memory, pc: u64) -> *const Slot {
+        match self.fetch_slow(mem, pc) {
+            Ok(slot) => slot,
+            Err(t) => {
+                self.fault = Some(t);
+                std::ptr::null()
+            }
+        }
+    }
+
     /// Runs instructions until something requires [`Hart::run`]'s attention.
     ///
-    /// The loop keeps the pc, the number of positions `left` before `stop_at`, and a pointer
-    /// `ip` to the current instruction's decode-cache slot in locals. Falling through to the
-    /// next slot needs no check: a slot that is not decoded yet (including the extra slot past
-    /// the end of every block, and every slot of [`NO_BLOCK`]) dispatches as `Illegal` with
-    /// `len == 0`, which takes the fetch slow path. Taken branches and jumps inside the
-    /// current page move `ip` by the same distance as the pc, staying in the current block.
+    /// Execution is threaded: every slot id has its own handler ([`exec`] instantiated for
+    /// that id), and each handler ends by dispatching the next slot's handler itself (a tail
+    /// call), so every operation has its own indirect jump for the host's branch predictor.
+    /// The chain runs at most [`CHUNK`] instructions and then returns here, which bounds the
+    /// stack even where the compiler keeps a call instead of a jump.
+    ///
+    /// The chain carries the pc, the positions `left` before the chunk's end and a pointer
+    /// `ip` to the current instruction's decode-cache [`Slot`] in registers. Falling through
+    /// to the next slot needs no check: a slot that is not decoded yet (including the extra
+    /// slot past the end of every block, and every slot of [`NO_BLOCK`]) takes the fetch slow
+    /// path. Taken branches and jumps inside the current page move `ip` by the same distance
+    /// as the pc, staying in the current block.
     ///
     /// Invariant: `ip` points into [`NO_BLOCK`] (whose slots are all not decoded), or into a
     /// block of at least `SLOTS + 1` slots that is the live decode-cache block of `pc`'s page
@@ -283,435 +362,448 @@ impl Hart {
         bus: &mut B,
         stop_at: u64,
     ) -> Flow {
-        let mut pc = self.pc;
-        let mut end = stop_at;
-        let mut left = stop_at.saturating_sub(self.position);
-        let mut exit = Exit::Position;
-        let mut ip: *const Insn = NO_BLOCK.as_ptr();
-
-        // The position of the current instruction.
-        macro_rules! pos {
-            () => {
-                end - left
-            };
-        }
-        // Leaves the loop after retiring the current instruction with `next` as the new pc.
-        macro_rules! retire_and_leave {
-            ($next:expr, $flow:expr) => {{
-                self.pc = $next;
-                self.position = pos!() + 1;
-                return $flow;
-            }};
-        }
-        // Raises an exception at the current instruction.
-        macro_rules! raise {
-            ($trap:expr) => {{
-                let t: Trap = $trap;
-                self.position = pos!();
-                self.take_trap(t.cause, t.tval, pc);
-                if exit == Exit::Device || std::mem::take(&mut self.device_touched) {
-                    return Flow::Exit(Exit::Device);
-                }
-                return Flow::Recheck;
-            }};
-        }
-        // Bookkeeping after a slow path: a dropped code block (the current block may be gone,
-        // so continue through the fetch slow path) or a device access (retire this
-        // instruction, then leave).
-        macro_rules! after_slow {
-            () => {
-                if self.code_dropped {
-                    self.code_dropped = false;
-                    ip = NO_BLOCK.as_ptr();
-                }
-                if self.device_touched {
-                    self.device_touched = false;
-                    end = end - left + 1;
-                    left = 1;
-                    exit = Exit::Device;
-                }
-            };
-        }
-
+        let mut e = Env {
+            mem,
+            bus,
+            end: 0,
+            exit: Exit::Position,
+        };
+        let mut ip: *const Slot = NO_BLOCK.as_ptr();
         loop {
-            if left == 0 {
-                self.pc = pc;
-                self.position = end;
-                return Flow::Exit(exit);
+            let left = stop_at.saturating_sub(self.position).min(CHUNK);
+            e.end = self.position + left;
+            let pc = self.pc;
+            match next(self, &mut e, ip, pc, left) {
+                Flow::Exit(Exit::Position) if self.position < stop_at => {
+                    // Resume at the same slot: nothing ran since the chain stopped.
+                    ip = self.resume;
+                }
+                flow => return flow,
             }
-            // SAFETY: by the invariant above, `ip` points at a slot of NO_BLOCK or of a live
-            // block.
-            let Insn {
-                op,
-                rd,
-                rs1,
-                rs2,
-                len,
-                imm,
-                ..
-            } = unsafe { *ip };
-            let rd = usize::from(rd & 63);
-            let rs1 = usize::from(rs1 & 31);
-            let rs2 = usize::from(rs2 & 31);
-            let imm = imm as i64 as u64;
-            let a = self.x[rs1];
-            let b = self.x[rs2];
-
-            // Retires the current instruction with a jump to `$target`.
-            macro_rules! jump {
-                ($target:expr) => {{
-                    let target: u64 = $target;
-                    // Same page: by the invariant, the target's slot is in the same block.
-                    ip = if (target ^ pc) < 0x1000 {
-                        ip.wrapping_offset((target.wrapping_sub(pc) as i64 >> 1) as isize)
-                    } else {
-                        NO_BLOCK.as_ptr()
-                    };
-                    pc = target;
-                    left -= 1;
-                    continue;
-                }};
-            }
-            macro_rules! illegal {
-                () => {{
-                    let tval = self.illegal_tval(mem, pc, op, imm, len);
-                    raise!(Trap::new(CAUSE_ILLEGAL, tval))
-                }};
-            }
-            macro_rules! load {
-                ($va:expr, $n:literal) => {{
-                    let va: u64 = $va;
-                    let e = self.tlb_load.entry(va);
-                    if e.tag == (va & !0xfff) | self.data_ctx && aligned(va, $n) {
-                        // SAFETY: a load-TLB entry maps a whole 4 KiB page to its offset in
-                        // this `mem` (run flushes the TLBs when handed another Memory), and an
-                        // aligned access stays inside that page.
-                        unsafe { mem.load_unchecked::<$n>(va.wrapping_add(e.addend) as usize) }
-                    } else {
-                        let r = self.load_slow(mem, bus, va, $n, pos!());
-                        after_slow!();
-                        match r {
-                            Ok(v) => v,
-                            Err(t) => raise!(t),
-                        }
-                    }
-                }};
-            }
-            macro_rules! store {
-                ($va:expr, $n:literal, $value:expr) => {{
-                    let va: u64 = $va;
-                    let value: u64 = $value;
-                    let e = self.tlb_store.entry(va);
-                    if e.tag == (va & !0xfff) | self.data_ctx && aligned(va, $n) {
-                        // SAFETY: a store-TLB entry maps a whole 4 KiB page with no decoded
-                        // code (the store TLB is flushed whenever a page becomes a code page)
-                        // to its offset in this `mem`, and an aligned access stays inside
-                        // that page.
-                        unsafe {
-                            mem.store_unchecked::<$n>(va.wrapping_add(e.addend) as usize, value)
-                        }
-                    } else {
-                        let r = self.store_slow(mem, bus, va, $n, value, pos!());
-                        after_slow!();
-                        if let Err(t) = r {
-                            raise!(t);
-                        }
-                    }
-                }};
-            }
-            macro_rules! fs_on {
-                () => {
-                    if self.csr.mstatus & MSTATUS_FS == 0 {
-                        illegal!();
-                    }
-                };
-            }
-
-            // Executes the instruction as one of `$len` bytes, then advances to the next slot.
-            // Advancing over a 2- or 4-byte instruction stays inside the slot array: NO_BLOCK
-            // has three slots and is only ever entered at its first, a page's block has a
-            // slot past its last one, and the straddle block two.
-            macro_rules! execute {
-                ($len:literal) => {{
-                    match op {
-                        Op::Lui => self.x[rd] = imm,
-                        Op::Auipc => self.x[rd] = pc.wrapping_add(imm),
-                        Op::Jal => {
-                            self.x[rd] = pc.wrapping_add($len);
-                            jump!(pc.wrapping_add(imm));
-                        }
-                        Op::Jalr => {
-                            self.x[rd] = pc.wrapping_add($len);
-                            jump!(a.wrapping_add(imm) & !1);
-                        }
-                        Op::Beq => {
-                            if a == b {
-                                jump!(pc.wrapping_add(imm));
-                            }
-                        }
-                        Op::Bne => {
-                            if a != b {
-                                jump!(pc.wrapping_add(imm));
-                            }
-                        }
-                        Op::Blt => {
-                            if (a as i64) < (b as i64) {
-                                jump!(pc.wrapping_add(imm));
-                            }
-                        }
-                        Op::Bge => {
-                            if (a as i64) >= (b as i64) {
-                                jump!(pc.wrapping_add(imm));
-                            }
-                        }
-                        Op::Bltu => {
-                            if a < b {
-                                jump!(pc.wrapping_add(imm));
-                            }
-                        }
-                        Op::Bgeu => {
-                            if a >= b {
-                                jump!(pc.wrapping_add(imm));
-                            }
-                        }
-                        Op::Lb => self.x[rd] = load!(a.wrapping_add(imm), 1) as i8 as i64 as u64,
-                        Op::Lh => self.x[rd] = load!(a.wrapping_add(imm), 2) as i16 as i64 as u64,
-                        Op::Lw => self.x[rd] = sext32(load!(a.wrapping_add(imm), 4)),
-                        Op::Ld => self.x[rd] = load!(a.wrapping_add(imm), 8),
-                        Op::Lbu => self.x[rd] = load!(a.wrapping_add(imm), 1),
-                        Op::Lhu => self.x[rd] = load!(a.wrapping_add(imm), 2),
-                        Op::Lwu => self.x[rd] = load!(a.wrapping_add(imm), 4),
-                        Op::Sb => store!(a.wrapping_add(imm), 1, b),
-                        Op::Sh => store!(a.wrapping_add(imm), 2, b),
-                        Op::Sw => store!(a.wrapping_add(imm), 4, b),
-                        Op::Sd => store!(a.wrapping_add(imm), 8, b),
-                        Op::Addi => self.x[rd] = a.wrapping_add(imm),
-                        Op::Slti => self.x[rd] = u64::from((a as i64) < (imm as i64)),
-                        Op::Sltiu => self.x[rd] = u64::from(a < imm),
-                        Op::Xori => self.x[rd] = a ^ imm,
-                        Op::Ori => self.x[rd] = a | imm,
-                        Op::Andi => self.x[rd] = a & imm,
-                        Op::Slli => self.x[rd] = a << (imm & 63),
-                        Op::Srli => self.x[rd] = a >> (imm & 63),
-                        Op::Srai => self.x[rd] = ((a as i64) >> (imm & 63)) as u64,
-                        Op::Add => self.x[rd] = a.wrapping_add(b),
-                        Op::Sub => self.x[rd] = a.wrapping_sub(b),
-                        Op::Sll => self.x[rd] = a << (b & 63),
-                        Op::Slt => self.x[rd] = u64::from((a as i64) < (b as i64)),
-                        Op::Sltu => self.x[rd] = u64::from(a < b),
-                        Op::Xor => self.x[rd] = a ^ b,
-                        Op::Srl => self.x[rd] = a >> (b & 63),
-                        Op::Sra => self.x[rd] = ((a as i64) >> (b & 63)) as u64,
-                        Op::Or => self.x[rd] = a | b,
-                        Op::And => self.x[rd] = a & b,
-                        Op::Addiw => self.x[rd] = sext32(a.wrapping_add(imm)),
-                        Op::Slliw => self.x[rd] = sext32(u64::from((a as u32) << (imm & 31))),
-                        Op::Srliw => self.x[rd] = sext32(u64::from((a as u32) >> (imm & 31))),
-                        Op::Sraiw => self.x[rd] = ((a as i32) >> (imm & 31)) as i64 as u64,
-                        Op::Addw => self.x[rd] = sext32(a.wrapping_add(b)),
-                        Op::Subw => self.x[rd] = sext32(a.wrapping_sub(b)),
-                        Op::Sllw => self.x[rd] = sext32(u64::from((a as u32) << (b & 31))),
-                        Op::Srlw => self.x[rd] = sext32(u64::from((a as u32) >> (b & 31))),
-                        Op::Sraw => self.x[rd] = ((a as i32) >> (b & 31)) as i64 as u64,
-                        // One hart, in-order, and stores invalidate decoded code as they happen.
-                        Op::Fence | Op::FenceI => {}
-                        Op::Ecall => {
-                            raise!(Trap::new(CAUSE_ECALL_U + u64::from(self.privilege), 0))
-                        }
-                        Op::Ebreak => raise!(Trap::new(CAUSE_BREAKPOINT, pc)),
-                        Op::Mul => self.x[rd] = a.wrapping_mul(b),
-                        Op::Mulh => {
-                            self.x[rd] =
-                                ((i128::from(a as i64) * i128::from(b as i64)) >> 64) as u64
-                        }
-                        Op::Mulhsu => {
-                            self.x[rd] = ((i128::from(a as i64) * i128::from(b)) >> 64) as u64
-                        }
-                        Op::Mulhu => self.x[rd] = ((u128::from(a) * u128::from(b)) >> 64) as u64,
-                        Op::Div => {
-                            self.x[rd] = if b == 0 {
-                                u64::MAX
-                            } else {
-                                (a as i64).wrapping_div(b as i64) as u64
-                            }
-                        }
-                        Op::Divu => self.x[rd] = a.checked_div(b).unwrap_or(u64::MAX),
-                        Op::Rem => {
-                            self.x[rd] = if b == 0 {
-                                a
-                            } else {
-                                (a as i64).wrapping_rem(b as i64) as u64
-                            }
-                        }
-                        Op::Remu => self.x[rd] = a.checked_rem(b).unwrap_or(a),
-                        Op::Mulw => self.x[rd] = sext32(a.wrapping_mul(b)),
-                        Op::Divw => {
-                            let (x, y) = (a as i32, b as i32);
-                            self.x[rd] = if y == 0 {
-                                u64::MAX
-                            } else {
-                                x.wrapping_div(y) as i64 as u64
-                            };
-                        }
-                        Op::Divuw => {
-                            let (x, y) = (a as u32, b as u32);
-                            self.x[rd] =
-                                x.checked_div(y).map_or(u64::MAX, |q| sext32(u64::from(q)));
-                        }
-                        Op::Remw => {
-                            let (x, y) = (a as i32, b as i32);
-                            self.x[rd] = if y == 0 {
-                                x as i64 as u64
-                            } else {
-                                x.wrapping_rem(y) as i64 as u64
-                            };
-                        }
-                        Op::Remuw => {
-                            let (x, y) = (a as u32, b as u32);
-                            self.x[rd] = sext32(u64::from(x.checked_rem(y).unwrap_or(x)));
-                        }
-                        Op::LrW
-                        | Op::ScW
-                        | Op::AmoswapW
-                        | Op::AmoaddW
-                        | Op::AmoxorW
-                        | Op::AmoandW
-                        | Op::AmoorW
-                        | Op::AmominW
-                        | Op::AmomaxW
-                        | Op::AmominuW
-                        | Op::AmomaxuW
-                        | Op::LrD
-                        | Op::ScD
-                        | Op::AmoswapD
-                        | Op::AmoaddD
-                        | Op::AmoxorD
-                        | Op::AmoandD
-                        | Op::AmoorD
-                        | Op::AmominD
-                        | Op::AmomaxD
-                        | Op::AmominuD
-                        | Op::AmomaxuD => {
-                            let r = self.exec_atomic(mem, bus, op, rd, a, b, pos!());
-                            after_slow!();
-                            if let Err(t) = r {
-                                raise!(t);
-                            }
-                        }
-                        Op::Csrrw
-                        | Op::Csrrs
-                        | Op::Csrrc
-                        | Op::Csrrwi
-                        | Op::Csrrsi
-                        | Op::Csrrci => {
-                            let next = pc.wrapping_add($len);
-                            match self.exec_csr(bus, op, rd, rs1, imm, pos!()) {
-                                None => illegal!(),
-                                Some(CsrWrite::Quiet) => {}
-                                Some(CsrWrite::Context) => {
-                                    self.update_ctx();
-                                    if self.pending_interrupt().is_some() {
-                                        retire_and_leave!(next, Flow::Recheck);
-                                    }
-                                }
-                                Some(CsrWrite::Recheck) => retire_and_leave!(next, Flow::Recheck),
-                            }
-                        }
-                        Op::Mret => {
-                            if self.privilege < PRIV_M {
-                                illegal!();
-                            }
-                            self.position = pos!() + 1;
-                            self.do_mret();
-                            return Flow::Recheck;
-                        }
-                        Op::Sret => {
-                            if self.privilege == PRIV_U
-                                || (self.privilege == PRIV_S && self.csr.mstatus & MSTATUS_TSR != 0)
-                            {
-                                illegal!();
-                            }
-                            self.position = pos!() + 1;
-                            self.do_sret();
-                            return Flow::Recheck;
-                        }
-                        Op::Wfi => {
-                            if self.privilege == PRIV_U
-                                || (self.privilege == PRIV_S && self.csr.mstatus & MSTATUS_TW != 0)
-                            {
-                                illegal!();
-                            }
-                            let next = pc.wrapping_add($len);
-                            if self.mip() & self.csr.mie == 0 {
-                                retire_and_leave!(next, Flow::Exit(Exit::Wfi));
-                            }
-                            retire_and_leave!(next, Flow::Recheck);
-                        }
-                        Op::SfenceVma => {
-                            if self.privilege == PRIV_U
-                                || (self.privilege == PRIV_S && self.csr.mstatus & MSTATUS_TVM != 0)
-                            {
-                                illegal!();
-                            }
-                            if rs1 == 0 {
-                                self.flush_tlbs();
-                            } else {
-                                self.flush_tlbs_at(a);
-                            }
-                            retire_and_leave!(pc.wrapping_add($len), Flow::Recheck);
-                        }
-                        Op::Flw => {
-                            fs_on!();
-                            let v = load!(a.wrapping_add(imm), 4);
-                            self.f[rd & 31] = v | 0xffff_ffff_0000_0000;
-                            self.csr.mstatus |= MSTATUS_FS;
-                        }
-                        Op::Fld => {
-                            fs_on!();
-                            let v = load!(a.wrapping_add(imm), 8);
-                            self.f[rd & 31] = v;
-                            self.csr.mstatus |= MSTATUS_FS;
-                        }
-                        Op::Fsw => {
-                            fs_on!();
-                            store!(a.wrapping_add(imm), 4, self.f[rs2]);
-                        }
-                        Op::Fsd => {
-                            fs_on!();
-                            store!(a.wrapping_add(imm), 8, self.f[rs2]);
-                        }
-                        Op::Illegal => {
-                            if len == 0 {
-                                match self.fetch_slow(mem, pc) {
-                                    Ok(slot) => {
-                                        ip = slot;
-                                        continue;
-                                    }
-                                    Err(t) => raise!(t),
-                                }
-                            }
-                            illegal!()
-                        }
-                        _ => {
-                            // SAFETY: as for the dispatch above; nothing has run since.
-                            if !self.exec_fp(unsafe { *ip }) {
-                                illegal!();
-                            }
-                        }
-                    }
-                    pc = pc.wrapping_add($len);
-                    ip = ip.wrapping_add($len / 2);
-                }};
-            }
-            // One copy of the dispatch per instruction length: the next slot's address then
-            // depends on a predicted branch rather than on this slot's `len`, and each copy
-            // has its own indirect jump for the host's predictor.
-            if len == 4 {
-                execute!(4);
-            } else {
-                execute!(2);
-            }
-            left -= 1;
         }
     }
+}
+
+/// Longest chain of instructions between two returns to [`Hart::run_block`].
+const CHUNK: u64 = 4096;
+
+/// What the handlers share besides the hart and their register arguments.
+pub(crate) struct Env<'a, B> {
+    mem: &'a mut Memory,
+    bus: &'a mut B,
+    /// The position at which the chain stops (`left` counts down to it).
+    end: u64,
+    /// Why the chain stops when `left` reaches 0.
+    exit: Exit,
+}
+
+/// A handler: executes the slot at `ip` (the instruction at `pc`) with `left` positions to
+/// go, then the rest of the chain.
+type Handler<B> = fn(&mut Hart, &mut Env<'_, B>, *const Slot, u64, u64) -> Flow;
+
+/// The handler of every slot id.
+struct Handlers<B>(std::marker::PhantomData<B>);
+
+macro_rules! handler_table {
+    ($($id:literal)*) => {
+        impl<B: Bus> Handlers<B> {
+            const TABLE: [Handler<B>; 256] = [$(exec::<B, $id, false>),*];
+        }
+    };
+}
+
+handler_table! { 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 }
+
+/// Continues the chain at slot `ip` (pc `pc`), or stops it when no positions are left.
+#[inline(always)]
+fn next<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, ip: *const Slot, pc: u64, left: u64) -> Flow {
+    if left == 0 {
+        h.pc = pc;
+        h.position = e.end;
+        h.resume = ip;
+        return Flow::Exit(e.exit);
+    }
+    // SAFETY: by the invariant of `run_block`, `ip` points at a slot of NO_BLOCK or of a live
+    // block.
+    let id = unsafe { (*ip).id };
+    let table = &Handlers::<B>::TABLE;
+    table[usize::from(id)](h, e, ip, pc, left)
+}
+
+/// The handler of slot id `ID`: executes one instruction, then continues the chain.
+///
+/// `SLOW` selects the variant a load or store restarts in when it misses the TLB: the slow
+/// paths (calls that need a stack frame) live only there, so the fast variant's hit path
+/// needs no frame. Restarting is safe because the access is a load's or store's first side
+/// effect.
+// Arms that always leave (jumps, traps) make the shared advance after them unreachable.
+#[allow(unreachable_code)]
+#[inline(never)]
+fn exec<B: Bus, const ID: u8, const SLOW: bool>(
+    h: &mut Hart,
+    e: &mut Env<'_, B>,
+    ip: *const Slot,
+    pc: u64,
+    left: u64,
+) -> Flow {
+    let len: u64 = if ID & ID_LEN2 != 0 { 2 } else { 4 };
+    // SAFETY: by the invariant of `run_block`, `ip` points at a slot of NO_BLOCK or of a live
+    // block.
+    let s: Slot = unsafe { *ip };
+    let mut left = left;
+
+    // The position of the current instruction.
+    macro_rules! pos {
+        () => {
+            e.end - left
+        };
+    }
+    // Leaves the chain after retiring the current instruction with `next` as the new pc.
+    macro_rules! retire_and_leave {
+        ($next:expr, $flow:expr) => {{
+            h.pc = $next;
+            h.position = pos!() + 1;
+            return $flow;
+        }};
+    }
+    // Raises an exception at the current instruction.
+    macro_rules! raise {
+        ($trap:expr) => {{
+            let t: Trap = $trap;
+            h.position = pos!();
+            h.take_trap(t.cause, t.tval, pc);
+            if e.exit == Exit::Device || std::mem::take(&mut h.device_touched) {
+                return Flow::Exit(Exit::Device);
+            }
+            return Flow::Recheck;
+        }};
+    }
+    // Bookkeeping after a slow path: a trap it left, a dropped code block (the current block
+    // may be gone, so continue through the fetch slow path) or a device access (retire this
+    // instruction, then leave).
+    let mut ip = ip;
+    macro_rules! after_slow {
+        () => {
+            if let Some(t) = h.fault.take() {
+                raise!(t);
+            }
+            if h.code_dropped {
+                h.code_dropped = false;
+                ip = std::ptr::null();
+            }
+            if h.device_touched {
+                h.device_touched = false;
+                e.end = e.end - left + 1;
+                left = 1;
+                e.exit = Exit::Device;
+            }
+        };
+    }
+    // Operands. Register fields are `u8`s and the integer file has 256 slots, so indexing
+    // needs neither a mask nor a bounds check.
+    macro_rules! a {
+        () => {
+            h.x[usize::from(s.rs1)]
+        };
+    }
+    macro_rules! b {
+        () => {
+            h.x[usize::from(s.rs2)]
+        };
+    }
+    macro_rules! imm {
+        () => {
+            s.imm as i64 as u64
+        };
+    }
+    macro_rules! set {
+        ($value:expr) => {{
+            let v: u64 = $value;
+            h.x[usize::from(s.rd)] = v;
+        }};
+    }
+    // Retires the current instruction with a jump to `$target`.
+    macro_rules! jump {
+        ($target:expr) => {{
+            let target: u64 = $target;
+            // Same page: by the invariant, the target's slot is in the same block.
+            let to = if (target ^ pc) < 0x1000 {
+                ip.wrapping_offset((target.wrapping_sub(pc) as i64 >> 1) as isize)
+            } else {
+                NO_BLOCK.as_ptr()
+            };
+            return next(h, e, to, target, left - 1);
+        }};
+    }
+    macro_rules! branch {
+        ($cond:expr) => {{
+            if $cond {
+                jump!(pc.wrapping_add(imm!()));
+            }
+        }};
+    }
+    macro_rules! illegal {
+        ($len:expr) => {{
+            let tval = h.illegal_tval(e.mem, pc, s, $len);
+            raise!(Trap::new(CAUSE_ILLEGAL, tval))
+        }};
+    }
+    macro_rules! load {
+        ($va:expr, $n:literal) => {{
+            let va: u64 = $va;
+            let entry = h.tlb_load.entry(va);
+            if !SLOW && entry.tag == (va & !0xfff) | h.data_ctx && aligned(va, $n) {
+                // SAFETY: a load-TLB entry maps a whole 4 KiB page to its offset in this
+                // `mem` (run flushes the TLBs when handed another Memory), and an aligned
+                // access stays inside that page.
+                unsafe {
+                    e.mem
+                        .load_unchecked::<$n>(va.wrapping_add(entry.addend) as usize)
+                }
+            } else if !SLOW {
+                return exec::<B, ID, true>(h, e, ip, pc, left);
+            } else {
+                let v = h.load_miss(e, va, $n, pos!());
+                after_slow!();
+                v
+            }
+        }};
+    }
+    macro_rules! store {
+        ($va:expr, $n:literal, $value:expr) => {{
+            let va: u64 = $va;
+            let value: u64 = $value;
+            let entry = h.tlb_store.entry(va);
+            if !SLOW && entry.tag == (va & !0xfff) | h.data_ctx && aligned(va, $n) {
+                // SAFETY: a store-TLB entry maps a whole 4 KiB page with no decoded code (the
+                // store TLB is flushed whenever a page becomes a code page) to its offset in
+                // this `mem`, and an aligned access stays inside that page.
+                unsafe {
+                    e.mem
+                        .store_unchecked::<$n>(va.wrapping_add(entry.addend) as usize, value)
+                }
+            } else if !SLOW {
+                return exec::<B, ID, true>(h, e, ip, pc, left);
+            } else {
+                h.store_miss(e, va, $n, value, pos!());
+                after_slow!();
+            }
+        }};
+    }
+    macro_rules! fs_on {
+        ($len:expr) => {
+            if h.csr.mstatus & MSTATUS_FS == 0 {
+                illegal!($len);
+            }
+        };
+    }
+    // Dispatches on `ID` (a constant: each instantiation keeps one arm).
+    macro_rules! dispatch {
+        ($($($op:ident)|+ => $body:block)*) => {
+            match ID & !ID_LEN2 {
+                $($(id4::$op)|+ => $body)*
+                _ => {
+                    let slot = h.fetch_miss(e.mem, pc);
+                    if let Some(t) = h.fault.take() {
+                        raise!(t);
+                    }
+                    return next(h, e, slot, pc, left);
+                }
+            }
+        };
+    }
+
+    dispatch! {
+            Lui => { set!(imm!()) }
+            Auipc => { set!(pc.wrapping_add(imm!())) }
+            Jal => {
+                set!(pc.wrapping_add(len));
+                jump!(pc.wrapping_add(imm!()));
+            }
+            Jalr => {
+                let target = a!().wrapping_add(imm!()) & !1;
+                set!(pc.wrapping_add(len));
+                jump!(target);
+            }
+            Beq => { branch!(a!() == b!()) }
+            Bne => { branch!(a!() != b!()) }
+            Blt => { branch!((a!() as i64) < (b!() as i64)) }
+            Bge => { branch!((a!() as i64) >= (b!() as i64)) }
+            Bltu => { branch!(a!() < b!()) }
+            Bgeu => { branch!(a!() >= b!()) }
+            Lb => { set!(load!(a!().wrapping_add(imm!()), 1) as i8 as i64 as u64) }
+            Lh => { set!(load!(a!().wrapping_add(imm!()), 2) as i16 as i64 as u64) }
+            Lw => { set!(sext32(load!(a!().wrapping_add(imm!()), 4))) }
+            Ld => { set!(load!(a!().wrapping_add(imm!()), 8)) }
+            Lbu => { set!(load!(a!().wrapping_add(imm!()), 1)) }
+            Lhu => { set!(load!(a!().wrapping_add(imm!()), 2)) }
+            Lwu => { set!(load!(a!().wrapping_add(imm!()), 4)) }
+            Sb => { store!(a!().wrapping_add(imm!()), 1, b!()) }
+            Sh => { store!(a!().wrapping_add(imm!()), 2, b!()) }
+            Sw => { store!(a!().wrapping_add(imm!()), 4, b!()) }
+            Sd => { store!(a!().wrapping_add(imm!()), 8, b!()) }
+            Addi => { set!(a!().wrapping_add(imm!())) }
+            Slti => { set!(u64::from((a!() as i64) < (imm!() as i64))) }
+            Sltiu => { set!(u64::from(a!() < imm!())) }
+            Xori => { set!(a!() ^ imm!()) }
+            Ori => { set!(a!() | imm!()) }
+            Andi => { set!(a!() & imm!()) }
+            Slli => { set!(a!() << (imm!() & 63)) }
+            Srli => { set!(a!() >> (imm!() & 63)) }
+            Srai => { set!(((a!() as i64) >> (imm!() & 63)) as u64) }
+            Add => { set!(a!().wrapping_add(b!())) }
+            Sub => { set!(a!().wrapping_sub(b!())) }
+            Sll => { set!(a!() << (b!() & 63)) }
+            Slt => { set!(u64::from((a!() as i64) < (b!() as i64))) }
+            Sltu => { set!(u64::from(a!() < b!())) }
+            Xor => { set!(a!() ^ b!()) }
+            Srl => { set!(a!() >> (b!() & 63)) }
+            Sra => { set!(((a!() as i64) >> (b!() & 63)) as u64) }
+            Or => { set!(a!() | b!()) }
+            And => { set!(a!() & b!()) }
+            Addiw => { set!(sext32(a!().wrapping_add(imm!()))) }
+            Slliw => { set!(sext32(u64::from((a!() as u32) << (imm!() & 31)))) }
+            Srliw => { set!(sext32(u64::from((a!() as u32) >> (imm!() & 31)))) }
+            Sraiw => { set!(((a!() as i32) >> (imm!() & 31)) as i64 as u64) }
+            Addw => { set!(sext32(a!().wrapping_add(b!()))) }
+            Subw => { set!(sext32(a!().wrapping_sub(b!()))) }
+            Sllw => { set!(sext32(u64::from((a!() as u32) << (b!() & 31)))) }
+            Srlw => { set!(sext32(u64::from((a!() as u32) >> (b!() & 31)))) }
+            Sraw => { set!(((a!() as i32) >> (b!() & 31)) as i64 as u64) }
+            // One hart, in-order, and stores invalidate decoded code as they happen.
+            Fence | FenceI => {}
+            Ecall => { raise!(Trap::new(CAUSE_ECALL_U + u64::from(h.privilege), 0)) }
+            Ebreak => { raise!(Trap::new(CAUSE_BREAKPOINT, pc)) }
+            Mul => { set!(a!().wrapping_mul(b!())) }
+            Mulh => {
+                set!(((i128::from(a!() as i64) * i128::from(b!() as i64)) >> 64) as u64)
+            }
+            Mulhsu => { set!(((i128::from(a!() as i64) * i128::from(b!())) >> 64) as u64) }
+            Mulhu => { set!(((u128::from(a!()) * u128::from(b!())) >> 64) as u64) }
+            Div => {
+                let (x, y) = (a!() as i64, b!() as i64);
+                set!(if y == 0 { u64::MAX } else { x.wrapping_div(y) as u64 })
+            }
+            Divu => { set!(a!().checked_div(b!()).unwrap_or(u64::MAX)) }
+            Rem => {
+                let (x, y) = (a!() as i64, b!() as i64);
+                set!(if y == 0 { x as u64 } else { x.wrapping_rem(y) as u64 })
+            }
+            Remu => {
+                let x = a!();
+                set!(x.checked_rem(b!()).unwrap_or(x))
+            }
+            Mulw => { set!(sext32(a!().wrapping_mul(b!()))) }
+            Divw => {
+                let (x, y) = (a!() as i32, b!() as i32);
+                set!(if y == 0 { u64::MAX } else { x.wrapping_div(y) as i64 as u64 })
+            }
+            Divuw => {
+                let (x, y) = (a!() as u32, b!() as u32);
+                set!(x.checked_div(y).map_or(u64::MAX, |q| sext32(u64::from(q))))
+            }
+            Remw => {
+                let (x, y) = (a!() as i32, b!() as i32);
+                set!(if y == 0 { x as i64 as u64 } else { x.wrapping_rem(y) as i64 as u64 })
+            }
+            Remuw => {
+                let (x, y) = (a!() as u32, b!() as u32);
+                set!(sext32(u64::from(x.checked_rem(y).unwrap_or(x))))
+            }
+            LrW | ScW | AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW
+            | AmomaxW | AmominuW | AmomaxuW | LrD | ScD | AmoswapD | AmoaddD | AmoxorD
+            | AmoandD | AmoorD | AmominD | AmomaxD | AmominuD | AmomaxuD => {
+                h.atomic(e, s, pos!());
+                after_slow!();
+            }
+            Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci => {
+                let next = pc.wrapping_add(len);
+                match h.exec_csr(e.bus, s, pos!()) {
+                    None => illegal!(len),
+                    Some(CsrWrite::Quiet) => {}
+                    Some(CsrWrite::Context) => {
+                        h.update_ctx();
+                        if h.pending_interrupt().is_some() {
+                            retire_and_leave!(next, Flow::Recheck);
+                        }
+                    }
+                    Some(CsrWrite::Recheck) => retire_and_leave!(next, Flow::Recheck),
+                }
+            }
+            Mret => {
+                if h.privilege < PRIV_M {
+                    illegal!(len);
+                }
+                h.position = pos!() + 1;
+                h.do_mret();
+                return Flow::Recheck;
+            }
+            Sret => {
+                if h.privilege == PRIV_U
+                    || (h.privilege == PRIV_S && h.csr.mstatus & MSTATUS_TSR != 0)
+                {
+                    illegal!(len);
+                }
+                h.position = pos!() + 1;
+                h.do_sret();
+                return Flow::Recheck;
+            }
+            Wfi => {
+                if h.privilege == PRIV_U
+                    || (h.privilege == PRIV_S && h.csr.mstatus & MSTATUS_TW != 0)
+                {
+                    illegal!(len);
+                }
+                let next = pc.wrapping_add(len);
+                if h.mip() & h.csr.mie == 0 {
+                    retire_and_leave!(next, Flow::Exit(Exit::Wfi));
+                }
+                retire_and_leave!(next, Flow::Recheck);
+            }
+            SfenceVma => {
+                if h.privilege == PRIV_U
+                    || (h.privilege == PRIV_S && h.csr.mstatus & MSTATUS_TVM != 0)
+                {
+                    illegal!(len);
+                }
+                if s.rs1 == 0 {
+                    h.flush_tlbs();
+                } else {
+                    h.flush_tlbs_at(a!());
+                }
+                retire_and_leave!(pc.wrapping_add(len), Flow::Recheck);
+            }
+            Flw => {
+                fs_on!(len);
+                let v = load!(a!().wrapping_add(imm!()), 4);
+                h.f[usize::from(s.rd & 31)] = v | 0xffff_ffff_0000_0000;
+                h.csr.mstatus |= MSTATUS_FS;
+            }
+            Fld => {
+                fs_on!(len);
+                let v = load!(a!().wrapping_add(imm!()), 8);
+                h.f[usize::from(s.rd & 31)] = v;
+                h.csr.mstatus |= MSTATUS_FS;
+            }
+            Fsw => {
+                fs_on!(len);
+                store!(a!().wrapping_add(imm!()), 4, h.f[usize::from(s.rs2 & 31)]);
+            }
+            Fsd => {
+                fs_on!(len);
+                store!(a!().wrapping_add(imm!()), 8, h.f[usize::from(s.rs2 & 31)]);
+            }
+            Fp => {
+                if !h.exec_fp(decode(s.imm as u32)) {
+                    illegal!(len);
+                }
+            }
+            Illegal => { illegal!(len) }
+    }
+    let to = if ip.is_null() {
+        NO_BLOCK.as_ptr()
+    } else {
+        ip.wrapping_add(if len == 4 { 2 } else { 1 })
+    };
+    next(h, e, to, pc.wrapping_add(len), left - 1)
 }

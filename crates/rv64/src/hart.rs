@@ -24,11 +24,10 @@
 
 use crate::bus::Bus;
 use crate::csr::{CsrFile, LINES};
-use crate::decode_cache::{NOT_DECODED, SLOTS};
-use crate::insn::Insn;
+use crate::decode_cache::{Slot, NOT_DECODED, NO_BLOCK, SLOTS};
 use crate::memory::Memory;
 use crate::mmu::{Tlb, NO_SUPERPAGES};
-use crate::trap::INTERRUPT;
+use crate::trap::{Trap, INTERRUPT};
 
 /// User mode.
 pub const PRIV_U: u8 = 0;
@@ -52,8 +51,8 @@ pub enum Exit {
 /// One RV64GC hart.
 pub struct Hart {
     /// Integer registers; slot 32 is the `x0` write sink, slots 33.. are unused padding that
-    /// lets `rd & 63` index without a bounds check.
-    pub(crate) x: [u64; 64],
+    /// lets any `u8` register field index without a bounds check or mask.
+    pub(crate) x: [u64; 256],
     /// FP registers (raw; singles NaN-boxed).
     pub(crate) f: [u64; 32],
     pub(crate) pc: u64,
@@ -85,16 +84,20 @@ pub struct Hart {
     /// `SLOTS - 1`, the slot of offset 0xffe); every other slot stays not decoded, so the
     /// fetch loop can treat it like a page's block. `SLOTS + 2` slots: advancing over the
     /// 4-byte instruction lands on slot `SLOTS + 1`.
-    pub(crate) straddle: Box<[Insn]>,
+    pub(crate) straddle: Box<[Slot]>,
     /// Set when an access reached the bus (the slice ends after the instruction).
     pub(crate) device_touched: bool,
+    /// A trap raised by a slow path of the executor, for the instruction's handler to take.
+    pub(crate) fault: Option<Trap>,
+    /// The decode-cache slot of `pc` when the executor's chain stopped at a chunk boundary.
+    pub(crate) resume: *const Slot,
 }
 
 impl Hart {
     /// A hart in M-mode at `reset_pc`, hart id 0, all other state at its reset value.
     pub fn new(reset_pc: u64) -> Hart {
         Hart {
-            x: [0; 64],
+            x: [0; 256],
             f: [0; 32],
             pc: reset_pc,
             position: 0,
@@ -112,6 +115,8 @@ impl Hart {
             mem_identity: (0, 0),
             code_dropped: false,
             device_touched: false,
+            fault: None,
+            resume: NO_BLOCK.as_ptr(),
             straddle: vec![NOT_DECODED; SLOTS + 2].into_boxed_slice(),
         }
     }

@@ -22,9 +22,8 @@ use crate::csr::{
     SATP_MODE_SV39, SATP_PPN,
 };
 use crate::decode::decode;
-use crate::decode_cache::SLOTS;
+use crate::decode_cache::{Slot, ID_NOT_DECODED, SLOTS};
 use crate::hart::{Hart, PRIV_M, PRIV_S, PRIV_U};
-use crate::insn::Insn;
 use crate::memory::Memory;
 use crate::trap::*;
 
@@ -294,9 +293,9 @@ impl Hart {
     /// its slot: slot `(pc & 0xfff) / 2` of the block of `pc`'s page, or, for an instruction
     /// that straddles a page boundary (never cached), of the hart's straddle block. Either
     /// block has at least [`SLOTS`] + 1 slots and every slot not yet decoded is
-    /// [`NOT_DECODED`]. Instructions are fetched from RAM only.
+    /// [`crate::decode_cache::NOT_DECODED`]. Instructions are fetched from RAM only.
     #[inline(never)]
-    pub(crate) fn fetch_slow(&mut self, mem: &mut Memory, pc: u64) -> Result<*const Insn, Trap> {
+    pub(crate) fn fetch_slow(&mut self, mem: &mut Memory, pc: u64) -> Result<*const Slot, Trap> {
         let off = self.fetch_page(mem, pc)?;
         let in_page = (pc & 0xfff) as usize;
         let slot = in_page >> 1;
@@ -312,7 +311,7 @@ impl Hart {
         // SAFETY: `block` points at a live block of SLOTS + 1 entries and `slot` < 4096 / 2.
         let ip = unsafe { block.add(slot) };
         // SAFETY: as above; no reference into the block is live.
-        if unsafe { (*ip).len } != 0 {
+        if unsafe { (*ip).id } != ID_NOT_DECODED {
             return Ok(ip);
         }
         let lo = mem
@@ -325,15 +324,16 @@ impl Hart {
             let off1 = self.fetch_page(mem, next)?;
             let hi = mem.load(off1, 2).ok_or(Access::Fetch.access_fault(next))?;
             self.code_dropped = false;
+            let raw = (lo | hi << 16) as u32;
             let straddle = &mut self.straddle[SLOTS - 1];
-            *straddle = decode((lo | hi << 16) as u32);
+            *straddle = Slot::new(&decode(raw), raw);
             return Ok(straddle);
         } else {
             mem.load(off + in_page, 4)
                 .ok_or(Access::Fetch.access_fault(pc))?
         };
         // SAFETY: as above; no reference into the block is live.
-        unsafe { *ip = decode(raw as u32) };
+        unsafe { *ip = Slot::new(&decode(raw as u32), raw as u32) };
         Ok(ip)
     }
 
