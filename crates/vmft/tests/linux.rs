@@ -134,6 +134,23 @@ fn serve_http_over_tap<'a>(
 }
 
 #[test]
+fn guest_reboot_restarts_the_machine_with_its_disk() {
+    let disk = ScratchFile::new("reboot.img");
+    std::fs::write(disk.path(), vec![0u8; 1 << 20]).expect("create the disk");
+    let mut console = Guest::new(image())
+        .drive(disk.path())
+        .command(
+            "if dd if=/dev/vda bs=6 count=1 2>/dev/null | grep -q booted; then echo vmft-test: second boot; else echo booted | dd of=/dev/vda conv=fsync 2>/dev/null; echo vmft-test: rebooting; reboot -f; fi",
+        )
+        .boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+    console.expect("vmft-test: rebooting");
+    console.expect(READY_MARKER);
+    console.expect("vmft-test: second boot");
+    console.expect(COMMAND_OK);
+    console.expect_clean_exit();
+}
+
+#[test]
 fn ext4_written_in_the_guest_is_clean_on_the_host() {
     let disk = ScratchFile::new("ext4.img");
     std::fs::File::create(disk.path())
