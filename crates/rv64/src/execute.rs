@@ -14,7 +14,7 @@ use crate::decode_cache::{Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2, NO_BLOCK};
 use crate::fpu;
 use crate::hart::{Exit, Hart, PRIV_M, PRIV_S, PRIV_U};
 use crate::insn::{Insn, Op, X0_SINK};
-use crate::memory::Memory;
+use crate::memory::{load_host, store_host, Memory};
 use crate::mmu::{Access, Target};
 use crate::trap::{Trap, CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_ILLEGAL};
 
@@ -553,13 +553,11 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
             let va: u64 = $va;
             let entry = h.tlb_load.entry(va);
             if !SLOW && entry.tag == (va & !0xfff) | h.data_ctx && aligned(va, $n) {
-                // SAFETY: a load-TLB entry maps a whole 4 KiB page to its offset in this
-                // `mem` (run flushes the TLBs when handed another Memory), and an aligned
-                // access stays inside that page.
-                unsafe {
-                    e.mem
-                        .load_unchecked::<$n>(va.wrapping_add(entry.addend) as usize)
-                }
+                // SAFETY: a load-TLB entry maps a whole 4 KiB page to its host address in
+                // this `mem`, derived from its `host_base` (run flushes the TLBs when handed
+                // another Memory, and RAM never moves), and an aligned access stays inside
+                // that page. No reference into RAM is live here.
+                unsafe { load_host::<$n>(va.wrapping_add(entry.addend) as usize) }
             } else if !SLOW {
                 return exec::<B, ID, true>(h, e, ip, pc, left);
             } else {
@@ -576,12 +574,11 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
             let entry = h.tlb_store.entry(va);
             if !SLOW && entry.tag == (va & !0xfff) | h.data_ctx && aligned(va, $n) {
                 // SAFETY: a store-TLB entry maps a whole 4 KiB page with no decoded code (the
-                // store TLB is flushed whenever a page becomes a code page) to its offset in
-                // this `mem`, and an aligned access stays inside that page.
-                unsafe {
-                    e.mem
-                        .store_unchecked::<$n>(va.wrapping_add(entry.addend) as usize, value)
-                }
+                // store TLB is flushed whenever a page becomes a code page) to its host
+                // address in this `mem`, derived from its `host_base` (run flushes the TLBs
+                // when handed another Memory, and RAM never moves), and an aligned access
+                // stays inside that page. No reference into RAM is live here.
+                unsafe { store_host::<$n>(va.wrapping_add(entry.addend) as usize, value) }
             } else if !SLOW {
                 return exec::<B, ID, true>(h, e, ip, pc, left);
             } else {

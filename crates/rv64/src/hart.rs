@@ -78,6 +78,9 @@ pub struct Hart {
     pub(crate) superpages: (u64, u64),
     /// The RAM the TLBs were filled for.
     pub(crate) mem_identity: (usize, usize),
+    /// Host address of that RAM's first byte ([`Memory::host_base`]): TLB entries hold host
+    /// addresses inside it.
+    pub(crate) ram_host: usize,
     /// Set when a write dropped a decoded code block (the fetch loop must refetch its page).
     pub(crate) code_dropped: bool,
     /// Where an instruction that straddles a page boundary is decoded for execution (at slot
@@ -113,6 +116,7 @@ impl Hart {
             data_ctx: 0,
             superpages: NO_SUPERPAGES,
             mem_identity: (0, 0),
+            ram_host: 0,
             code_dropped: false,
             device_touched: false,
             fault: None,
@@ -189,6 +193,7 @@ impl Hart {
             self.flush_tlbs();
             self.mem_identity = identity;
         }
+        self.ram_host = mem.host_base();
         loop {
             if self.position >= stop_at {
                 return Exit::Position;

@@ -128,33 +128,40 @@ impl Memory {
         Some(self.code.invalidate(off / 4096))
     }
 
-    /// Reads `N` bytes at RAM offset `off` without bounds checks.
-    ///
-    /// # Safety
-    /// `off + N` must not exceed the RAM size.
-    #[inline(always)]
-    pub(crate) unsafe fn load_unchecked<const N: usize>(&self, off: usize) -> u64 {
-        debug_assert!(off + N <= self.bytes.len());
-        let mut buf = [0u8; 8];
-        // SAFETY: the caller guarantees `off + N <= len`, so the source range is in the
-        // allocation; `buf` has room for N <= 8 bytes and does not overlap RAM.
-        unsafe { std::ptr::copy_nonoverlapping(self.bytes.as_ptr().add(off), buf.as_mut_ptr(), N) };
-        u64::from_le_bytes(buf)
+    /// The host address of RAM offset 0, with its provenance exposed so that
+    /// [`load_host`] and [`store_host`] may access RAM through addresses derived from it. The
+    /// allocation is never moved or resized while the `Memory` lives.
+    pub(crate) fn host_base(&mut self) -> usize {
+        self.bytes.as_mut_ptr().expose_provenance()
     }
+}
 
-    /// Writes the low `N` bytes of `value` at RAM offset `off` without bounds checks and
-    /// without decode-cache invalidation.
-    ///
-    /// # Safety
-    /// `off + N` must not exceed the RAM size, and the page must not be a code page (the
-    /// caller's store TLB never maps code pages).
-    #[inline(always)]
-    pub(crate) unsafe fn store_unchecked<const N: usize>(&mut self, off: usize, value: u64) {
-        debug_assert!(off + N <= self.bytes.len());
-        debug_assert!(!self.code.is_code(off / 4096));
-        let buf = value.to_le_bytes();
-        // SAFETY: the caller guarantees `off + N <= len`, so the destination range is in the
-        // allocation; `buf` holds 8 >= N bytes and does not overlap RAM.
-        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), self.bytes.as_mut_ptr().add(off), N) };
-    }
+/// Reads `N` bytes at host address `addr`.
+///
+/// # Safety
+/// `addr..addr + N` must lie inside a live [`Memory`]'s RAM, at an address derived from its
+/// [`Memory::host_base`], and no reference to that RAM may be live.
+#[inline(always)]
+pub(crate) unsafe fn load_host<const N: usize>(addr: usize) -> u64 {
+    let mut buf = [0u8; 8];
+    let src = std::ptr::with_exposed_provenance::<u8>(addr);
+    // SAFETY: the caller guarantees the N source bytes are in RAM, whose provenance
+    // `host_base` exposed; `buf` has room for N <= 8 bytes and does not overlap RAM.
+    unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), N) };
+    u64::from_le_bytes(buf)
+}
+
+/// Writes the low `N` bytes of `value` at host address `addr`, without decode-cache
+/// invalidation.
+///
+/// # Safety
+/// As [`load_host`]; in addition the page must not be a code page (the caller's store TLB
+/// never maps code pages).
+#[inline(always)]
+pub(crate) unsafe fn store_host<const N: usize>(addr: usize, value: u64) {
+    let buf = value.to_le_bytes();
+    let dst = std::ptr::with_exposed_provenance_mut::<u8>(addr);
+    // SAFETY: the caller guarantees the N destination bytes are in RAM, whose provenance
+    // `host_base` exposed; `buf` holds 8 >= N bytes and does not overlap RAM.
+    unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), dst, N) };
 }

@@ -5,7 +5,8 @@
 //!   updated by the hart (like QEMU): a walk that finds A clear, or D clear for a store,
 //!   writes the PTE back to RAM with A (and D for a store) set.
 //! - Software TLBs: three direct-mapped arrays (fetch, load, store) of [`TLB_SIZE`] entries
-//!   mapping a virtual page to the RAM offset of its physical page. The tag is the virtual
+//!   mapping a virtual page to the host address of its physical page in RAM, so a hit is one
+//!   entry load and then the access itself. The tag is the virtual
 //!   page address OR-ed with a small *context* (effective privilege, SUM, MXR) so privilege
 //!   changes need no flush; `satp` writes and `sfence.vma` flush everything. Only RAM pages
 //!   are cached (device pages always take the slow path), and the store TLB never maps a
@@ -42,14 +43,15 @@ const PTE_U: u64 = 1 << 4;
 const PTE_A: u64 = 1 << 6;
 const PTE_D: u64 = 1 << 7;
 
-/// One TLB entry: virtual page | context, and the distance from the virtual page to its RAM
-/// offset.
+/// One TLB entry: virtual page | context, and the distance from the virtual page to its host
+/// address.
 #[derive(Clone, Copy, Debug)]
 pub struct TlbEntry {
     /// Virtual page address OR-ed with the context, or empty.
     pub tag: u64,
-    /// RAM offset of the physical page minus the virtual page address (wrapping): the RAM
-    /// offset of a virtual address `va` in the page is `va + addend`.
+    /// Host address of the physical page (in the RAM allocation whose base the TLB was filled
+    /// with) minus the virtual page address (wrapping): the host address of a virtual address
+    /// `va` in the page is `va + addend`.
     pub addend: u64,
 }
 
@@ -81,18 +83,23 @@ impl Tlb {
         unsafe { *self.entries.get_unchecked(index) }
     }
 
-    /// The RAM offset of `va` (not only of its page) under `ctx`, if its page is cached.
+    /// The RAM offset of `va` (not only of its page) under `ctx`, if its page is cached;
+    /// `host` is the host address of RAM offset 0.
     #[inline(always)]
-    pub fn lookup(&self, va: u64, ctx: u64) -> Option<usize> {
+    pub fn lookup(&self, va: u64, ctx: u64, host: usize) -> Option<usize> {
         let e = self.entry(va);
-        (e.tag == (va & !0xfff) | ctx).then_some(va.wrapping_add(e.addend) as usize)
+        (e.tag == (va & !0xfff) | ctx)
+            .then_some(va.wrapping_add(e.addend).wrapping_sub(host as u64) as usize)
     }
 
-    /// Caches `va`'s page (under `ctx`) at RAM offset `off` (of the page).
-    pub fn insert(&mut self, va: u64, ctx: u64, off: usize) {
+    /// Caches `va`'s page (under `ctx`) at RAM offset `off` (of the page); `host` is the host
+    /// address of RAM offset 0.
+    pub fn insert(&mut self, va: u64, ctx: u64, off: usize, host: usize) {
         self.entries[(va >> 12) as usize & (TLB_SIZE - 1)] = TlbEntry {
             tag: (va & !0xfff) | ctx,
-            addend: (off as u64).wrapping_sub(va & !0xfff),
+            addend: (host as u64)
+                .wrapping_add(off as u64)
+                .wrapping_sub(va & !0xfff),
         };
     }
 
@@ -278,14 +285,18 @@ impl Hart {
 
     /// The RAM offset of the page of instruction address `va`, via the fetch TLB.
     fn fetch_page(&mut self, mem: &mut Memory, va: u64) -> Result<usize, Trap> {
-        if let Some(off) = self.tlb_fetch.lookup(va & !0xfff, self.fetch_ctx) {
+        if let Some(off) = self
+            .tlb_fetch
+            .lookup(va & !0xfff, self.fetch_ctx, self.ram_host)
+        {
             return Ok(off);
         }
         let pa = self.translate(mem, va, Access::Fetch)?;
         let off = mem
             .offset(pa & !0xfff, 4096)
             .ok_or(Access::Fetch.access_fault(va))?;
-        self.tlb_fetch.insert(va, self.fetch_ctx, off);
+        self.tlb_fetch
+            .insert(va, self.fetch_ctx, off, self.ram_host);
         Ok(off)
     }
 
@@ -385,7 +396,7 @@ impl Hart {
         }
         let pa = self.translate(mem, va, Access::Load)?;
         if let Some(off) = mem.offset(pa & !0xfff, 4096) {
-            self.tlb_load.insert(va, self.data_ctx, off);
+            self.tlb_load.insert(va, self.data_ctx, off, self.ram_host);
             return mem
                 .load(off + (pa & 0xfff) as usize, size as usize)
                 .ok_or(fault);
@@ -421,7 +432,7 @@ impl Hart {
             self.code_dropped |= mem
                 .store(off + (pa & 0xfff) as usize, size as usize, value)
                 .ok_or(fault)?;
-            self.tlb_store.insert(va, self.data_ctx, off);
+            self.tlb_store.insert(va, self.data_ctx, off, self.ram_host);
             return Ok(());
         }
         if va & (size - 1) != 0 {
@@ -448,7 +459,7 @@ impl Hart {
         } else {
             &self.tlb_load
         };
-        if let Some(off) = tlb.lookup(va, self.data_ctx) {
+        if let Some(off) = tlb.lookup(va, self.data_ctx, self.ram_host) {
             return Ok(Target::Ram(off));
         }
         let pa = self.translate(mem, va, access)?;
@@ -456,9 +467,9 @@ impl Hart {
             Some(off) => {
                 let page = off / 4096;
                 if access == Access::Load {
-                    self.tlb_load.insert(va, self.data_ctx, off);
+                    self.tlb_load.insert(va, self.data_ctx, off, self.ram_host);
                 } else if !mem.code.is_code(page) {
-                    self.tlb_store.insert(va, self.data_ctx, off);
+                    self.tlb_store.insert(va, self.data_ctx, off, self.ram_host);
                 }
                 Ok(Target::Ram(off + (pa & 0xfff) as usize))
             }
