@@ -96,8 +96,30 @@ impl Recorder {
             .with_context(|| format!("writing log {}", self.path))
     }
 
-    /// Writes the end entry and flushes the log to the file.
-    pub fn finish(mut self, position: u64, reason: EndReason) -> anyhow::Result<()> {
+    /// Logs the machine's state digest at `position`.
+    pub fn digest(&mut self, position: u64, digest: [u8; 32]) -> anyhow::Result<()> {
+        self.append(&Entry {
+            position,
+            payload: Payload::Digest { digest },
+        })
+    }
+
+    /// Logs that a snapshot named `name` was saved at `position`.
+    pub fn snapshot(&mut self, position: u64, name: String) -> anyhow::Result<()> {
+        self.append(&Entry {
+            position,
+            payload: Payload::Snapshot { name },
+        })
+    }
+
+    /// Writes the final state digest and the end entry, and flushes the log to the file.
+    pub fn finish(
+        mut self,
+        position: u64,
+        digest: [u8; 32],
+        reason: EndReason,
+    ) -> anyhow::Result<()> {
+        self.digest(position, digest)?;
         self.append(&Entry {
             position,
             payload: Payload::End { reason },

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use hostio::{FileDisk, Tap};
 use machine::{Boot, Devices, FirmwareBoot, InputEvent, Machine, MachineConfig, Program, RunExit};
-use replay::{Entry, Fingerprint, Payload};
+use replay::Fingerprint;
 
 use crate::clock::{host_ns, HostClock};
 use crate::config::{BootConfig, RunConfig};
@@ -125,8 +125,12 @@ fn apply(
     Ok(())
 }
 
-/// Saves a snapshot of `machine` to `path`.
-pub fn save_snapshot(machine: &mut Machine, path: &Path) -> anyhow::Result<()> {
+/// Saves a snapshot of `machine` to `path`, and logs it when recording.
+fn snapshot_now(
+    machine: &mut Machine,
+    recorder: &mut Option<Recorder>,
+    path: &Path,
+) -> anyhow::Result<()> {
     let name = path.display().to_string();
     let file = fs::File::create(path).with_context(|| format!("cannot create snapshot {name}"))?;
     let mut out = std::io::BufWriter::new(file);
@@ -138,6 +142,9 @@ pub fn save_snapshot(machine: &mut Machine, path: &Path) -> anyhow::Result<()> {
         "\r\nvmft: saved snapshot {name} at position {}\r\n",
         machine.position()
     );
+    if let Some(r) = recorder {
+        r.snapshot(machine.position(), name)?;
+    }
     Ok(())
 }
 
@@ -178,14 +185,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         output.write(&machine.take_output());
         if let Some((at, path)) = save_at.as_ref().filter(|(at, _)| machine.position() >= *at) {
             if machine.position() == *at {
-                save_snapshot(&mut machine, path)?;
-                if let Some(r) = recorder.as_mut() {
-                    let name = path.display().to_string();
-                    r.append(&Entry {
-                        position: *at,
-                        payload: Payload::Snapshot { name },
-                    })?;
-                }
+                snapshot_now(&mut machine, &mut recorder, path)?;
             } else {
                 eprintln!("vmft: position {at} passed before --save-at could take it");
             }
@@ -198,12 +198,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
             .as_mut()
             .filter(|_| machine.position() >= next_digest)
         {
-            r.append(&Entry {
-                position: machine.position(),
-                payload: Payload::Digest {
-                    digest: machine.digest(),
-                },
-            })?;
+            r.digest(machine.position(), machine.digest())?;
             next_digest = (machine.position() / DIGEST_INTERVAL + 1) * DIGEST_INTERVAL;
         }
         for frame in machine.take_transmitted_frames() {
@@ -223,15 +218,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         }
         if input.take_snapshot_request() {
             let path = std::path::PathBuf::from(format!("vmft-{}.snap", machine.position()));
-            save_snapshot(&mut machine, &path)?;
-            if let Some(r) = recorder.as_mut() {
-                r.append(&Entry {
-                    position: machine.position(),
-                    payload: Payload::Snapshot {
-                        name: path.display().to_string(),
-                    },
-                })?;
-            }
+            snapshot_now(&mut machine, &mut recorder, &path)?;
         }
         if input.quit_requested() {
             eprint!("\r\nvmft: quit from the console\r\n");
@@ -278,14 +265,8 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    if let Some(mut r) = recorder {
-        r.append(&Entry {
-            position: machine.position(),
-            payload: Payload::Digest {
-                digest: machine.digest(),
-            },
-        })?;
-        r.finish(machine.position(), end_reason(last_exit))?;
+    if let Some(r) = recorder {
+        r.finish(machine.position(), machine.digest(), end_reason(last_exit))?;
     }
     if config.stats {
         print_stats(&machine, start);
