@@ -3,7 +3,7 @@
 //! The machine's `mtime` is a function of its position and of clock events in the input log.
 //! While the guest is busy, [`HostClock::correct`] compares `mtime` with the wall time since
 //! the machine started and re-anchors the rate so that the guest converges on the wall clock
-//! within [`CORRECTION`]; while the guest idles, the run loop sleeps until the wall clock
+//! within `CORRECTION` seconds; while the guest idles, the run loop sleeps until the wall clock
 //! reaches the guest's timer deadline and then skips `mtime` forward by the time that passed.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,7 +15,7 @@ pub const TICKS_PER_SECOND: u64 = 10_000_000;
 /// How often a busy guest's clock is checked.
 const CHECK_INTERVAL: Duration = Duration::from_millis(10);
 /// The horizon over which an error is corrected by changing the rate.
-const CORRECTION: f64 = 0.1;
+const CORRECTION: f64 = 0.03;
 /// An error this large (guest behind the wall) is corrected by jumping forward at once.
 const JUMP_TICKS: i128 = TICKS_PER_SECOND as i128 / 10;
 /// Errors below this are left alone unless the rate itself needs to change.
@@ -82,7 +82,11 @@ impl HostClock {
         let current = machine.mtime();
         let error = i128::from(target) - i128::from(current);
         let positions_per_second = positions as f64 / interval.as_secs_f64();
-        let wanted = (TICKS_PER_SECOND as f64 + error as f64 / CORRECTION).clamp(
+        // Far behind: jump to the wall clock and go on at the nominal rate; otherwise steer
+        // the rate so that the error closes over the correction horizon.
+        let jump = error > JUMP_TICKS;
+        let steer = if jump { 0.0 } else { error as f64 / CORRECTION };
+        let wanted = (TICKS_PER_SECOND as f64 + steer).clamp(
             TICKS_PER_SECOND as f64 / 100.0,
             TICKS_PER_SECOND as f64 * 100.0,
         );
@@ -92,7 +96,7 @@ impl HostClock {
         if error.abs() < TOLERANCE_TICKS && !rate_changed {
             return None;
         }
-        let mtime = if error > JUMP_TICKS { target } else { current };
+        let mtime = if jump { target } else { current };
         Some(InputEvent::ClockAnchor { mtime, rate })
     }
 }
