@@ -154,13 +154,14 @@ impl AptTree {
     pub fn update(&self, arch: &str) -> Result<(), Error> {
         let status = self
             .apt("apt-get", arch)
-            .args(["-q", "update"])
+            .args(["-q", "--error-on=any", "update"])
             .stdout(Stdio::inherit())
             .status()
             .map_err(|e| Error::Tool("apt-get", e.to_string()))?;
         if !status.success() {
             return Err(Error::AptFailed(format!(
-                "apt-get update exited with {status}"
+                "apt-get update could not fetch the package lists ({status}); \
+                 is the mirror reachable? (apt's messages are above)"
             )));
         }
         Ok(())

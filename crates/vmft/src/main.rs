@@ -28,9 +28,14 @@ fn main() -> ExitCode {
         Command::Image(ImageCommand::Build(args)) => {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
             let out = args.out.unwrap_or_else(|| cache.join("image"));
-            image::build(&out, &cache, args.mirror.as_deref())
-                .map(|_| ExitCode::SUCCESS)
-                .map_err(Into::into)
+            // A failed build is the environment's fault (apt, the mirror), not bad input.
+            Ok(match image::build(&out, &cache, args.mirror.as_deref()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("vmft: error: {err}");
+                    ExitCode::FAILURE
+                }
+            })
         }
     };
     result.unwrap_or_else(|err| {

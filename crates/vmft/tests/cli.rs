@@ -573,3 +573,28 @@ booted: .dword 0
         "{boots:?}"
     );
 }
+
+#[test]
+fn image_build_from_an_unreachable_mirror_fails_with_a_clear_error() {
+    // A loopback port nothing listens on: apt's fetch is refused at once.
+    let out = vmft(
+        &[
+            "image",
+            "build",
+            "--mirror",
+            "http://127.0.0.1:9/debian",
+            "--out",
+            tmp("unreachable-image").to_str().unwrap(),
+            "--cache",
+            tmp("unreachable-cache").to_str().unwrap(),
+        ],
+        b"",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("vmft: error: apt failed: apt-get update could not fetch the package lists"),
+        "{err}"
+    );
+    assert!(!tmp("unreachable-image").join("vmft-image").exists());
+}
