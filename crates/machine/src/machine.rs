@@ -129,6 +129,8 @@ pub struct Machine {
     pub(crate) mem: Memory,
     pub(crate) board: Board,
     pub(crate) htif: Option<Htif>,
+    /// Per-page hashes of RAM for incremental digests (empty until the first digest).
+    pub(crate) page_hashes: Vec<[u8; 16]>,
     /// Positions executed before the last reset, so that [`Machine::position`] never goes back.
     pub(crate) base: u64,
     /// The final exit, once the guest has powered off or failed.
@@ -164,6 +166,7 @@ impl Machine {
             base: 0,
             halted: None,
             sleeping: false,
+            page_hashes: Vec::new(),
         })
     }
 

@@ -78,6 +78,8 @@ pub struct Hart {
     pub(crate) superpages: (u64, u64),
     /// The RAM the TLBs were filled for.
     pub(crate) mem_identity: (usize, usize),
+    /// The `Memory::written_epoch` the store TLB's entries were made under.
+    pub(crate) written_epoch: u64,
     /// Host address of that RAM's first byte ([`Memory::host_base`]): TLB entries hold host
     /// addresses inside it.
     pub(crate) ram_host: usize,
@@ -116,6 +118,7 @@ impl Hart {
             data_ctx: 0,
             superpages: NO_SUPERPAGES,
             mem_identity: (0, 0),
+            written_epoch: 0,
             ram_host: 0,
             code_dropped: false,
             device_touched: false,
@@ -192,6 +195,11 @@ impl Hart {
         if identity != self.mem_identity {
             self.flush_tlbs();
             self.mem_identity = identity;
+        }
+        if mem.written_epoch() != self.written_epoch {
+            // Written-page marks were taken: stores must mark their pages again.
+            self.tlb_store.flush();
+            self.written_epoch = mem.written_epoch();
         }
         self.ram_host = mem.host_base();
         loop {

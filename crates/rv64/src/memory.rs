@@ -32,6 +32,12 @@ pub struct Memory {
     base: u64,
     bytes: Box<[u8]>,
     pub(crate) code: CodeCache,
+    /// One bit per page written since the last [`Memory::take_written_pages`]. Stores through
+    /// the hart's store TLB are not seen one by one: a store-TLB entry is only made by a
+    /// slow-path store, which marks its page, and taking the bits bumps `written_epoch`,
+    /// which makes harts drop those entries, so the next store to the page marks it again.
+    written: Vec<u64>,
+    written_epoch: u64,
 }
 
 impl Memory {
@@ -48,10 +54,18 @@ impl Memory {
             return Err(MemoryError::InvalidBase(base));
         }
         let bytes = vec![0; size as usize].into_boxed_slice();
+        let pages = bytes.len() / 4096;
+        // Every page counts as written at first, so a first digest hashes all of RAM.
+        let mut written = vec![u64::MAX; pages.div_ceil(64)];
+        if let Some(last) = written.last_mut().filter(|_| !pages.is_multiple_of(64)) {
+            *last = (1 << (pages % 64)) - 1;
+        }
         Ok(Memory {
             base,
-            code: CodeCache::new(bytes.len() / 4096),
+            code: CodeCache::new(pages),
             bytes,
+            written,
+            written_epoch: 0,
         })
     }
 
@@ -89,8 +103,40 @@ impl Memory {
     pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemoryError> {
         let r = self.range(addr, data.len())?;
         self.code.invalidate_bytes(r.start, r.end);
+        for page in r.start / 4096..r.end.div_ceil(4096) {
+            self.mark_written(page * 4096);
+        }
         self.bytes[r].copy_from_slice(data);
         Ok(())
+    }
+
+    /// Marks the page holding RAM offset `off` as written.
+    #[inline]
+    pub(crate) fn mark_written(&mut self, off: usize) {
+        let page = off / 4096;
+        if let Some(word) = self.written.get_mut(page / 64) {
+            *word |= 1 << (page % 64);
+        }
+    }
+
+    /// The pages (by index from the start of RAM) written since the last call, in order; the
+    /// marks are cleared. Used to keep state digests incremental.
+    pub fn take_written_pages(&mut self) -> Vec<usize> {
+        let mut pages = Vec::new();
+        for (i, word) in self.written.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                pages.push(i * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+        self.written_epoch = self.written_epoch.wrapping_add(1);
+        pages
+    }
+
+    /// Changes whenever the written marks are taken (see [`Memory::take_written_pages`]).
+    pub(crate) fn written_epoch(&self) -> u64 {
+        self.written_epoch
     }
 
     /// The RAM offset of physical `addr` if `len` bytes from it are all in RAM.
@@ -125,6 +171,8 @@ impl Memory {
     pub(crate) fn store(&mut self, off: usize, size: usize, value: u64) -> Option<bool> {
         let dst = self.bytes.get_mut(off..off.checked_add(size)?)?;
         dst.copy_from_slice(value.to_le_bytes().get(..size)?);
+        self.mark_written(off);
+        self.mark_written(off + size - 1);
         Some(self.code.invalidate(off / 4096))
     }
 

@@ -7,8 +7,9 @@
 //! frames the front end has not taken yet (when it drains them is the front end's business,
 //! not machine state).
 //!
-//! RAM dominates the cost. It is read in 256 KiB windows through [`Memory::read`]; all-zero
-//! pages are recognised and skipped, and runs of the others are hashed in large pieces.
+//! RAM dominates the cost. A digest keeps a hash of every page and rehashes only the pages
+//! written since the previous digest ([`Memory::take_written_pages`]), then hashes the page
+//! hashes; a state summary reads RAM in 256 KiB windows through [`Memory::read`].
 
 use std::fmt;
 
@@ -41,7 +42,7 @@ impl Machine {
     /// A BLAKE3 hash of the machine's state at the current position: the position, the
     /// hart, every device and RAM (see the module documentation for what is left out). Two
     /// machines with equal digests continue identically from equal inputs.
-    pub fn digest(&self) -> [u8; 32] {
+    pub fn digest(&mut self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
         h.update(b"vmft digest v1");
         h.update(&self.position().to_le_bytes());
@@ -50,28 +51,48 @@ impl Machine {
             h.update(&(body.len() as u64).to_le_bytes());
             h.update(&body);
         }
-        // The contents of the non-zero pages in order, then the bitmap saying which they are.
-        let pages = self.mem.size().div_ceil(PAGE as u64) as usize;
-        let mut nonzero = vec![0u8; pages.div_ceil(8)];
-        ram_windows(&self.mem, |first, window| {
-            let mut run: Option<usize> = None;
-            for (i, page) in window.chunks(PAGE).enumerate() {
-                if is_zero(page) {
-                    if let Some(start) = run.take() {
-                        h.update(&window[start * PAGE..i * PAGE]);
-                    }
-                } else {
-                    let n = first as usize + i;
-                    nonzero[n / 8] |= 1 << (n % 8);
-                    run.get_or_insert(i);
-                }
-            }
-            if let Some(start) = run {
-                h.update(&window[start * PAGE..]);
-            }
-        });
-        h.update(&nonzero);
+        self.refresh_page_hashes();
+        for page_hash in &self.page_hashes {
+            h.update(page_hash);
+        }
         *h.finalize().as_bytes()
+    }
+
+    /// Brings the per-page RAM hashes up to date: all pages the first time, afterwards only
+    /// those written since. An all-zero page hashes to zeros.
+    fn refresh_page_hashes(&mut self) {
+        let pages = (self.mem.size() / PAGE as u64) as usize;
+        let written = self.mem.take_written_pages();
+        let all: Vec<usize>;
+        let stale = if self.page_hashes.len() == pages {
+            &written
+        } else {
+            self.page_hashes = vec![[0; 16]; pages];
+            all = (0..pages).collect();
+            &all
+        };
+        let mut buf = vec![0u8; PAGE];
+        for &page in stale {
+            if self
+                .mem
+                .read(RAM_BASE + (page * PAGE) as u64, &mut buf)
+                .is_err()
+            {
+                continue; // unreachable: `page` indexes this RAM
+            }
+            let hash = match is_zero(&buf) {
+                true => [0; 16],
+                false => {
+                    let full = blake3::hash(&buf);
+                    let mut short = [0u8; 16];
+                    short.copy_from_slice(&full.as_bytes()[..16]);
+                    short
+                }
+            };
+            if let Some(slot) = self.page_hashes.get_mut(page) {
+                *slot = hash;
+            }
+        }
     }
 
     /// What [`StateSummary::diff`] needs to say how two machines differ: the hart's state,

@@ -551,6 +551,7 @@ impl Machine {
             base: machine.base,
             halted: machine.halted,
             sleeping: machine.sleeping,
+            page_hashes: Vec::new(),
         })
     }
 }
