@@ -331,87 +331,72 @@ mod tests {
         )
     }
 
-    fn header(m: &mut Memory, kind: u32, sector: u64) {
-        let mut h = [0u8; 16];
-        h[0..4].copy_from_slice(&kind.to_le_bytes());
-        h[8..16].copy_from_slice(&sector.to_le_bytes());
-        m.write(RAM + 0x1000, &h).unwrap();
-    }
-
     fn status(m: &Memory) -> u8 {
         let mut s = [0xffu8];
         m.read(RAM + 0x3000, &mut s).unwrap();
         s[0]
     }
 
+    /// Submits a request of `kind` at `sector`: the header at 0x1000, an optional data
+    /// buffer `(len, device-writable)` at 0x2000 and the status byte at 0x3000. Runs the
+    /// device; returns the status byte and whether the driver gets an interrupt.
+    fn submit(
+        m: &mut Memory,
+        dq: &mut DriverQueue,
+        blk: &mut Block<RamDisk>,
+        kind: u32,
+        sector: u64,
+        data: Option<(u32, bool)>,
+    ) -> (u8, bool) {
+        let mut h = [0u8; 16];
+        h[0..4].copy_from_slice(&kind.to_le_bytes());
+        h[8..16].copy_from_slice(&sector.to_le_bytes());
+        m.write(RAM + 0x1000, &h).unwrap();
+        let mut bufs = vec![(RAM + 0x1000, 16, false)];
+        bufs.extend(data.map(|(len, writable)| (RAM + 0x2000, len, writable)));
+        bufs.push((RAM + 0x3000, 1, true));
+        dq.publish(m, &bufs);
+        let notify = blk
+            .process(0, std::slice::from_mut(&mut dq.queue), m)
+            .unwrap();
+        (status(m), notify)
+    }
+
     #[test]
     fn spec_5_2_6_read_returns_sector_data_and_ok() {
         let (mut m, mut dq, mut blk) = setup();
-        header(&mut m, T_IN, 1);
-        dq.publish(
-            &mut m,
-            &[
-                (RAM + 0x1000, 16, false),
-                (RAM + 0x2000, 512, true),
-                (RAM + 0x3000, 1, true),
-            ],
-        );
-        assert!(blk
-            .process(0, std::slice::from_mut(&mut dq.queue), &mut m)
-            .unwrap());
+        let (status, notify) = submit(&mut m, &mut dq, &mut blk, T_IN, 1, Some((512, true)));
+        assert_eq!((status, notify), (S_OK, true));
         let mut out = [0u8; 5];
         m.read(RAM + 0x2000, &mut out).unwrap();
         assert_eq!(&out, b"hello");
-        assert_eq!(status(&m), S_OK);
         assert_eq!(dq.used_entry(&m, 0).1, 513);
     }
 
     #[test]
     fn spec_5_2_6_write_reaches_the_backend() {
         let (mut m, mut dq, mut blk) = setup();
-        header(&mut m, T_OUT, 2);
         m.write(RAM + 0x2000, &[7u8; 512]).unwrap();
-        dq.publish(
-            &mut m,
-            &[
-                (RAM + 0x1000, 16, false),
-                (RAM + 0x2000, 512, false),
-                (RAM + 0x3000, 1, true),
-            ],
-        );
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
-            .unwrap();
-        assert_eq!(status(&m), S_OK);
+        let (status, _) = submit(&mut m, &mut dq, &mut blk, T_OUT, 2, Some((512, false)));
+        assert_eq!(status, S_OK);
         assert!(blk.backend.0[1024..1536].iter().all(|&b| b == 7));
     }
 
     #[test]
     fn a_request_past_the_end_of_the_disk_gets_ioerr() {
         let (mut m, mut dq, mut blk) = setup();
-        header(&mut m, T_IN, 7);
-        dq.publish(
+        let past_end = submit(&mut m, &mut dq, &mut blk, T_IN, 7, Some((1024, true)));
+        assert_eq!(past_end.0, S_IOERR);
+        let overflowing = u64::MAX / 256;
+        let wrapped = submit(
             &mut m,
-            &[
-                (RAM + 0x1000, 16, false),
-                (RAM + 0x2000, 1024, true),
-                (RAM + 0x3000, 1, true),
-            ],
+            &mut dq,
+            &mut blk,
+            T_IN,
+            overflowing,
+            Some((512, true)),
         );
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
-            .unwrap();
-        assert_eq!(status(&m), S_IOERR);
-        header(&mut m, T_IN, u64::MAX / 256);
-        dq.publish(
-            &mut m,
-            &[
-                (RAM + 0x1000, 16, false),
-                (RAM + 0x2000, 512, true),
-                (RAM + 0x3000, 1, true),
-            ],
-        );
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
-            .unwrap();
-        assert_eq!(status(&m), S_IOERR);
+        assert_eq!(wrapped.0, S_IOERR);
     }
 
     #[test]
@@ -419,44 +404,18 @@ mod tests {
         let (mut m, mut dq, _) = setup();
         let mut blk = Block::new(RamDisk(vec![0u8; 4096]), true, "ro");
         assert_ne!(blk.features() & F_RO, 0);
-        header(&mut m, T_OUT, 0);
         m.write(RAM + 0x2000, &[9u8; 512]).unwrap();
-        dq.publish(
-            &mut m,
-            &[
-                (RAM + 0x1000, 16, false),
-                (RAM + 0x2000, 512, false),
-                (RAM + 0x3000, 1, true),
-            ],
-        );
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
-            .unwrap();
-        assert_eq!(status(&m), S_IOERR);
+        let (status, _) = submit(&mut m, &mut dq, &mut blk, T_OUT, 0, Some((512, false)));
+        assert_eq!(status, S_IOERR);
         assert!(blk.backend.0.iter().all(|&b| b == 0));
     }
 
     #[test]
     fn unknown_request_types_are_unsupported_and_get_id_returns_the_serial() {
         let (mut m, mut dq, mut blk) = setup();
-        header(&mut m, 99, 0);
-        dq.publish(
-            &mut m,
-            &[(RAM + 0x1000, 16, false), (RAM + 0x3000, 1, true)],
-        );
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
-            .unwrap();
-        assert_eq!(status(&m), S_UNSUPP);
-        header(&mut m, T_GET_ID, 0);
-        dq.publish(
-            &mut m,
-            &[
-                (RAM + 0x1000, 16, false),
-                (RAM + 0x2000, 20, true),
-                (RAM + 0x3000, 1, true),
-            ],
-        );
-        blk.process(0, std::slice::from_mut(&mut dq.queue), &mut m)
-            .unwrap();
+        assert_eq!(submit(&mut m, &mut dq, &mut blk, 99, 0, None).0, S_UNSUPP);
+        let (status, _) = submit(&mut m, &mut dq, &mut blk, T_GET_ID, 0, Some((20, true)));
+        assert_eq!(status, S_OK);
         let mut id = [0u8; 9];
         m.read(RAM + 0x2000, &mut id).unwrap();
         assert_eq!(&id, b"vmft-disk");
