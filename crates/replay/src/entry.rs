@@ -45,6 +45,10 @@ pub enum Payload {
         /// The digest.
         digest: [u8; 32],
     },
+    /// The hart's registers at this position, logged beside a digest so that a replay whose
+    /// digest differs can say which registers differ: 33 little-endian u64s, pc, privilege,
+    /// then x1..x31 ([`REGISTERS_LEN`] bytes).
+    Registers(Vec<u8>),
     /// A snapshot of the machine was taken at this position under this name.
     Snapshot {
         /// The snapshot's name.
@@ -88,7 +92,12 @@ pub enum Kind {
     Snapshot = 7,
     /// [`Payload::End`].
     End = 8,
+    /// [`Payload::Registers`].
+    Registers = 9,
 }
+
+/// Size of a [`Payload::Registers`] payload.
+pub const REGISTERS_LEN: usize = 33 * 8;
 
 /// Size of the largest fixed-size payload ([`Kind::Digest`]).
 pub(crate) const FIXED_MAX: usize = 32;
@@ -105,6 +114,7 @@ impl Kind {
             6 => Kind::Digest,
             7 => Kind::Snapshot,
             8 => Kind::End,
+            9 => Kind::Registers,
             _ => return None,
         })
     }
@@ -112,7 +122,11 @@ impl Kind {
     /// The payload size of kinds whose payload has one size; `None` for variable payloads.
     pub(crate) fn fixed_len(self) -> Option<usize> {
         match self {
-            Kind::ConsoleInput | Kind::NetFrame | Kind::Entropy | Kind::Snapshot => None,
+            Kind::ConsoleInput
+            | Kind::NetFrame
+            | Kind::Entropy
+            | Kind::Snapshot
+            | Kind::Registers => None,
             Kind::ClockAnchor => Some(24),
             Kind::TimeSkip => Some(8),
             Kind::Digest => Some(32),
@@ -139,6 +153,7 @@ impl Payload {
             Payload::Digest { .. } => Kind::Digest,
             Payload::Snapshot { .. } => Kind::Snapshot,
             Payload::End { .. } => Kind::End,
+            Payload::Registers(_) => Kind::Registers,
         }
     }
 
@@ -149,6 +164,7 @@ impl Payload {
                 bytes
             }
             Payload::Snapshot { name } => name.as_bytes(),
+            Payload::Registers(bytes) => bytes,
             Payload::Digest { digest } => digest,
             Payload::ClockAnchor {
                 host_ns,
@@ -191,6 +207,10 @@ impl Payload {
             Kind::Snapshot => Payload::Snapshot {
                 name: String::from_utf8(bytes).map_err(|_| "snapshot name is not UTF-8")?,
             },
+            Kind::Registers if bytes.len() != REGISTERS_LEN => {
+                return Err("registers payload is not 33 u64s")
+            }
+            Kind::Registers => Payload::Registers(bytes),
             Kind::ClockAnchor => Payload::ClockAnchor {
                 host_ns: le_u64(fixed, 0),
                 mtime: le_u64(fixed, 8),

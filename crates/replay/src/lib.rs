@@ -44,6 +44,7 @@
 //! |    6 | `Digest`       | 32 bytes: machine state digest at the position, checked on replay |
 //! |    7 | `Snapshot`     | *n* bytes: the snapshot's name, UTF-8                             |
 //! |    8 | `End`          | 9 bytes: reason (u8), then its code (u64), see below              |
+//! |    9 | `Registers`    | 264 bytes: pc, privilege, x1..x31 as little-endian u64s           |
 //!
 //! `End` reasons: 0 the guest powered off, 1 the guest failed (the code is its failure code),
 //! 2 the recorder stopped with the guest still running. The code is 0 unless the reason is 1.
@@ -65,7 +66,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use entry::{EndReason, Entry, Fingerprint, Kind, Payload};
+pub use entry::{EndReason, Entry, Fingerprint, Kind, Payload, REGISTERS_LEN};
 pub use error::{At, FramePart, LogError};
 pub use reader::LogReader;
 pub use writer::LogWriter;

@@ -5,7 +5,7 @@ use std::io::{self, ErrorKind, Read, Write};
 
 use crate::{
     At, EndReason, Entry, Fingerprint, FramePart, Kind, LogError, LogReader, LogWriter, Payload,
-    FRAME_OVERHEAD, HEADER_LEN, MAGIC, MAX_PAYLOAD,
+    FRAME_OVERHEAD, HEADER_LEN, MAGIC, MAX_PAYLOAD, REGISTERS_LEN,
 };
 
 const MACHINE: Fingerprint = [0xa5; 32];
@@ -30,6 +30,10 @@ fn every_kind() -> Vec<Entry> {
             },
         ),
         entry(2_000, Payload::TimeSkip { ticks: 10_000_000 }),
+        entry(
+            2_000,
+            Payload::Registers((0..REGISTERS_LEN).map(|i| i as u8).collect()),
+        ),
         entry(
             2_000,
             Payload::Digest {
@@ -457,7 +461,7 @@ fn a_claimed_length_commits_no_memory_before_its_bytes_arrive() {
 
 #[test]
 fn unknown_kinds_are_errors_naming_their_offset() {
-    for kind in [0u8, 9, 0xff] {
+    for kind in [0u8, 10, 0xff] {
         let log = raw_log(&[raw_frame(1, 1, 3, b"x"), raw_frame(0, kind, 4, &[])]);
         let (read, result) = read_log(&log);
         assert_eq!(read, [entry(3, Payload::ConsoleInput(b"x".to_vec()))]);
@@ -472,11 +476,12 @@ fn unknown_kinds_are_errors_naming_their_offset() {
 
 #[test]
 fn payloads_must_have_their_kind_layout() {
-    let cases: [(Kind, Vec<u8>); 7] = [
+    let cases: [(Kind, Vec<u8>); 8] = [
         (Kind::ClockAnchor, vec![0; 23]),
         (Kind::TimeSkip, vec![0; 9]),
         (Kind::Digest, vec![0; 31]),
         (Kind::End, vec![0; 8]),
+        (Kind::Registers, vec![0; REGISTERS_LEN - 1]),
         (Kind::End, vec![3, 0, 0, 0, 0, 0, 0, 0, 0]),
         (Kind::End, vec![0, 1, 0, 0, 0, 0, 0, 0, 0]),
         (Kind::Snapshot, vec![b'a', 0xff]),

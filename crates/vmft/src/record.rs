@@ -9,8 +9,8 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::Context;
-use machine::{InputEvent, RunExit};
-use replay::{EndReason, Entry, Fingerprint, LogWriter, Payload};
+use machine::{InputEvent, Machine, RunExit};
+use replay::{EndReason, Entry, Fingerprint, LogWriter, Payload, REGISTERS_LEN};
 use sha2::{Digest, Sha256};
 
 /// Builds a machine fingerprint from the parts that define its initial state.
@@ -60,7 +60,10 @@ pub fn event_for(payload: &Payload) -> Option<InputEvent> {
             mtime: *mtime,
             rate: *rate,
         },
-        Payload::Digest { .. } | Payload::Snapshot { .. } | Payload::End { .. } => return None,
+        Payload::Digest { .. }
+        | Payload::Registers(_)
+        | Payload::Snapshot { .. }
+        | Payload::End { .. } => return None,
     })
 }
 
@@ -71,6 +74,70 @@ pub fn end_reason(exit: RunExit) -> EndReason {
         RunExit::Fail(code) => EndReason::Fail(code),
         _ => EndReason::Stopped,
     }
+}
+
+/// ABI names of the registers in a [`Payload::Registers`] entry, in order.
+pub const REGISTER_NAMES: [&str; 33] = [
+    "pc",
+    "privilege",
+    "ra",
+    "sp",
+    "gp",
+    "tp",
+    "t0",
+    "t1",
+    "t2",
+    "s0",
+    "s1",
+    "a0",
+    "a1",
+    "a2",
+    "a3",
+    "a4",
+    "a5",
+    "a6",
+    "a7",
+    "s2",
+    "s3",
+    "s4",
+    "s5",
+    "s6",
+    "s7",
+    "s8",
+    "s9",
+    "s10",
+    "s11",
+    "t3",
+    "t4",
+    "t5",
+    "t6",
+];
+
+/// The hart's registers as a [`Payload::Registers`] payload: pc, privilege, x1..x31.
+pub fn registers_of(machine: &Machine) -> Vec<u8> {
+    let hart = machine.hart();
+    let values = [hart.pc(), u64::from(hart.privilege())]
+        .into_iter()
+        .chain((1..32).map(|r| hart.x(r)));
+    let bytes: Vec<u8> = values.flat_map(u64::to_le_bytes).collect();
+    debug_assert_eq!(bytes.len(), REGISTERS_LEN);
+    bytes
+}
+
+/// The names and (recorded, replayed) values of the registers that differ between two
+/// [`Payload::Registers`] payloads.
+pub fn differing_registers(recorded: &[u8], replayed: &[u8]) -> Vec<(&'static str, u64, u64)> {
+    let words = |b: &[u8]| -> Vec<u64> {
+        b.chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect()
+    };
+    REGISTER_NAMES
+        .iter()
+        .zip(words(recorded).into_iter().zip(words(replayed)))
+        .filter(|(_, (a, b))| a != b)
+        .map(|(name, (a, b))| (*name, a, b))
+        .collect()
 }
 
 /// Writes the input log of a live run.
@@ -96,11 +163,18 @@ impl Recorder {
             .with_context(|| format!("writing log {}", self.path))
     }
 
-    /// Logs the machine's state digest at `position`.
-    pub fn digest(&mut self, position: u64, digest: [u8; 32]) -> anyhow::Result<()> {
+    /// Logs the hart's registers and the machine's state digest at its current position.
+    pub fn checkpoint(&mut self, machine: &mut Machine) -> anyhow::Result<()> {
+        let position = machine.position();
         self.append(&Entry {
             position,
-            payload: Payload::Digest { digest },
+            payload: Payload::Registers(registers_of(machine)),
+        })?;
+        self.append(&Entry {
+            position,
+            payload: Payload::Digest {
+                digest: machine.digest(),
+            },
         })
     }
 
@@ -112,14 +186,10 @@ impl Recorder {
         })
     }
 
-    /// Writes the final state digest and the end entry, and flushes the log to the file.
-    pub fn finish(
-        mut self,
-        position: u64,
-        digest: [u8; 32],
-        reason: EndReason,
-    ) -> anyhow::Result<()> {
-        self.digest(position, digest)?;
+    /// Writes a final checkpoint and the end entry, and flushes the log to the file.
+    pub fn finish(mut self, machine: &mut Machine, reason: EndReason) -> anyhow::Result<()> {
+        self.checkpoint(machine)?;
+        let position = machine.position();
         self.append(&Entry {
             position,
             payload: Payload::End { reason },
@@ -156,6 +226,17 @@ mod tests {
             assert_eq!(entry.position, 42);
             assert_eq!(event_for(&entry.payload), Some(event));
         }
+    }
+
+    #[test]
+    fn differing_registers_are_named() {
+        let mut a = vec![0u8; REGISTERS_LEN];
+        let mut b = a.clone();
+        b[0] = 4; // pc
+        b[8 * 11] = 1; // a0 = x10, the 12th word
+        a[8 * 11 + 1] = 2;
+        let diff = differing_registers(&a, &b);
+        assert_eq!(diff, vec![("pc", 0, 4), ("a0", 0x200, 1)]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use replay::{EndReason, LogReader, Payload};
 
 use crate::config::RunConfig;
 use crate::host::ConsoleOutput;
-use crate::record::{end_reason, event_for};
+use crate::record::{differing_registers, end_reason, event_for, registers_of};
 use crate::run::{build, print_stats};
 
 /// Runs `machine` until its position reaches `target`, writing console output. Returns the
@@ -58,6 +58,7 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
     let mut entries = 0u64;
     let mut digests = 0u64;
     let mut halted_before = None;
+    let mut recorded_registers: Option<Vec<u8>> = None;
     let status = loop {
         let Some(entry) = log.next_entry().with_context(|| format!("log {name}"))? else {
             bail!(
@@ -77,17 +78,29 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
             );
         }
         match (&entry.payload, halted) {
+            (Payload::Registers(registers), _) => recorded_registers = Some(registers.clone()),
             (Payload::Digest { digest }, _) if machine.position() == entry.position => {
                 digests += 1;
                 if machine.digest() != *digest {
                     let hart = machine.hart();
+                    let registers = match recorded_registers.take() {
+                        Some(recorded) => {
+                            let diff = differing_registers(&recorded, &registers_of(&machine));
+                            if diff.is_empty() {
+                                "registers equal; memory or device state differs".to_string()
+                            } else {
+                                diff.iter()
+                                    .map(|(name, was, is)| format!("{name} {was:#x} -> {is:#x}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        }
+                        None => format!("pc {:#x}, privilege {}", hart.pc(), hart.privilege()),
+                    };
                     bail!(
                         "divergence: the machine state differs from the recording at position {} \
-                         (replaying machine: pc {:#x}, privilege {}); record with --save-at at \
-                         that position and compare snapshots to see which registers and pages differ",
-                        entry.position,
-                        hart.pc(),
-                        hart.privilege()
+                         (recorded -> replayed: {registers})",
+                        entry.position
                     );
                 }
             }

@@ -198,7 +198,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
             .as_mut()
             .filter(|_| machine.position() >= next_digest)
         {
-            r.digest(machine.position(), machine.digest())?;
+            r.checkpoint(&mut machine)?;
             next_digest = (machine.position() / DIGEST_INTERVAL + 1) * DIGEST_INTERVAL;
         }
         for frame in machine.take_transmitted_frames() {
@@ -266,7 +266,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         }
     };
     if let Some(r) = recorder {
-        r.finish(machine.position(), machine.digest(), end_reason(last_exit))?;
+        r.finish(&mut machine, end_reason(last_exit))?;
     }
     if config.stats {
         print_stats(&machine, start);

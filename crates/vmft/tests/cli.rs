@@ -598,3 +598,58 @@ fn image_build_from_an_unreachable_mirror_fails_with_a_clear_error() {
     );
     assert!(!tmp("unreachable-image").join("vmft-image").exists());
 }
+
+#[test]
+fn a_divergent_replay_names_the_position_and_the_registers_that_differ() {
+    // Echoes input until `q`, summing the bytes in a0, so a different input leaves a
+    // different state behind.
+    let program = assemble(
+        "echo-sum",
+        &format!(
+            "
+    .globl _start
+_start:
+    li t0, 0x10000000
+    li t2, 'q'
+1:  lbu t1, 5(t0)
+    andi t1, t1, 1
+    beqz t1, 1b
+    lbu t1, 0(t0)
+    add a0, a0, t1
+    sb t1, 0(t0)
+    bne t1, t2, 1b
+{POWEROFF}"
+        ),
+    );
+    let log = tmp("echo-sum.log");
+    record_echo(&program, &log, b"abc\nq");
+    // Rewrite the log with a different console byte, checksums intact: the replay runs a
+    // different execution from the same initial state.
+    let mut reader = replay::LogReader::open(std::fs::File::open(&log).unwrap(), None).unwrap();
+    let fingerprint = *reader.fingerprint();
+    let mut entries = Vec::new();
+    while let Some(mut entry) = reader.next_entry().unwrap() {
+        if entry.payload == replay::Payload::ConsoleInput(b"abc\nq".to_vec()) {
+            entry.payload = replay::Payload::ConsoleInput(b"abd\nq".to_vec());
+        }
+        entries.push(entry);
+    }
+    let forged = tmp("echo-sum-forged.log");
+    let mut writer =
+        replay::LogWriter::new(std::fs::File::create(&forged).unwrap(), fingerprint).unwrap();
+    for entry in &entries {
+        writer.append(entry).unwrap();
+    }
+    writer.into_inner().unwrap();
+    let out = replay(&program, &forged, &[]);
+    assert_bad_input(
+        &out,
+        "divergence: the machine state differs from the recording",
+    );
+    let sum = b"abc\nq".iter().map(|&b| u64::from(b)).sum::<u64>();
+    assert!(
+        stderr(&out).contains(&format!("a0 {sum:#x} -> {:#x}", sum + 1)),
+        "{}",
+        stderr(&out)
+    );
+}
