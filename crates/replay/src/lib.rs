@@ -7,7 +7,7 @@
 //! written ([`LogWriter`]) and read ([`LogReader`]) incrementally, one entry at a time, and never
 //! needs the whole log in memory.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! All integers are little-endian. CRC32 is the IEEE polynomial (as computed by `crc32fast`).
 //!
@@ -17,7 +17,7 @@
 //! |-------:|-----:|------------------------------------------------------------------------|
 //! |      0 |    8 | magic `VMFTLOG\0` ([`MAGIC`])                                           |
 //! |      8 |    2 | format version, u16 ([`VERSION`])                                       |
-//! |     10 |    2 | flags, u16; version 1 defines none, so it must be 0                     |
+//! |     10 |    2 | flags, u16; this version defines none, so it must be 0                  |
 //! |     12 |   32 | machine [`Fingerprint`]: a hash of the configuration and initial state |
 //! |     44 |    4 | CRC32 of bytes 0..44                                                    |
 //!
@@ -45,6 +45,7 @@
 //! |    7 | `Snapshot`     | *n* bytes: the snapshot's name, UTF-8                             |
 //! |    8 | `End`          | 9 bytes: reason (u8), then its code (u64), see below              |
 //! |    9 | `Registers`    | 264 bytes: pc, privilege, x1..x31 as little-endian u64s           |
+//! |   10 | `StateHashes`  | *n* bytes: section count *s* (u16, at most [`MAX_STATE_SECTIONS`]), *s* × (tag, 4 ASCII bytes, each tag once; hash, 8 bytes), then (page u32, hash 8 bytes) pairs to the end, pages increasing, at most [`MAX_STATE_PAGES`] |
 //!
 //! `End` reasons: 0 the guest powered off, 1 the guest failed (the code is its failure code),
 //! 2 the recorder stopped with the guest still running. The code is 0 unless the reason is 1.
@@ -55,8 +56,15 @@
 //! Bytes after `End` are an error. Every valid log has exactly one encoding: a reader accepts
 //! only what the writer produces.
 //!
+//! A recorder logs `Registers`, `StateHashes` and `Digest` together, in that order, at each
+//! checkpoint. `StateHashes` carries a short hash of each non-RAM state section and of each
+//! RAM page whose hash changed since the previous checkpoint: a replay that starts from the
+//! same state keeps the recording's page-hash table up to date from them, and when a digest
+//! differs it names the differing sections and pages. A checkpoint whose changed pages exceed
+//! [`MAX_STATE_PAGES`] logs several `StateHashes` entries, each with every section.
+//!
 //! Kinds this version does not know are errors, not skipped: a later format that adds kinds
-//! raises [`VERSION`].
+//! raises [`VERSION`]. Version 2 added `StateHashes`; version 1 logs are refused.
 
 mod entry;
 mod error;
@@ -66,7 +74,10 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use entry::{EndReason, Entry, Fingerprint, Kind, Payload, REGISTERS_LEN};
+pub use entry::{
+    EndReason, Entry, Fingerprint, Kind, Payload, ShortHash, MAX_STATE_PAGES, MAX_STATE_SECTIONS,
+    REGISTERS_LEN,
+};
 pub use error::{At, FramePart, LogError};
 pub use reader::LogReader;
 pub use writer::LogWriter;
@@ -75,7 +86,7 @@ pub use writer::LogWriter;
 pub const MAGIC: [u8; 8] = *b"VMFTLOG\0";
 
 /// The format version this crate writes and reads.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// Size of the file header in bytes.
 pub const HEADER_LEN: usize = 48;

@@ -5,7 +5,8 @@ use std::io::{self, ErrorKind, Read, Write};
 
 use crate::{
     At, EndReason, Entry, Fingerprint, FramePart, Kind, LogError, LogReader, LogWriter, Payload,
-    FRAME_OVERHEAD, HEADER_LEN, MAGIC, MAX_PAYLOAD, REGISTERS_LEN,
+    FRAME_OVERHEAD, HEADER_LEN, MAGIC, MAX_PAYLOAD, MAX_STATE_PAGES, MAX_STATE_SECTIONS,
+    REGISTERS_LEN, VERSION,
 };
 
 const MACHINE: Fingerprint = [0xa5; 32];
@@ -33,6 +34,20 @@ fn every_kind() -> Vec<Entry> {
         entry(
             2_000,
             Payload::Registers((0..REGISTERS_LEN).map(|i| i as u8).collect()),
+        ),
+        entry(
+            2_000,
+            Payload::StateHashes {
+                sections: vec![(*b"HART", [1; 8]), (*b"VNET", [0xff; 8])],
+                pages: vec![(0, [0; 8]), (7, [2; 8]), (u32::MAX, [3; 8])],
+            },
+        ),
+        entry(
+            2_000,
+            Payload::StateHashes {
+                sections: Vec::new(),
+                pages: Vec::new(),
+            },
         ),
         entry(
             2_000,
@@ -139,7 +154,7 @@ fn header_layout_matches_the_format_table() {
     let log = write_log(&[]);
     assert_eq!(log.len(), HEADER_LEN);
     assert_eq!(&log[..8], b"VMFTLOG\0");
-    assert_eq!(&log[8..10], &1u16.to_le_bytes());
+    assert_eq!(&log[8..10], &2u16.to_le_bytes());
     assert_eq!(&log[10..12], &[0, 0]);
     assert_eq!(&log[12..44], &MACHINE);
     assert_eq!(&log[44..48], &crc32fast::hash(&log[..44]).to_le_bytes());
@@ -152,14 +167,29 @@ fn frame_layout_matches_the_format_table() {
         entry(9, Payload::TimeSkip { ticks: 0x0102 }),
         entry(
             9,
+            Payload::StateHashes {
+                sections: vec![(*b"UART", [5; 8])],
+                pages: vec![(0x0102, [6; 8]), (0x0203, [7; 8])],
+            },
+        ),
+        entry(
+            9,
             Payload::End {
                 reason: EndReason::Fail(4),
             },
         ),
     ];
+    let mut state_hashes = vec![1, 0];
+    state_hashes.extend_from_slice(b"UART");
+    state_hashes.extend_from_slice(&[5; 8]);
+    state_hashes.extend_from_slice(&[2, 1, 0, 0]);
+    state_hashes.extend_from_slice(&[6; 8]);
+    state_hashes.extend_from_slice(&[3, 2, 0, 0]);
+    state_hashes.extend_from_slice(&[7; 8]);
     let expected = raw_log(&[
         raw_frame(3, 2, 7, &[1, 2, 3]),
         raw_frame(8, 5, 9, &0x0102u64.to_le_bytes()),
+        raw_frame(38, 10, 9, &state_hashes),
         raw_frame(9, 8, 9, &[1, 4, 0, 0, 0, 0, 0, 0, 0]),
     ]);
     assert_eq!(write_log(&entries), expected);
@@ -331,7 +361,7 @@ fn with_header(edit: impl FnOnce(&mut [u8])) -> Vec<u8> {
 
 #[test]
 fn other_format_versions_are_refused() {
-    for version in [0u16, 2, u16::MAX] {
+    for version in [0u16, VERSION - 1, VERSION + 1, u16::MAX] {
         let log = with_header(|h| h[8..10].copy_from_slice(&version.to_le_bytes()));
         assert!(matches!(
             LogReader::open(&log[..], None).err(),
@@ -461,7 +491,7 @@ fn a_claimed_length_commits_no_memory_before_its_bytes_arrive() {
 
 #[test]
 fn unknown_kinds_are_errors_naming_their_offset() {
-    for kind in [0u8, 10, 0xff] {
+    for kind in [0u8, 11, 0xff] {
         let log = raw_log(&[raw_frame(1, 1, 3, b"x"), raw_frame(0, kind, 4, &[])]);
         let (read, result) = read_log(&log);
         assert_eq!(read, [entry(3, Payload::ConsoleInput(b"x".to_vec()))]);
@@ -494,6 +524,146 @@ fn payloads_must_have_their_kind_layout() {
                 if at.offset == 48 && k == kind),
             "{kind} {payload:?}: {result:?}"
         );
+    }
+}
+
+/// A `StateHashes` payload from its parts: the section count as given, then `items`, each
+/// a 4-byte head (tag or page) and an 8-byte hash.
+fn state_hashes_payload(count: u16, items: &[([u8; 4], u8)]) -> Vec<u8> {
+    let mut payload = count.to_le_bytes().to_vec();
+    for (head, hash) in items {
+        payload.extend_from_slice(head);
+        payload.extend_from_slice(&[*hash; 8]);
+    }
+    payload
+}
+
+#[test]
+fn malformed_state_hashes_are_errors_naming_their_offset_and_what_is_wrong() {
+    let page = |n: u32| (n.to_le_bytes(), 0);
+    let too_many_sections: Vec<_> = (0..=MAX_STATE_SECTIONS as u8)
+        .map(|i| ([b'A', b'A', b'A', b'A' + i], 0))
+        .collect();
+    let cases: [(Vec<u8>, &str); 9] = [
+        (Vec::new(), "state hashes end before their section count"),
+        (vec![1], "state hashes end before their section count"),
+        (
+            state_hashes_payload(2, &[(*b"HART", 1)]),
+            "state sections run past the end of the payload",
+        ),
+        (
+            [state_hashes_payload(1, &[(*b"HART", 1)]), vec![0; 11]].concat(),
+            "page hashes are not whole 12-byte (page, hash) pairs",
+        ),
+        (
+            state_hashes_payload(33, &too_many_sections),
+            "more than 32 state sections",
+        ),
+        (
+            state_hashes_payload(1, &[(*b"HA\0T", 1)]),
+            "a state section tag is not printable ASCII",
+        ),
+        (
+            state_hashes_payload(2, &[(*b"UART", 1), (*b"UART", 2)]),
+            "a state section tag appears twice",
+        ),
+        (
+            state_hashes_payload(0, &[page(3), page(3)]),
+            "page numbers are not in increasing order",
+        ),
+        (
+            state_hashes_payload(0, &[page(4), page(3)]),
+            "page numbers are not in increasing order",
+        ),
+    ];
+    for (payload, reason) in cases {
+        let log = raw_log(&[
+            raw_frame(0, 1, 6, &[]),
+            raw_frame(payload.len() as u32, 10, 7, &payload),
+        ]);
+        let (read, result) = read_log(&log);
+        assert_eq!(read.len(), 1);
+        let err = result.expect_err(reason);
+        assert_eq!(
+            err.to_string(),
+            format!("malformed StateHashes entry at byte 69 (position 7): {reason}"),
+            "{payload:?}"
+        );
+    }
+}
+
+#[test]
+fn state_hashes_are_capped_at_2_pow_20_pages() {
+    let pages = |n: usize| (0..n as u32).map(|p| (p, [p as u8; 8])).collect::<Vec<_>>();
+    let at_cap = entry(
+        1,
+        Payload::StateHashes {
+            sections: Vec::new(),
+            pages: pages(MAX_STATE_PAGES),
+        },
+    );
+    let (read, result) = read_log(&write_log(std::slice::from_ref(&at_cap)));
+    result.unwrap();
+    assert_eq!(read, [at_cap]);
+
+    let over = Payload::StateHashes {
+        sections: Vec::new(),
+        pages: pages(MAX_STATE_PAGES + 1),
+    };
+    let mut writer = LogWriter::new(Vec::new(), MACHINE).unwrap();
+    let err = writer.append(&entry(1, over.clone())).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed StateHashes entry at byte 48 (position 1): more than 2^20 page hashes"
+    );
+    let mut scratch = [0; 32];
+    let payload = over.encode(&mut scratch);
+    let log = raw_log(&[raw_frame(payload.len() as u32, 10, 1, &payload)]);
+    let (_, result) = read_log(&log);
+    assert!(
+        matches!(&result, Err(LogError::Malformed { at, kind: Kind::StateHashes, reason })
+            if at.offset == 48 && reason.contains("2^20")),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn the_writer_refuses_what_the_reader_would_refuse() {
+    let refused = [
+        Payload::Registers(vec![0; REGISTERS_LEN + 8]),
+        Payload::StateHashes {
+            sections: vec![(*b"VBLK", [0; 8]), (*b"VBLK", [1; 8])],
+            pages: Vec::new(),
+        },
+        Payload::StateHashes {
+            sections: vec![(*b"\tBLK", [0; 8])],
+            pages: Vec::new(),
+        },
+        Payload::StateHashes {
+            sections: Vec::new(),
+            pages: vec![(9, [0; 8]), (2, [0; 8])],
+        },
+        Payload::StateHashes {
+            sections: (0..=MAX_STATE_SECTIONS as u8)
+                .map(|i| ([b'0', b'0', b'0', b'0' + i], [0; 8]))
+                .collect(),
+            pages: Vec::new(),
+        },
+    ];
+    for payload in refused {
+        let mut writer = LogWriter::new(Vec::new(), MACHINE).unwrap();
+        let kind = payload.kind();
+        let result = writer.append(&entry(3, payload));
+        let first = At {
+            offset: HEADER_LEN as u64,
+            position: Some(3),
+        };
+        assert!(
+            matches!(result, Err(LogError::Malformed { at, kind: k, .. })
+                if at == first && k == kind),
+            "{result:?}"
+        );
+        assert_eq!(writer.offset(), HEADER_LEN as u64, "nothing was written");
     }
 }
 
@@ -550,7 +720,7 @@ fn random_log(rng: &mut Rng) -> Vec<Entry> {
     let mut entries = Vec::new();
     for _ in 0..rng.below(12) {
         position += rng.below(3) * rng.below(1 << 20);
-        let payload = match rng.below(7) {
+        let payload = match rng.below(8) {
             0 => Payload::ConsoleInput(rng.bytes(8)),
             1 => Payload::NetFrame(rng.bytes(1514)),
             2 => Payload::Entropy(rng.bytes(64)),
@@ -563,6 +733,20 @@ fn random_log(rng: &mut Rng) -> Vec<Entry> {
             5 => Payload::Digest {
                 digest: std::array::from_fn(|_| rng.next() as u8),
             },
+            6 => {
+                let mut page = 0u32;
+                Payload::StateHashes {
+                    sections: (0..rng.below(10))
+                        .map(|i| ([b'S', b'E', b'C', b'0' + i as u8], rng.next().to_le_bytes()))
+                        .collect(),
+                    pages: (0..rng.below(20))
+                        .map(|_| {
+                            page += 1 + rng.below(100) as u32;
+                            (page, rng.next().to_le_bytes())
+                        })
+                        .collect(),
+                }
+            }
             _ => Payload::Snapshot {
                 name: format!("snap-{}", rng.next()),
             },

@@ -44,7 +44,9 @@ impl<W: Write> LogWriter<W> {
     }
 
     /// Appends `entry`. Refuses an entry whose position is lower than the previous one's, a
-    /// payload over [`MAX_PAYLOAD`] bytes and anything after an `End` entry.
+    /// payload over [`MAX_PAYLOAD`] bytes or without its kind's layout (registers that are
+    /// not 33 words, state hashes over their limits or out of order) and anything after an
+    /// `End` entry.
     pub fn append(&mut self, entry: &Entry) -> Result<(), LogError> {
         let at = At {
             offset: self.offset,
@@ -59,8 +61,14 @@ impl<W: Write> LogWriter<W> {
                 previous: self.previous,
             });
         }
+        let kind = entry.payload.kind();
+        entry
+            .payload
+            .check()
+            .map_err(|reason| LogError::Malformed { at, kind, reason })?;
         let mut scratch = [0u8; FIXED_MAX];
         let payload = entry.payload.encode(&mut scratch);
+        let payload = &payload[..];
         let len = match u32::try_from(payload.len()) {
             Ok(len) if len <= MAX_PAYLOAD => len,
             _ => {
@@ -73,7 +81,7 @@ impl<W: Write> LogWriter<W> {
 
         let mut prefix = [0u8; PREFIX_LEN];
         prefix[..4].copy_from_slice(&len.to_le_bytes());
-        prefix[4] = entry.payload.kind() as u8;
+        prefix[4] = kind as u8;
         prefix[5..13].copy_from_slice(&entry.position.to_le_bytes());
         let mut hasher = Hasher::new();
         hasher.update(&prefix[..PREFIX_CHECKED]);

@@ -62,6 +62,7 @@ pub fn event_for(payload: &Payload) -> Option<InputEvent> {
         },
         Payload::Digest { .. }
         | Payload::Registers(_)
+        | Payload::StateHashes { .. }
         | Payload::Snapshot { .. }
         | Payload::End { .. } => return None,
     })
