@@ -26,7 +26,7 @@ pub use loader::{LoadError, Program};
 pub use machine::{
     Boot, Devices, InputEvent, Machine, MachineConfig, MachineError, RunExit, SLICE_INSTRUCTIONS,
 };
-pub use snapshot::{SnapshotError, StateDiff, StateSummary};
+pub use snapshot::{Checkpoint, SnapshotError, StateDiff, StateSummary};
 
 /// Physical address of guest RAM, as on QEMU's `virt`.
 pub const RAM_BASE: u64 = 0x8000_0000;

@@ -129,7 +129,7 @@ pub struct Machine {
     pub(crate) mem: Memory,
     pub(crate) board: Board,
     pub(crate) htif: Option<Htif>,
-    /// Per-page hashes of RAM for incremental digests (empty until the first digest).
+    /// Per-page hashes of RAM for incremental digests (empty until first brought up to date).
     pub(crate) page_hashes: Vec<[u8; 16]>,
     /// Positions executed before the last reset, so that [`Machine::position`] never goes back.
     pub(crate) base: u64,

@@ -70,8 +70,9 @@ fn syscon_fail_reports_code_and_stays_halted() {
     assert_eq!(m.position(), position);
 }
 
-#[test]
-fn syscon_reset_reloads_the_program_and_keeps_counting_positions() {
+/// Sets a flag one page past its start (after 7 instructions), prints `x` and resets; fails
+/// if it finds the flag set, i.e. if a reset did not reload RAM.
+fn flag_then_reset() -> Vec<u32> {
     let mut program = vec![
         auipc(T2, 0),
         lui(T3, 1),
@@ -84,13 +85,33 @@ fn syscon_reset_reloads_the_program_and_keeps_counting_positions() {
     program.extend(putc(b'x'));
     program.extend(finisher(0x7777));
     program.extend(finisher((9 << 16) | 0x3333));
-    let mut m = machine(&program);
+    program
+}
+
+#[test]
+fn syscon_reset_reloads_the_program_and_keeps_counting_positions() {
+    let mut m = machine(&flag_then_reset());
     assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Reset);
     let first = m.position();
     assert_eq!(m.hart().pc(), RAM_BASE);
     assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Reset);
     assert_eq!(m.position(), 2 * first);
     assert_eq!(m.take_output(), b"xx");
+}
+
+#[test]
+fn a_page_a_reset_clears_counts_as_changed_at_the_next_checkpoint() {
+    let mut m = machine(&flag_then_reset());
+    assert_eq!(m.run(7), RunExit::Limit);
+    let flag = m.checkpoint().changed_pages;
+    assert!(
+        flag.iter()
+            .any(|&(page, hash)| page == 1 && hash != [0; 16]),
+        "{flag:?}"
+    );
+    assert_eq!(run_to_exit(&mut m, u64::MAX), RunExit::Reset);
+    let cleared = m.checkpoint().changed_pages;
+    assert_eq!(cleared, [(1, [0; 16])]);
 }
 
 #[test]

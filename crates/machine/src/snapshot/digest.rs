@@ -7,9 +7,15 @@
 //! frames the front end has not taken yet (when it drains them is the front end's business,
 //! not machine state).
 //!
-//! RAM dominates the cost. A digest keeps a hash of every page and rehashes only the pages
-//! written since the previous digest ([`Memory::take_written_pages`]), then hashes the page
-//! hashes; a state summary reads RAM in 256 KiB windows through [`Memory::read`].
+//! A digest is a hash of the position, of a hash of each state section ([`Checkpoint`] hands
+//! these out, so that a log can carry them and a replay can name the sections that differ)
+//! and of a hash of each RAM page.
+//!
+//! RAM dominates the cost. The machine keeps a hash of every page and rehashes only the pages
+//! written since they were last brought up to date ([`Memory::take_written_pages`]); the
+//! pages whose hash that changed come out of the same pass ([`Checkpoint::changed_pages`]),
+//! so a log can carry the changes and a replay keep the recording's page hashes. A state
+//! summary reads RAM in 256 KiB windows through [`Memory::read`].
 
 use std::fmt;
 
@@ -38,29 +44,68 @@ fn ram_windows(mem: &Memory, mut f: impl FnMut(u64, &[u8])) {
     }
 }
 
+/// A machine's state digest together with what it is made of (see [`Machine::checkpoint`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The state digest, as [`Machine::digest`] computes it.
+    pub digest: [u8; 32],
+    /// Every state section but RAM, as the digest sees it (outputs left out): its tag
+    /// (`HART`, `MACH`, `UART`, `VNET`, ...) and a BLAKE3 hash of its encoding.
+    pub sections: Vec<([u8; 4], [u8; 32])>,
+    /// The RAM pages whose hash changed since the page hashes were last brought up to date
+    /// (by a checkpoint, a digest or [`Machine::page_hashes`]; the first time, the non-zero
+    /// pages): page number from the start of RAM and the new hash, in increasing page order.
+    pub changed_pages: Vec<(usize, [u8; 16])>,
+}
+
 impl Machine {
     /// A BLAKE3 hash of the machine's state at the current position: the position, the
     /// hart, every device and RAM (see the module documentation for what is left out). Two
     /// machines with equal digests continue identically from equal inputs.
     pub fn digest(&mut self) -> [u8; 32] {
+        self.checkpoint().digest
+    }
+
+    /// The state digest with the hashes it is made of: one per state section and the RAM
+    /// pages whose hash changed. Costs what [`Machine::digest`] costs: RAM pages are rehashed
+    /// only if written since the page hashes were last brought up to date.
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        let sections: Vec<([u8; 4], [u8; 32])> = self
+            .component_sections(false)
+            .into_iter()
+            .map(|(tag, body)| (*tag, *blake3::hash(&body).as_bytes()))
+            .collect();
+        let changed_pages = self.refresh_page_hashes();
         let mut h = blake3::Hasher::new();
-        h.update(b"vmft digest v1");
+        h.update(b"vmft digest v2");
         h.update(&self.position().to_le_bytes());
-        for (tag, body) in self.component_sections(false) {
+        for (tag, hash) in &sections {
             h.update(tag);
-            h.update(&(body.len() as u64).to_le_bytes());
-            h.update(&body);
+            h.update(hash);
         }
-        self.refresh_page_hashes();
         for page_hash in &self.page_hashes {
             h.update(page_hash);
         }
-        *h.finalize().as_bytes()
+        Checkpoint {
+            digest: *h.finalize().as_bytes(),
+            sections,
+            changed_pages,
+        }
+    }
+
+    /// A 128-bit BLAKE3 hash of every RAM page (zeros for an all-zero page), by page number
+    /// from the start of RAM, brought up to date first: a replay compares these with the
+    /// recording's. Pages rehashed here do not count as changed at the next
+    /// [`Machine::checkpoint`].
+    pub fn page_hashes(&mut self) -> &[[u8; 16]] {
+        self.refresh_page_hashes();
+        &self.page_hashes
     }
 
     /// Brings the per-page RAM hashes up to date: all pages the first time, afterwards only
-    /// those written since. An all-zero page hashes to zeros.
-    fn refresh_page_hashes(&mut self) {
+    /// those written since. An all-zero page hashes to zeros. Returns the pages whose hash
+    /// changed, with their new hashes, in increasing order.
+    fn refresh_page_hashes(&mut self) -> Vec<(usize, [u8; 16])> {
         let pages = (self.mem.size() / PAGE as u64) as usize;
         let written = self.mem.take_written_pages();
         let all: Vec<usize>;
@@ -71,6 +116,7 @@ impl Machine {
             all = (0..pages).collect();
             &all
         };
+        let mut changed = Vec::new();
         let mut buf = vec![0u8; PAGE];
         for &page in stale {
             if self
@@ -89,10 +135,12 @@ impl Machine {
                     short
                 }
             };
-            if let Some(slot) = self.page_hashes.get_mut(page) {
+            if let Some(slot) = self.page_hashes.get_mut(page).filter(|slot| **slot != hash) {
                 *slot = hash;
+                changed.push((page, hash));
             }
         }
+        changed
     }
 
     /// What [`StateSummary::diff`] needs to say how two machines differ: the hart's state,

@@ -4,8 +4,9 @@
 //! [`Machine::save_snapshot`] writes one; [`Machine::restore_snapshot`] builds a machine from
 //! one, given the same configuration, boot images and devices as the machine that wrote it
 //! (they are host resources and large images, not state: the snapshot only records a
-//! fingerprint of them and refuses to restore onto anything else). [`Machine::digest`] and
-//! [`Machine::state_summary`] hash the same state for divergence detection.
+//! fingerprint of them and refuses to restore onto anything else). [`Machine::digest`],
+//! [`Machine::checkpoint`] and [`Machine::state_summary`] hash the same state for divergence
+//! detection.
 //!
 //! Each component saves a plain-data state ([`rv64::persist::Persist`]) that is restored
 //! through a checked constructor: a snapshot that passes its checksum but holds a state no
@@ -72,7 +73,7 @@ use crate::machine::{Boot, Devices, Machine, MachineConfig};
 use crate::RAM_BASE;
 use codec::{BoardMisc, Codec, MachineState, Malformed, Reader};
 
-pub use digest::{StateDiff, StateSummary};
+pub use digest::{Checkpoint, StateDiff, StateSummary};
 
 /// The first eight bytes of every snapshot.
 pub const MAGIC: [u8; 8] = *b"VMFTSNAP";

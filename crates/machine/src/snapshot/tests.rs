@@ -148,6 +148,73 @@ fn an_incremental_digest_equals_one_computed_from_scratch() {
 }
 
 #[test]
+fn the_changed_pages_of_each_checkpoint_bring_an_earlier_page_table_up_to_date() {
+    // What a replay relies on to keep the recording's page hashes from the log: the table at
+    // the start plus each checkpoint's changes is the table at that checkpoint.
+    let mut m = busy_machine();
+    let mut table = m.page_hashes().to_vec();
+    for target in [50_000, 120_000, 260_000] {
+        run_to(&mut m, target);
+        let checkpoint = m.checkpoint();
+        let changed = &checkpoint.changed_pages;
+        assert!(!changed.is_empty(), "the program stores at {target}");
+        assert!(changed.windows(2).all(|w| w[0].0 < w[1].0), "in page order");
+        for &(page, hash) in changed {
+            assert_ne!(
+                table[page], hash,
+                "page {page} is listed but did not change"
+            );
+            table[page] = hash;
+        }
+        assert_eq!(table, m.page_hashes(), "at {target}");
+        assert_eq!(checkpoint.digest, m.digest());
+    }
+}
+
+#[test]
+fn a_page_written_with_the_bytes_it_held_is_not_a_changed_page() {
+    let mut m = busy_machine();
+    run_to(&mut m, 10_000);
+    m.checkpoint();
+    let (same, other) = (RAM_BASE + 0x5_0000, RAM_BASE + 0x6_0123);
+    let mut byte = [0u8];
+    m.mem.read(same, &mut byte).unwrap();
+    m.mem.write(same, &byte).unwrap();
+    m.mem.read(other, &mut byte).unwrap();
+    m.mem.write(other, &[!byte[0]]).unwrap();
+    let changed: Vec<usize> = m.checkpoint().changed_pages.iter().map(|p| p.0).collect();
+    assert_eq!(changed, [0x60]);
+    assert!(
+        m.checkpoint().changed_pages.is_empty(),
+        "nothing written since"
+    );
+}
+
+#[test]
+fn checkpoint_sections_are_each_component_and_only_a_changed_one_hashes_differently() {
+    let mut m = busy_machine();
+    run_to(&mut m, 10_000);
+    let before = m.checkpoint();
+    let tags: Vec<&[u8; 4]> = before.sections.iter().map(|(tag, _)| tag).collect();
+    assert_eq!(
+        tags,
+        [b"HART", b"MACH", b"CLNT", b"UART", b"PLIC", b"BORD", b"VBLK", b"VNET", b"VRNG"]
+    );
+    m.board.uart.receive(b"z");
+    let after = m.checkpoint();
+    assert_ne!(after.digest, before.digest);
+    let differing: Vec<&[u8; 4]> = after
+        .sections
+        .iter()
+        .zip(&before.sections)
+        .filter(|(a, b)| a != b)
+        .map(|((tag, _), _)| tag)
+        .collect();
+    assert_eq!(differing, [b"UART"]);
+    assert!(after.changed_pages.is_empty());
+}
+
+#[test]
 fn a_restored_machine_continues_exactly_like_the_original() {
     let mut m = busy_machine();
     run_to(&mut m, 100_000);
