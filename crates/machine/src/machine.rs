@@ -17,6 +17,7 @@ use crate::board::{Board, Disk, VirtioSlot, SLOT_ENTROPY, SLOT_NET};
 use crate::boot::{self, BootError, FirmwareBoot};
 use crate::htif::{Htif, HtifExit};
 use crate::loader::{LoadError, Program};
+use crate::snapshot::zero_page_hashes;
 use crate::syscon::PowerRequest;
 use crate::RAM_BASE;
 
@@ -129,7 +130,8 @@ pub struct Machine {
     pub(crate) mem: Memory,
     pub(crate) board: Board,
     pub(crate) htif: Option<Htif>,
-    /// Per-page hashes of RAM for incremental digests (empty until first brought up to date).
+    /// Per-page hashes of RAM for incremental digests, as of the last time they were brought
+    /// up to date; empty if never (a restored machine's).
     pub(crate) page_hashes: Vec<[u8; 16]>,
     /// Positions executed before the last reset, so that [`Machine::position`] never goes back.
     pub(crate) base: u64,
@@ -155,7 +157,8 @@ impl Machine {
     ) -> Result<Machine, MachineError> {
         let boot = boot.into();
         let board = Board::with_devices(devices);
-        let mem = Memory::new(RAM_BASE, config.ram_size)?;
+        let mut mem = Memory::new(RAM_BASE, config.ram_size)?;
+        let page_hashes = zero_page_hashes(&mut mem);
         let (mem, hart, htif) = start(&boot, mem, &board)?;
         Ok(Machine {
             program: boot,
@@ -166,7 +169,7 @@ impl Machine {
             base: 0,
             halted: None,
             sleeping: false,
-            page_hashes: Vec::new(),
+            page_hashes,
         })
     }
 

@@ -134,6 +134,13 @@ impl Memory {
         pages
     }
 
+    /// Clears the written marks as [`Memory::take_written_pages`] does, without listing them:
+    /// for an owner that knows the contents already, such as RAM that is still all zeros.
+    pub fn clear_written(&mut self) {
+        self.written.fill(0);
+        self.written_epoch = self.written_epoch.wrapping_add(1);
+    }
+
     /// Changes whenever the written marks are taken (see [`Memory::take_written_pages`]).
     pub(crate) fn written_epoch(&self) -> u64 {
         self.written_epoch

@@ -12,10 +12,12 @@
 //! and of a hash of each RAM page.
 //!
 //! RAM dominates the cost. The machine keeps a hash of every page and rehashes only the pages
-//! written since they were last brought up to date ([`Memory::take_written_pages`]); the
-//! pages whose hash that changed come out of the same pass ([`Checkpoint::changed_pages`]),
-//! so a log can carry the changes and a replay keep the recording's page hashes. A state
-//! summary reads RAM in 256 KiB windows through [`Memory::read`].
+//! written since they were last brought up to date ([`Memory::take_written_pages`]): a new
+//! machine starts from the hashes of all-zero RAM, so only what the boot loads and the guest
+//! writes is ever read; a restored machine hashes all of RAM once. The pages whose hash
+//! changed come out of the same pass ([`Checkpoint::changed_pages`]), so a log can carry the
+//! changes and a replay keep the recording's page hashes. A state summary reads RAM in
+//! 256 KiB windows through [`Memory::read`].
 
 use std::fmt;
 
@@ -44,6 +46,14 @@ fn ram_windows(mem: &Memory, mut f: impl FnMut(u64, &[u8])) {
     }
 }
 
+/// The page hashes of `mem` while it is all zeros, as new RAM is; clears its written marks,
+/// so that the first digest reads only the pages written since (by the boot and the guest),
+/// not all of RAM.
+pub(crate) fn zero_page_hashes(mem: &mut Memory) -> Vec<[u8; 16]> {
+    mem.clear_written();
+    vec![[0; 16]; (mem.size() / PAGE as u64) as usize]
+}
+
 /// A machine's state digest together with what it is made of (see [`Machine::checkpoint`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -53,8 +63,9 @@ pub struct Checkpoint {
     /// (`HART`, `MACH`, `UART`, `VNET`, ...) and a BLAKE3 hash of its encoding.
     pub sections: Vec<([u8; 4], [u8; 32])>,
     /// The RAM pages whose hash changed since the page hashes were last brought up to date
-    /// (by a checkpoint, a digest or [`Machine::page_hashes`]; the first time, the non-zero
-    /// pages): page number from the start of RAM and the new hash, in increasing page order.
+    /// (by a checkpoint, a digest or [`Machine::page_hashes`]; since the machine was built or
+    /// restored, the first time): page number from the start of RAM and the new hash, in
+    /// increasing page order.
     pub changed_pages: Vec<(usize, [u8; 16])>,
 }
 
@@ -102,9 +113,10 @@ impl Machine {
         &self.page_hashes
     }
 
-    /// Brings the per-page RAM hashes up to date: all pages the first time, afterwards only
-    /// those written since. An all-zero page hashes to zeros. Returns the pages whose hash
-    /// changed, with their new hashes, in increasing order.
+    /// Brings the per-page RAM hashes up to date: the pages written since they last were, or
+    /// all pages if there are none yet (a restored machine). An all-zero page hashes to zeros.
+    /// Returns the pages whose hash changed (from zero, for a table just made), with their
+    /// new hashes, in increasing order.
     fn refresh_page_hashes(&mut self) -> Vec<(usize, [u8; 16])> {
         let pages = (self.mem.size() / PAGE as u64) as usize;
         let written = self.mem.take_written_pages();

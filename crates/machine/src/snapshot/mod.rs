@@ -73,6 +73,7 @@ use crate::machine::{Boot, Devices, Machine, MachineConfig};
 use crate::RAM_BASE;
 use codec::{BoardMisc, Codec, MachineState, Malformed, Reader};
 
+pub(crate) use digest::zero_page_hashes;
 pub use digest::{Checkpoint, StateDiff, StateSummary};
 
 /// The first eight bytes of every snapshot.

@@ -135,6 +135,18 @@ fn save_restore_save_gives_identical_bytes() {
 }
 
 #[test]
+fn a_new_machine_s_digest_equals_one_computed_from_scratch() {
+    // A new machine's page hashes are those of zeroed RAM, and only the pages its program
+    // was loaded into count as written: no other page may differ from zero.
+    let mut m = busy_machine();
+    let loaded: Vec<usize> = m.checkpoint().changed_pages.iter().map(|p| p.0).collect();
+    assert_eq!(loaded, [0], "the program fills part of the first page");
+    let incremental = m.digest();
+    m.page_hashes.clear();
+    assert_eq!(m.digest(), incremental);
+}
+
+#[test]
 fn an_incremental_digest_equals_one_computed_from_scratch() {
     // The busy program stores to RAM on every loop through the store TLB's fast path; the
     // written-page marks must catch every one of those pages between digests.
