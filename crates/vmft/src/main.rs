@@ -5,6 +5,7 @@
 mod cli;
 mod clock;
 mod config;
+mod divergence;
 mod host;
 mod record;
 mod replay;

@@ -9,9 +9,11 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::Context;
-use machine::{InputEvent, Machine, RunExit};
-use replay::{EndReason, Entry, Fingerprint, LogWriter, Payload, REGISTERS_LEN};
+use machine::{Checkpoint, InputEvent, Machine, RunExit};
+use replay::{EndReason, Entry, Fingerprint, LogWriter, Payload, MAX_STATE_PAGES, REGISTERS_LEN};
 use sha2::{Digest, Sha256};
+
+use crate::divergence::{short, SectionHashes};
 
 /// Builds a machine fingerprint from the parts that define its initial state.
 #[derive(Default)]
@@ -77,43 +79,6 @@ pub fn end_reason(exit: RunExit) -> EndReason {
     }
 }
 
-/// ABI names of the registers in a [`Payload::Registers`] entry, in order.
-pub const REGISTER_NAMES: [&str; 33] = [
-    "pc",
-    "privilege",
-    "ra",
-    "sp",
-    "gp",
-    "tp",
-    "t0",
-    "t1",
-    "t2",
-    "s0",
-    "s1",
-    "a0",
-    "a1",
-    "a2",
-    "a3",
-    "a4",
-    "a5",
-    "a6",
-    "a7",
-    "s2",
-    "s3",
-    "s4",
-    "s5",
-    "s6",
-    "s7",
-    "s8",
-    "s9",
-    "s10",
-    "s11",
-    "t3",
-    "t4",
-    "t5",
-    "t6",
-];
-
 /// The hart's registers as a [`Payload::Registers`] payload: pc, privilege, x1..x31.
 pub fn registers_of(machine: &Machine) -> Vec<u8> {
     let hart = machine.hart();
@@ -125,20 +90,32 @@ pub fn registers_of(machine: &Machine) -> Vec<u8> {
     bytes
 }
 
-/// The names and (recorded, replayed) values of the registers that differ between two
-/// [`Payload::Registers`] payloads.
-pub fn differing_registers(recorded: &[u8], replayed: &[u8]) -> Vec<(&'static str, u64, u64)> {
-    let words = |b: &[u8]| -> Vec<u64> {
-        b.chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect()
-    };
-    REGISTER_NAMES
+/// The [`Payload::StateHashes`] entries of `checkpoint`: its section hashes and changed
+/// pages, shortened, the pages split over as many entries as [`MAX_STATE_PAGES`] requires.
+fn state_hashes(checkpoint: &Checkpoint) -> anyhow::Result<Vec<Payload>> {
+    let sections: SectionHashes = checkpoint
+        .sections
         .iter()
-        .zip(words(recorded).into_iter().zip(words(replayed)))
-        .filter(|(_, (a, b))| a != b)
-        .map(|(name, (a, b))| (*name, a, b))
-        .collect()
+        .map(|(tag, hash)| (*tag, short(hash)))
+        .collect();
+    let pages = checkpoint
+        .changed_pages
+        .iter()
+        .map(|(page, hash)| Ok((u32::try_from(*page)?, short(hash))))
+        .collect::<Result<Vec<_>, std::num::TryFromIntError>>()
+        .context("RAM has more than 2^32 pages")?;
+    let entries = pages.len().div_ceil(MAX_STATE_PAGES).max(1);
+    Ok((0..entries)
+        .map(|i| Payload::StateHashes {
+            sections: sections.clone(),
+            pages: pages
+                .iter()
+                .skip(i * MAX_STATE_PAGES)
+                .take(MAX_STATE_PAGES)
+                .copied()
+                .collect(),
+        })
+        .collect())
 }
 
 /// Writes the input log of a live run.
@@ -148,12 +125,18 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Creates the log file at `path` for the machine with `fingerprint`.
-    pub fn create(path: &Path, fingerprint: Fingerprint) -> anyhow::Result<Recorder> {
+    /// Creates the log file at `path` for `machine`, whose fingerprint is `fingerprint`, and
+    /// brings its page hashes up to date: the first checkpoint logs the pages changed since.
+    pub fn create(
+        path: &Path,
+        fingerprint: Fingerprint,
+        machine: &mut Machine,
+    ) -> anyhow::Result<Recorder> {
         let name = path.display().to_string();
         let file = File::create(path).with_context(|| format!("cannot create log {name}"))?;
         let log = LogWriter::new(BufWriter::new(file), fingerprint)
             .with_context(|| format!("writing log {name}"))?;
+        machine.page_hashes();
         Ok(Recorder { log, path: name })
     }
 
@@ -164,17 +147,23 @@ impl Recorder {
             .with_context(|| format!("writing log {}", self.path))
     }
 
-    /// Logs the hart's registers and the machine's state digest at its current position.
+    /// Logs a checkpoint at the machine's current position: the hart's registers, the state
+    /// hashes (sections and the pages changed since the previous checkpoint) and the state
+    /// digest.
     pub fn checkpoint(&mut self, machine: &mut Machine) -> anyhow::Result<()> {
         let position = machine.position();
         self.append(&Entry {
             position,
             payload: Payload::Registers(registers_of(machine)),
         })?;
+        let checkpoint = machine.checkpoint();
+        for payload in state_hashes(&checkpoint)? {
+            self.append(&Entry { position, payload })?;
+        }
         self.append(&Entry {
             position,
             payload: Payload::Digest {
-                digest: machine.digest(),
+                digest: checkpoint.digest,
             },
         })
     }
@@ -230,14 +219,35 @@ mod tests {
     }
 
     #[test]
-    fn differing_registers_are_named() {
-        let mut a = vec![0u8; REGISTERS_LEN];
-        let mut b = a.clone();
-        b[0] = 4; // pc
-        b[8 * 11] = 1; // a0 = x10, the 12th word
-        a[8 * 11 + 1] = 2;
-        let diff = differing_registers(&a, &b);
-        assert_eq!(diff, vec![("pc", 0, 4), ("a0", 0x200, 1)]);
+    fn a_checkpoint_s_state_hashes_take_as_many_entries_as_its_changed_pages_need() {
+        let checkpoint = |pages: usize| Checkpoint {
+            digest: [0; 32],
+            sections: vec![(*b"HART", [1; 32]), (*b"UART", [2; 32])],
+            changed_pages: (0..pages).map(|p| (p * 2, [p as u8; 16])).collect(),
+        };
+        let sections = vec![(*b"HART", [1; 8]), (*b"UART", [2; 8])];
+        assert_eq!(
+            state_hashes(&checkpoint(0)).unwrap(),
+            [Payload::StateHashes {
+                sections: sections.clone(),
+                pages: Vec::new()
+            }]
+        );
+        let split = state_hashes(&checkpoint(MAX_STATE_PAGES + 1)).unwrap();
+        let [Payload::StateHashes {
+            sections: first_sections,
+            pages: first,
+        }, Payload::StateHashes {
+            sections: second_sections,
+            pages: second,
+        }] = &split[..]
+        else {
+            panic!("two entries expected");
+        };
+        assert_eq!((first_sections, second_sections), (&sections, &sections));
+        assert_eq!(first.len(), MAX_STATE_PAGES);
+        assert_eq!(first[1], (2, [1; 8]));
+        assert_eq!(second, &[(2 * MAX_STATE_PAGES as u32, [0; 8])]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `vmft replay`: re-executes a recorded run from the same initial state, as fast as the
 //! interpreter can (an idle guest does not sleep), applying each logged input at exactly its
 //! position, reproducing the console output byte for byte, and stopping at the first sign
-//! of divergence.
+//! of divergence, which it reports with what differs (see [`crate::divergence`]).
 
 use std::fs::File;
 use std::io::BufReader;
@@ -14,8 +14,9 @@ use machine::{Machine, RunExit};
 use replay::{EndReason, LogReader, Payload};
 
 use crate::config::RunConfig;
+use crate::divergence::Recorded;
 use crate::host::ConsoleOutput;
-use crate::record::{differing_registers, end_reason, event_for, registers_of};
+use crate::record::{end_reason, event_for};
 use crate::run::{build, print_stats};
 
 /// Runs `machine` until its position reaches `target`, writing console output. Returns the
@@ -58,7 +59,7 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
     let mut entries = 0u64;
     let mut digests = 0u64;
     let mut halted_before = None;
-    let mut recorded_registers: Option<Vec<u8>> = None;
+    let mut recorded = Recorded::start(&mut machine);
     let status = loop {
         let Some(entry) = log.next_entry().with_context(|| format!("log {name}"))? else {
             bail!(
@@ -78,29 +79,20 @@ pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
             );
         }
         match (&entry.payload, halted) {
-            (Payload::Registers(registers), _) => recorded_registers = Some(registers.clone()),
+            (Payload::Registers(registers), _) => recorded.registers(entry.position, registers),
+            (Payload::StateHashes { sections, pages }, _) => recorded
+                .state_hashes(entry.position, sections, pages)
+                .with_context(|| format!("log {name}"))?,
             (Payload::Digest { digest }, _) if machine.position() == entry.position => {
                 digests += 1;
-                if machine.digest() != *digest {
-                    let hart = machine.hart();
-                    let registers = match recorded_registers.take() {
-                        Some(recorded) => {
-                            let diff = differing_registers(&recorded, &registers_of(&machine));
-                            if diff.is_empty() {
-                                "registers equal; memory or device state differs".to_string()
-                            } else {
-                                diff.iter()
-                                    .map(|(name, was, is)| format!("{name} {was:#x} -> {is:#x}"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            }
-                        }
-                        None => format!("pc {:#x}, privilege {}", hart.pc(), hart.privilege()),
-                    };
+                recorded.digest(entry.position);
+                let checkpoint = machine.checkpoint();
+                if checkpoint.digest != *digest {
                     bail!(
                         "divergence: the machine state differs from the recording at position {} \
-                         (recorded -> replayed: {registers})",
-                        entry.position
+                         (recorded -> replayed: {})",
+                        entry.position,
+                        recorded.report(entry.position, &mut machine, &checkpoint)
                     );
                 }
             }

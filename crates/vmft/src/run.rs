@@ -170,7 +170,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
     let mut recorder = config
         .record
         .as_deref()
-        .map(|path| Recorder::create(path, fingerprint))
+        .map(|path| Recorder::create(path, fingerprint, &mut machine))
         .transpose()?;
     let limit = config.max_instructions.unwrap_or(u64::MAX);
     let mut save_at = config.save_at.clone();

@@ -601,29 +601,37 @@ fn image_build_from_an_unreachable_mirror_fails_with_a_clear_error() {
     assert!(!tmp("unreachable-image").join("vmft-image").exists());
 }
 
+/// Rewrites `log` into a new log named `name` with the console input `from` replaced by `to`,
+/// checksums intact: a replay of it runs a different execution from the same initial state.
+fn forge_console_input(log: &Path, name: &str, from: &[u8], to: &[u8]) -> PathBuf {
+    let mut reader = replay::LogReader::open(std::fs::File::open(log).unwrap(), None).unwrap();
+    let fingerprint = *reader.fingerprint();
+    let mut entries = Vec::new();
+    let mut forged = false;
+    while let Some(mut entry) = reader.next_entry().unwrap() {
+        if entry.payload == replay::Payload::ConsoleInput(from.to_vec()) {
+            entry.payload = replay::Payload::ConsoleInput(to.to_vec());
+            forged = true;
+        }
+        entries.push(entry);
+    }
+    assert!(forged, "the log has the console input {from:?}");
+    let path = tmp(name);
+    let mut writer =
+        replay::LogWriter::new(std::fs::File::create(&path).unwrap(), fingerprint).unwrap();
+    for entry in &entries {
+        writer.append(entry).unwrap();
+    }
+    writer.into_inner().unwrap();
+    path
+}
+
 #[test]
 fn a_divergent_replay_names_the_position_and_the_registers_that_differ() {
     let program = echo_program("echo-sum");
     let log = tmp("echo-sum.log");
     record_echo(&program, &log, b"abc\nq");
-    // Rewrite the log with a different console byte, checksums intact: the replay runs a
-    // different execution from the same initial state.
-    let mut reader = replay::LogReader::open(std::fs::File::open(&log).unwrap(), None).unwrap();
-    let fingerprint = *reader.fingerprint();
-    let mut entries = Vec::new();
-    while let Some(mut entry) = reader.next_entry().unwrap() {
-        if entry.payload == replay::Payload::ConsoleInput(b"abc\nq".to_vec()) {
-            entry.payload = replay::Payload::ConsoleInput(b"abd\nq".to_vec());
-        }
-        entries.push(entry);
-    }
-    let forged = tmp("echo-sum-forged.log");
-    let mut writer =
-        replay::LogWriter::new(std::fs::File::create(&forged).unwrap(), fingerprint).unwrap();
-    for entry in &entries {
-        writer.append(entry).unwrap();
-    }
-    writer.into_inner().unwrap();
+    let forged = forge_console_input(&log, "echo-sum-forged.log", b"abc\nq", b"abd\nq");
     let out = replay(&program, &forged, &[]);
     assert_bad_input(
         &out,
@@ -634,5 +642,51 @@ fn a_divergent_replay_names_the_position_and_the_registers_that_differ() {
         stderr(&out).contains(&format!("a0 {sum:#x} -> {:#x}", sum + 1)),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn a_divergent_replay_with_equal_registers_names_the_ram_pages_and_devices_that_differ() {
+    // Stores each byte read from the UART into the page of RAM numbered by the byte, from
+    // 0x80200000 on, and clears every register that held input: a replay that reads other
+    // input differs from the recording in RAM (and in the UART) alone.
+    let program = assemble(
+        "page-per-byte",
+        &format!(
+            "
+    .globl _start
+_start:
+    li t0, 0x10000000
+    li t2, 'q'
+    li t3, 0x80200000
+1:  lbu t1, 5(t0)
+    andi t1, t1, 1
+    beqz t1, 1b
+    lbu t1, 0(t0)
+    slli t4, t1, 12
+    add t4, t4, t3
+    sb t1, 0(t4)
+    bne t1, t2, 1b
+    li t4, 0
+{POWEROFF}"
+        ),
+    );
+    let log = tmp("page-per-byte.log");
+    record_echo(&program, &log, b"abc\nq");
+    // 'c' (0x63) becomes 'd' (0x64): the recording wrote page 0x63 and the replay page 0x64,
+    // each a page the other run never touched; the 'z' stays unread in the UART.
+    let forged = forge_console_input(&log, "page-per-byte-forged.log", b"abc\nq", b"abd\nqz");
+    let out = replay(&program, &forged, &[]);
+    assert_bad_input(
+        &out,
+        "divergence: the machine state differs from the recording at position",
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "(recorded -> replayed: registers equal; sections differ: UART; \
+             2 RAM pages differ: 0x80263000 0x80264000)"
+        ),
+        "{err}"
     );
 }
