@@ -2,23 +2,26 @@
 //!
 //! Each 4 KiB RAM page that has executed code owns a block of [`SLOTS`] [`Slot`]s, one per
 //! 2-byte offset, filled lazily on first execution of each slot. A slot holding
-//! [`NOT_DECODED`] has not been decoded yet. A page with a block is a *code page*: every
+//! [`ID_NOT_DECODED`] has not been decoded yet. A page with a block is a *code page*: every
 //! write into it drops the block (see [`CodeCache::invalidate`]), so the cache never holds
 //! stale instructions. A 4-byte instruction that straddles the end of a page is never cached.
 //!
 //! A block has one more slot than the page has 2-byte offsets: slot [`SLOTS`] is never
 //! decoded, so the fetch loop can advance its slot pointer past the last instruction of the
-//! page and land on a [`NOT_DECODED`] slot, which sends it to the fetch slow path.
+//! page and land on a [`ID_NOT_DECODED`] slot, which sends it to the fetch slow path.
 //!
 //! # Slots
 //!
-//! A [`Slot`] is the executor's 8-byte form of an [`Insn`]: the operation and the length are
-//! folded into one dispatch byte, [`Slot::id`], so the executor's single jump table both
-//! selects the operation and knows how far to advance. Ops up to `Fsw` use their own
+//! A [`Slot`] is the executor's 16-byte form of an [`Insn`]: the address of the handler that
+//! executes it (direct threading: dispatching is one indirect jump through the slot, with no
+//! table look-up) and the operands. The operation and the length are folded into one byte,
+//! [`Slot::id`], which selects the handler from the executor's table of handlers. Ops up to `Fsw` use their own
 //! discriminant as id ([`Op::Fsw`] is below [`ID_FLD`]); `Fld` and `Fsd` have ids of their
 //! own; every F/D computational op shares [`ID_FP`] and keeps its raw instruction bits in
 //! `imm` (it is decoded again when executed: softfloat dominates its cost anyway). A
 //! compressed instruction has [`ID_LEN2`] set in its id.
+
+use std::any::TypeId;
 
 use crate::insn::{Insn, Op};
 
@@ -38,9 +41,18 @@ pub const ID_NOT_DECODED: u8 = 127;
 
 const _: () = assert!((Op::Fsw as u8) < ID_FLD);
 
+/// A handler's address with the bus type it was instantiated for erased: the code cache is
+/// not generic, the executor is (see [`CodeCache::set_handlers`]).
+pub type RawHandler = *const ();
+
+/// The handler of every slot id, erased of its bus type.
+pub type HandlerTable = [RawHandler; 256];
+
 /// One decoded instruction as the executor dispatches it (see the module documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
+    /// The handler of `id` for the bus type the cache was filled for.
+    pub handler: RawHandler,
     /// The dispatch byte: operation and length.
     pub id: u8,
     /// Destination register (integer `x0` is [`crate::insn::X0_SINK`]).
@@ -53,8 +65,9 @@ pub struct Slot {
     pub imm: i32,
 }
 
-/// Marker for a slot that has not been decoded yet.
-pub const NOT_DECODED: Slot = Slot {
+/// Marker for a slot that has not been decoded yet, before it gets its handler.
+const NOT_DECODED: Slot = Slot {
+    handler: std::ptr::null(),
     id: ID_NOT_DECODED,
     rd: 0,
     rs1: 0,
@@ -63,16 +76,19 @@ pub const NOT_DECODED: Slot = Slot {
 };
 
 impl Slot {
-    /// The slot of `insn`, decoded from the raw bits `raw`.
-    pub fn new(insn: &Insn, raw: u32) -> Slot {
+    /// The slot of `insn`, decoded from the raw bits `raw`, with the handler `handlers`
+    /// gives its id.
+    pub fn new(insn: &Insn, raw: u32, handlers: &HandlerTable) -> Slot {
         let (id, imm) = match insn.op {
             Op::Fld => (ID_FLD, insn.imm),
             Op::Fsd => (ID_FSD, insn.imm),
             op if (op as u8) <= Op::Fsw as u8 => (op as u8, insn.imm),
             _ => (ID_FP, raw as i32),
         };
+        let id = if insn.len == 2 { id | ID_LEN2 } else { id };
         Slot {
-            id: if insn.len == 2 { id | ID_LEN2 } else { id },
+            handler: handlers[usize::from(id)],
+            id,
             rd: insn.rd,
             rs1: insn.rs1,
             rs2: insn.rs2,
@@ -81,14 +97,13 @@ impl Slot {
     }
 }
 
-/// Slots the fetch loop points at when it has no current page: advancing over a 2- or
-/// 4-byte instruction from the first slot stays inside, and every slot sends the loop to the
-/// fetch slow path.
-pub static NO_BLOCK: [Slot; 3] = [NOT_DECODED; 3];
-
 /// Decoded blocks for every RAM page (lazily allocated).
 pub struct CodeCache {
     pages: Vec<Option<Box<[Slot]>>>,
+    /// The bus type whose handlers the slots hold.
+    bus: Option<TypeId>,
+    /// Those handlers, by slot id.
+    handlers: HandlerTable,
 }
 
 impl CodeCache {
@@ -96,6 +111,36 @@ impl CodeCache {
     pub fn new(pages: usize) -> CodeCache {
         CodeCache {
             pages: (0..pages).map(|_| None).collect(),
+            bus: None,
+            handlers: [std::ptr::null(); 256],
+        }
+    }
+
+    /// Makes the cache hold `handlers`, the executor's handlers for bus type `bus`, dropping
+    /// every block decoded for another bus type. Must precede any [`CodeCache::block`].
+    pub fn set_handlers(&mut self, bus: TypeId, handlers: &HandlerTable) {
+        if self.bus != Some(bus) {
+            self.pages.iter_mut().for_each(|block| *block = None);
+            self.bus = Some(bus);
+            self.handlers = *handlers;
+        }
+    }
+
+    /// The bus type the cache's handlers are for.
+    pub fn bus(&self) -> Option<TypeId> {
+        self.bus
+    }
+
+    /// The handlers by slot id.
+    pub fn handlers(&self) -> &HandlerTable {
+        &self.handlers
+    }
+
+    /// A slot that is not decoded yet: its handler takes the fetch slow path.
+    pub fn blank(&self) -> Slot {
+        Slot {
+            handler: self.handlers[usize::from(ID_NOT_DECODED)],
+            ..NOT_DECODED
         }
     }
 
@@ -108,12 +153,13 @@ impl CodeCache {
     /// The block of page `page`, allocating it if needed; `None` if `page` is out of range.
     /// The flag is true when the block was just created (the page just became a code page).
     ///
-    /// The block has `SLOTS + 1` slots, the last of which stays [`NOT_DECODED`]. The pointer
+    /// The block has `SLOTS + 1` slots, the last of which stays [`ID_NOT_DECODED`]. The pointer
     /// stays valid until the page is invalidated or the cache is dropped.
     pub fn block(&mut self, page: usize) -> Option<(*mut Slot, bool)> {
+        let blank = self.blank();
         let slot = self.pages.get_mut(page)?;
         let created = slot.is_none();
-        let block = slot.get_or_insert_with(|| vec![NOT_DECODED; SLOTS + 1].into_boxed_slice());
+        let block = slot.get_or_insert_with(|| vec![blank; SLOTS + 1].into_boxed_slice());
         Some((block.as_mut_ptr(), created))
     }
 

@@ -10,7 +10,7 @@
 use crate::bus::Bus;
 use crate::csr::{CsrWrite, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
 use crate::decode::decode;
-use crate::decode_cache::{Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2, NO_BLOCK};
+use crate::decode_cache::{HandlerTable, RawHandler, Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2, SLOTS};
 use crate::fpu;
 use crate::hart::{Exit, Hart, PRIV_M, PRIV_S, PRIV_U};
 use crate::insn::{Insn, Op, X0_SINK};
@@ -334,28 +334,46 @@ impl Hart {
         }
     }
 
+    /// Makes the decode cache of `mem` and the hart's own slots hold the handlers for bus
+    /// type `B`, the type the executor is about to run with.
+    pub(crate) fn install_handlers<B: Bus + 'static>(&mut self, mem: &mut Memory) {
+        let bus = std::any::TypeId::of::<B>();
+        if mem.code.bus() != Some(bus) {
+            let handlers: HandlerTable = Handlers::<B>::TABLE.map(|f| f as RawHandler);
+            mem.code.set_handlers(bus, &handlers);
+        }
+        if self.slots_bus != Some(bus) {
+            let blank = mem.code.blank();
+            self.straddle = vec![blank; SLOTS + 2].into_boxed_slice();
+            self.no_block = vec![blank; 3].into_boxed_slice();
+            self.slots_bus = Some(bus);
+        }
+    }
+
     /// Runs instructions until something requires [`Hart::run`]'s attention.
     ///
-    /// Execution is threaded: every slot id has its own handler ([`exec`] instantiated for
-    /// that id), and each handler ends by dispatching the next slot's handler itself (a tail
-    /// call), so every operation has its own indirect jump for the host's branch predictor.
-    /// The chain runs at most [`CHUNK`] instructions and then returns here, which bounds the
-    /// stack even where the compiler keeps a call instead of a jump.
+    /// Execution is direct-threaded: every slot id has its own handler ([`exec`]
+    /// instantiated for that id), every slot holds its handler's address, and each handler
+    /// ends by jumping to the next slot's handler itself (a tail call), so dispatching is one
+    /// indirect jump through the slot, and every operation has its own jump for the host's
+    /// branch predictor. The chain runs at most [`CHUNK`] instructions and then returns here,
+    /// which bounds the stack even where the compiler keeps a call instead of a jump.
     ///
     /// The chain carries the pc, the positions `left` before the chunk's end and a pointer
     /// `ip` to the current instruction's decode-cache [`Slot`] in registers. Falling through
     /// to the next slot needs no check: a slot that is not decoded yet (including the extra
-    /// slot past the end of every block, and every slot of [`NO_BLOCK`]) takes the fetch slow
-    /// path. Taken branches and jumps inside the current page move `ip` by the same distance
-    /// as the pc, staying in the current block.
+    /// slot past the end of every block, and every one of the hart's no-block slots) takes
+    /// the fetch slow path. Taken branches and jumps inside the current page move `ip` by the
+    /// same distance as the pc, staying in the current block.
     ///
-    /// Invariant: `ip` points into [`NO_BLOCK`] (whose slots are all not decoded), or into a
+    /// Invariant: `ip` points into the hart's no-block slots (all not decoded), or into a
     /// block of at least `SLOTS + 1` slots that is the live decode-cache block of `pc`'s page
     /// or the hart's straddle block; in the latter case, whenever the slot is decoded, `ip` is
     /// slot `(pc & 0xfff) / 2` of it. `fetch_slow` establishes this, a dropped code block
-    /// resets `ip` to NO_BLOCK, and advancing over an instruction moves `ip` and `pc` alike,
-    /// except past the end of a page, where `ip` lands on a slot past the last one, which is
-    /// never decoded.
+    /// resets `ip` to the no-block slots, and advancing over an instruction moves `ip` and
+    /// `pc` alike, except past the end of a page, where `ip` lands on a slot past the last
+    /// one, which is never decoded. Every slot holds a handler for `B`: [`Hart::run`] calls
+    /// [`Hart::install_handlers`] first.
     pub(crate) fn run_block<B: Bus>(
         &mut self,
         mem: &mut Memory,
@@ -368,7 +386,7 @@ impl Hart {
             end: 0,
             exit: Exit::Position,
         };
-        let mut ip: *const Slot = NO_BLOCK.as_ptr();
+        let mut ip: *const Slot = self.no_block.as_ptr();
         loop {
             let left = stop_at.saturating_sub(self.position).min(CHUNK);
             e.end = self.position + left;
@@ -423,11 +441,11 @@ fn next<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, ip: *const Slot, pc: u64, left
         h.resume = ip;
         return Flow::Exit(e.exit);
     }
-    // SAFETY: by the invariant of `run_block`, `ip` points at a slot of NO_BLOCK or of a live
-    // block.
-    let id = unsafe { (*ip).id };
-    let table = &Handlers::<B>::TABLE;
-    table[usize::from(id)](h, e, ip, pc, left)
+    // SAFETY: by the invariant of `run_block`, `ip` points at one of the hart's no-block slots
+    // or a slot of a live block, and `Hart::install_handlers` made every such slot hold a
+    // handler instantiated for `B`, so the erased pointer is a `Handler<B>`.
+    let handler = unsafe { std::mem::transmute::<RawHandler, Handler<B>>((*ip).handler) };
+    handler(h, e, ip, pc, left)
 }
 
 /// The handler of slot id `ID`: executes one instruction, then continues the chain.
@@ -447,8 +465,8 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
     left: u64,
 ) -> Flow {
     let len: u64 = if ID & ID_LEN2 != 0 { 2 } else { 4 };
-    // SAFETY: by the invariant of `run_block`, `ip` points at a slot of NO_BLOCK or of a live
-    // block.
+    // SAFETY: by the invariant of `run_block`, `ip` points at one of the hart's no-block slots
+    // or a slot of a live block.
     let s: Slot = unsafe { *ip };
     let mut left = left;
 
@@ -530,7 +548,7 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
             let to = if (target ^ pc) < 0x1000 {
                 ip.wrapping_offset((target.wrapping_sub(pc) as i64 >> 1) as isize)
             } else {
-                NO_BLOCK.as_ptr()
+                h.no_block.as_ptr()
             };
             return next(h, e, to, target, left - 1);
         }};
@@ -798,7 +816,7 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
             Illegal => { illegal!(len) }
     }
     let to = if ip.is_null() {
-        NO_BLOCK.as_ptr()
+        h.no_block.as_ptr()
     } else {
         ip.wrapping_add(if len == 4 { 2 } else { 1 })
     };

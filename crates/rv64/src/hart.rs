@@ -24,7 +24,7 @@
 
 use crate::bus::Bus;
 use crate::csr::{CsrFile, LINES};
-use crate::decode_cache::{Slot, NOT_DECODED, NO_BLOCK, SLOTS};
+use crate::decode_cache::Slot;
 use crate::memory::Memory;
 use crate::mmu::{Tlb, NO_SUPERPAGES};
 use crate::trap::{Trap, INTERRUPT};
@@ -90,6 +90,12 @@ pub struct Hart {
     /// fetch loop can treat it like a page's block. `SLOTS + 2` slots: advancing over the
     /// 4-byte instruction lands on slot `SLOTS + 1`.
     pub(crate) straddle: Box<[Slot]>,
+    /// Slots the executor points at when it has no current page: advancing over a 2- or
+    /// 4-byte instruction from the first slot stays inside, and every slot is not decoded,
+    /// which sends the executor to the fetch slow path.
+    pub(crate) no_block: Box<[Slot]>,
+    /// The bus type whose handlers `straddle` and `no_block` hold.
+    pub(crate) slots_bus: Option<std::any::TypeId>,
     /// Set when an access reached the bus (the slice ends after the instruction).
     pub(crate) device_touched: bool,
     /// A trap raised by a slow path of the executor, for the instruction's handler to take.
@@ -123,8 +129,10 @@ impl Hart {
             code_dropped: false,
             device_touched: false,
             fault: None,
-            resume: NO_BLOCK.as_ptr(),
-            straddle: vec![NOT_DECODED; SLOTS + 2].into_boxed_slice(),
+            resume: std::ptr::null(),
+            straddle: Box::default(),
+            no_block: Box::default(),
+            slots_bus: None,
         }
     }
 
@@ -190,7 +198,8 @@ impl Hart {
 
     /// Executes until the position reaches `stop_at`, the hart idles in `wfi`, or a device
     /// was accessed.
-    pub fn run<B: Bus>(&mut self, mem: &mut Memory, bus: &mut B, stop_at: u64) -> Exit {
+    pub fn run<B: Bus + 'static>(&mut self, mem: &mut Memory, bus: &mut B, stop_at: u64) -> Exit {
+        self.install_handlers::<B>(mem);
         let identity = mem.identity();
         if identity != self.mem_identity {
             self.flush_tlbs();

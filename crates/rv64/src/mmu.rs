@@ -304,7 +304,7 @@ impl Hart {
     /// its slot: slot `(pc & 0xfff) / 2` of the block of `pc`'s page, or, for an instruction
     /// that straddles a page boundary (never cached), of the hart's straddle block. Either
     /// block has at least [`SLOTS`] + 1 slots and every slot not yet decoded is
-    /// [`crate::decode_cache::NOT_DECODED`]. Instructions are fetched from RAM only.
+    /// not decoded. Instructions are fetched from RAM only.
     #[inline(never)]
     pub(crate) fn fetch_slow(&mut self, mem: &mut Memory, pc: u64) -> Result<*const Slot, Trap> {
         let off = self.fetch_page(mem, pc)?;
@@ -337,14 +337,14 @@ impl Hart {
             self.code_dropped = false;
             let raw = (lo | hi << 16) as u32;
             let straddle = &mut self.straddle[SLOTS - 1];
-            *straddle = Slot::new(&decode(raw), raw);
+            *straddle = Slot::new(&decode(raw), raw, mem.code.handlers());
             return Ok(straddle);
         } else {
             mem.load(off + in_page, 4)
                 .ok_or(Access::Fetch.access_fault(pc))?
         };
         // SAFETY: as above; no reference into the block is live.
-        unsafe { *ip = Slot::new(&decode(raw as u32), raw as u32) };
+        unsafe { *ip = Slot::new(&decode(raw as u32), raw as u32, mem.code.handlers()) };
         Ok(ip)
     }
 
