@@ -1,7 +1,7 @@
 //! Guest RAM: one contiguous region of physical memory, the only memory the hart and devices
 //! share. Every CPU store and every device write goes through this type.
 //!
-//! RAM also carries the hart's decode cache ([`CodeCache`]): [`Memory::write`] drops the
+//! RAM also carries the hart's decode cache: [`Memory::write`] drops the
 //! decoded instructions of every page it touches, so loaders and device DMA never leave stale
 //! code behind.
 
