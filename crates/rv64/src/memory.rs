@@ -99,6 +99,13 @@ impl Memory {
         Ok(())
     }
 
+    /// The `len` bytes of guest RAM at `addr`, borrowed: for readers of whole pages (state
+    /// hashing) that would otherwise copy them.
+    pub fn slice(&self, addr: u64, len: usize) -> Result<&[u8], MemoryError> {
+        let r = self.range(addr, len)?;
+        Ok(&self.bytes[r])
+    }
+
     /// Copies `data` into guest RAM at `addr`.
     pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemoryError> {
         let r = self.range(addr, data.len())?;

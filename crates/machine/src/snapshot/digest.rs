@@ -129,19 +129,14 @@ impl Machine {
             &all
         };
         let mut changed = Vec::new();
-        let mut buf = vec![0u8; PAGE];
         for &page in stale {
-            if self
-                .mem
-                .read(RAM_BASE + (page * PAGE) as u64, &mut buf)
-                .is_err()
-            {
+            let Ok(bytes) = self.mem.slice(RAM_BASE + (page * PAGE) as u64, PAGE) else {
                 continue; // unreachable: `page` indexes this RAM
-            }
-            let hash = match is_zero(&buf) {
+            };
+            let hash = match is_zero(bytes) {
                 true => [0; 16],
                 false => {
-                    let full = blake3::hash(&buf);
+                    let full = blake3::hash(bytes);
                     let mut short = [0u8; 16];
                     short.copy_from_slice(&full.as_bytes()[..16]);
                     short
