@@ -5,6 +5,13 @@
 //! the machine started and re-anchors the rate so that the guest converges on the wall clock
 //! within `CORRECTION` seconds; while the guest idles, the run loop sleeps until the wall clock
 //! reaches the guest's timer deadline and then skips `mtime` forward by the time that passed.
+//!
+//! A rate is a prediction: it is measured from the positions per second of the last interval,
+//! and a guest that was slow then (printing, waiting on devices) may compute flat out next.
+//! Running behind is corrected at the next check; running ahead is not allowed at all: the
+//! run loop never lets a slice take the guest's clock more than `LEAD_TICKS` past the wall
+//! clock ([`HostClock::horizon`]), and a guest that reaches that lead is re-anchored at once
+//! from the speed it just showed ([`HostClock::at_lead`]).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -22,6 +29,11 @@ const JUMP_TICKS: i128 = TICKS_PER_SECOND as i128 / 10;
 const TOLERANCE_TICKS: i128 = TICKS_PER_SECOND as i128 / 1000;
 /// Relative rate change below which no new anchor is logged.
 const RATE_TOLERANCE: f64 = 0.02;
+/// How far the guest's clock may run ahead of the wall clock.
+const LEAD_TICKS: u64 = TICKS_PER_SECOND / 1000;
+/// Fewest positions from which a guest's speed is measured when it reaches the lead (one
+/// machine slice); after fewer, the run loop waits for the wall clock instead.
+const MIN_MEASURED_POSITIONS: u64 = machine::SLICE_INSTRUCTIONS;
 
 /// The wall clock the guest's time follows.
 pub struct HostClock {
@@ -64,24 +76,68 @@ impl HostClock {
         Duration::from_nanos(ahead.saturating_mul(1_000_000_000 / TICKS_PER_SECOND))
     }
 
+    /// The position at which the guest's clock, at its current rate, would be `LEAD_TICKS`
+    /// ahead of the wall clock as it reads now: where the next slice must stop. The current
+    /// position when the guest is that far ahead already.
+    pub fn horizon(&self, machine: &Machine) -> u64 {
+        let room = self
+            .target()
+            .saturating_add(LEAD_TICKS)
+            .saturating_sub(machine.mtime());
+        let rate = u128::from(machine.clock_rate().max(1));
+        let positions = (u128::from(room) << 32) / rate;
+        machine
+            .position()
+            .saturating_add(u64::try_from(positions).unwrap_or(u64::MAX))
+    }
+
+    /// Called when the guest reached its [`HostClock::horizon`]: its clock runs faster than
+    /// the wall clock. Returns an anchor with the rate measured from the positions it ran
+    /// since the last check, or `None` when they are too few to measure (the run loop then
+    /// waits for the wall clock to catch up).
+    pub fn at_lead(&mut self, machine: &Machine) -> Option<InputEvent> {
+        let positions = machine.position().saturating_sub(self.last_position);
+        if positions < MIN_MEASURED_POSITIONS {
+            return None;
+        }
+        Some(self.anchor(machine, Instant::now(), positions).0)
+    }
+
     /// Called between slices of a busy guest: a clock anchor that steers the guest's time
     /// back onto the wall clock, if it has drifted.
     pub fn correct(&mut self, machine: &Machine) -> Option<InputEvent> {
         let now = Instant::now();
-        let interval = now.duration_since(self.last_check);
-        if interval < CHECK_INTERVAL {
+        if now.duration_since(self.last_check) < CHECK_INTERVAL {
             return None;
         }
         let positions = machine.position().saturating_sub(self.last_position);
-        self.last_check = now;
-        self.last_position = machine.position();
         if positions == 0 {
+            self.resume(machine.position());
             return None;
         }
+        let (anchor, error) = self.anchor(machine, now, positions);
+        let InputEvent::ClockAnchor { rate, .. } = anchor else {
+            return None;
+        };
+        let old = machine.clock_rate() as f64;
+        let rate_changed = (rate as f64 - old).abs() > old * RATE_TOLERANCE;
+        if error.abs() < TOLERANCE_TICKS && !rate_changed {
+            return None;
+        }
+        Some(anchor)
+    }
+
+    /// The anchor that steers the guest, which ran `positions` since the last check, onto
+    /// the wall clock at `now`, and the guest's error (wall minus guest) in ticks; starts
+    /// the next measurement interval.
+    fn anchor(&mut self, machine: &Machine, now: Instant, positions: u64) -> (InputEvent, i128) {
+        let interval = now.duration_since(self.last_check).as_secs_f64().max(1e-6);
+        self.last_check = now;
+        self.last_position = machine.position();
         let target = self.target();
         let current = machine.mtime();
         let error = i128::from(target) - i128::from(current);
-        let positions_per_second = positions as f64 / interval.as_secs_f64();
+        let positions_per_second = positions as f64 / interval;
         // Far behind: jump to the wall clock and go on at the nominal rate; otherwise steer
         // the rate so that the error closes over the correction horizon.
         let jump = error > JUMP_TICKS;
@@ -91,13 +147,12 @@ impl HostClock {
             TICKS_PER_SECOND as f64 * 100.0,
         );
         let rate = (wanted / positions_per_second * (1u64 << 32) as f64) as u64;
-        let old = machine.clock_rate() as f64;
-        let rate_changed = (rate as f64 - old).abs() > old * RATE_TOLERANCE;
-        if error.abs() < TOLERANCE_TICKS && !rate_changed {
-            return None;
-        }
         let mtime = if jump { target } else { current };
-        Some(InputEvent::ClockAnchor { mtime, rate })
+        let anchor = InputEvent::ClockAnchor {
+            mtime,
+            rate: rate.max(1),
+        };
+        (anchor, error)
     }
 }
 
@@ -106,4 +161,69 @@ pub fn host_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use machine::{MachineConfig, Program};
+
+    /// A machine whose program spins forever (`j .`), with its clock advancing `rate` /
+    /// 2^32 ticks per position.
+    fn spinning(rate: u64) -> Machine {
+        let program = Program::parse(&0x0000_006f_u32.to_le_bytes()).expect("a raw binary");
+        let mut m = Machine::new(MachineConfig { ram_size: 1 << 20 }, program).expect("machine");
+        let mtime = m.mtime();
+        m.inject(InputEvent::ClockAnchor { mtime, rate });
+        m
+    }
+
+    #[test]
+    fn the_horizon_stops_the_guest_a_lead_ahead_of_the_wall_clock() {
+        let mut m = spinning(1 << 32);
+        let clock = HostClock::start(m.position(), m.mtime());
+        let start = m.mtime();
+        let horizon = clock.horizon(&m);
+        assert!(
+            horizon >= m.position() + LEAD_TICKS,
+            "one tick per position"
+        );
+        while m.position() < horizon {
+            m.run(horizon);
+        }
+        // The guest reached the lead over the wall clock as it read when the horizon was
+        // taken, and no more: the wall clock has only moved on since.
+        assert!(m.mtime() >= start + LEAD_TICKS);
+        assert!(m.mtime() <= clock.target() + LEAD_TICKS);
+        assert!(clock.horizon(&m) <= m.position() + (clock.target() - start));
+    }
+
+    #[test]
+    fn a_guest_at_its_lead_is_re_anchored_only_once_its_speed_can_be_measured() {
+        // 10 ticks per position: the lead is reached after 1000 positions, too few to
+        // measure from, so the run loop must wait for the wall clock instead.
+        let mut m = spinning(10 << 32);
+        let mut clock = HostClock::start(m.position(), m.mtime());
+        let horizon = clock.horizon(&m);
+        m.run(horizon);
+        assert!(clock.at_lead(&m).is_none());
+
+        // An eighth of a tick per position: more than a slice of positions to measure from.
+        let mut m = spinning(1 << 29);
+        let mut clock = HostClock::start(m.position(), m.mtime());
+        let horizon = clock.horizon(&m);
+        while m.position() < horizon {
+            m.run(horizon);
+        }
+        let mtime = m.mtime();
+        match clock.at_lead(&m) {
+            Some(InputEvent::ClockAnchor { mtime: at, rate }) => {
+                assert_eq!(at, mtime, "a guest ahead is slowed, never moved");
+                assert!(rate > 0);
+            }
+            other => panic!("expected a clock anchor, got {other:?}"),
+        }
+        // The measurement interval starts again.
+        assert!(clock.at_lead(&m).is_none());
+    }
 }

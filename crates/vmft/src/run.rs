@@ -180,8 +180,21 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
     let mut clock = HostClock::start(machine.position(), machine.mtime());
     let start = Instant::now();
     let (status, last_exit) = loop {
+        let horizon = clock.horizon(&machine);
+        if horizon <= machine.position() {
+            // The guest's clock is a full lead ahead of the wall clock, and it ran too little
+            // to measure its speed: let the wall clock catch up.
+            input.wait(Some(clock.until(machine.mtime(), 0)));
+            clock.resume(machine.position());
+            for event in input.take_events(&machine) {
+                apply(&mut machine, &mut recorder, event)?;
+            }
+            continue;
+        }
         let stop = save_at.as_ref().map_or(limit, |(at, _)| limit.min(*at));
-        let exit = machine.run(stop);
+        let exit = machine.run(stop.min(horizon));
+        let at_lead = exit == RunExit::Limit && machine.position() < stop;
+        let exit = if at_lead { RunExit::Slice } else { exit };
         output.write(&machine.take_output());
         if let Some((at, path)) = save_at.as_ref().filter(|(at, _)| machine.position() >= *at) {
             if machine.position() == *at {
@@ -226,7 +239,12 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         }
         match exit {
             RunExit::Slice | RunExit::Reset => {
-                if let Some(anchor) = clock.correct(&machine) {
+                let anchor = if at_lead {
+                    clock.at_lead(&machine)
+                } else {
+                    clock.correct(&machine)
+                };
+                if let Some(anchor) = anchor {
                     apply(&mut machine, &mut recorder, anchor)?;
                 }
                 for event in input.take_events(&machine) {
