@@ -176,6 +176,16 @@ impl Recorder {
         })
     }
 
+    /// Pushes every entry logged so far to the file. Called whenever the guest idles, so
+    /// that the log on disk is current while nothing happens and a recording cut short loses
+    /// nothing from before the guest's last idle period.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        let path = &self.path;
+        self.log
+            .flush()
+            .with_context(|| format!("writing log {path}"))
+    }
+
     /// Writes a final checkpoint and the end entry, and flushes the log to the file.
     pub fn finish(mut self, machine: &mut Machine, reason: EndReason) -> anyhow::Result<()> {
         self.checkpoint(machine)?;

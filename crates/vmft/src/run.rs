@@ -255,6 +255,9 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
                 // The guest sleeps: wait until the wall clock reaches its timer deadline (or
                 // input arrives), then move its clock on to the wall clock's, so that it
                 // wakes on time and on the wall clock.
+                if let Some(r) = recorder.as_mut() {
+                    r.flush()?;
+                }
                 let mtime = machine.mtime();
                 let woke = input.wait(wake_in.map(|ticks| clock.until(mtime, ticks)));
                 if woke == Wait::Closed {

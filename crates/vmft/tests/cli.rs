@@ -508,6 +508,34 @@ fn idle_guest_with_no_input_left_exits_one() {
 }
 
 #[test]
+fn the_log_on_disk_is_current_while_the_guest_idles() {
+    let program = assemble("idle-record", ".globl _start\n_start: wfi\n j _start\n");
+    let log = tmp("idle-record.log");
+    let _ = std::fs::remove_file(&log);
+    let mut child = Command::new(VMFT)
+        .args(["run", "--bios", "none", "--kernel"])
+        .arg(&program)
+        .args(["--record"])
+        .arg(&log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vmft starts");
+    // The guest idles, waiting for input that never comes while stdin stays open.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&log).map_or(0, |m| m.len()) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the log stayed empty");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // A recording killed now is cut short, not lost: everything logged so far replays.
+    child.kill().expect("vmft is killed");
+    child.wait().expect("vmft is reaped");
+    let out = replay(&program, &log, &[]);
+    assert_bad_input(&out, "the recording was cut short");
+}
+
+#[test]
 fn wfi_with_armed_timer_skips_virtual_time() {
     // One virtual second ahead: 10M ticks, 100M instructions if time were not skipped.
     let program = assemble(
