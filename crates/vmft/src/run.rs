@@ -44,8 +44,14 @@ pub struct Built {
 }
 
 /// Builds the machine the configuration describes. With `attach_host`, the network device is
-/// connected to its TAP interface; a replay leaves it unconnected.
-pub fn build(config: &RunConfig, attach_host: bool) -> anyhow::Result<Built> {
+/// connected to its TAP interface; a replay leaves it unconnected. With `resume`, the machine
+/// starts from that snapshot instead of the configuration's own start (a boot, or
+/// `--restore`), which still defines the fingerprint: a replay joining a recording part way.
+pub fn build(
+    config: &RunConfig,
+    attach_host: bool,
+    resume: Option<&Path>,
+) -> anyhow::Result<Built> {
     let mut fp = FingerprintBuilder::default();
     fp.part("ram", &config.ram_size.to_le_bytes());
     let boot = match &config.boot {
@@ -96,10 +102,19 @@ pub fn build(config: &RunConfig, attach_host: bool) -> anyhow::Result<Built> {
     let machine_config = MachineConfig {
         ram_size: config.ram_size,
     };
-    let machine = match &config.restore {
+    let mut start = match &config.restore {
         Some(path) => {
             let snapshot = read("snapshot", path)?;
             fp.part("snapshot", &snapshot);
+            Some((path.as_path(), snapshot))
+        }
+        None => None,
+    };
+    if let Some(path) = resume {
+        start = Some((path, read("snapshot", path)?));
+    }
+    let machine = match start {
+        Some((path, snapshot)) => {
             Machine::restore_snapshot(machine_config, boot, devices, snapshot.as_slice())
                 .with_context(|| format!("restoring {}", path.display()))?
         }
@@ -143,7 +158,7 @@ fn snapshot_now(
         machine.position()
     );
     if let Some(r) = recorder {
-        r.snapshot(machine.position(), name)?;
+        r.snapshot(machine, name)?;
     }
     Ok(())
 }
@@ -166,7 +181,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         mut machine,
         mut tap,
         fingerprint,
-    } = build(&config, true)?;
+    } = build(&config, true, None)?;
     let mut recorder = config
         .record
         .as_deref()
