@@ -141,9 +141,15 @@ fn apply(
 }
 
 /// Saves a snapshot of `machine` to `path`, and logs it when recording.
+///
+/// Saving takes a while (seconds for a large guest) in which the guest does not run: `clock`
+/// restarts its throughput measurement afterwards, or the pause would count as busy time and
+/// the next rate correction would make the guest's clock race (a timer interrupt storm). The
+/// wall time that passed still reaches the guest, as one jump of its clock.
 fn snapshot_now(
     machine: &mut Machine,
     recorder: &mut Option<Recorder>,
+    clock: &mut HostClock,
     path: &Path,
 ) -> anyhow::Result<()> {
     let name = path.display().to_string();
@@ -160,6 +166,7 @@ fn snapshot_now(
     if let Some(r) = recorder {
         r.snapshot(machine, name)?;
     }
+    clock.resume(machine.position());
     Ok(())
 }
 
@@ -200,7 +207,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         output.write(&machine.take_output());
         if let Some((at, path)) = save_at.as_ref().filter(|(at, _)| machine.position() >= *at) {
             if machine.position() == *at {
-                snapshot_now(&mut machine, &mut recorder, path)?;
+                snapshot_now(&mut machine, &mut recorder, &mut clock, path)?;
             } else {
                 eprintln!("vmft: position {at} passed before --save-at could take it");
             }
@@ -233,7 +240,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         }
         if input.take_snapshot_request() {
             let path = std::path::PathBuf::from(format!("vmft-{}.snap", machine.position()));
-            snapshot_now(&mut machine, &mut recorder, &path)?;
+            snapshot_now(&mut machine, &mut recorder, &mut clock, &path)?;
         }
         if input.quit_requested() {
             eprint!("\r\nvmft: quit from the console\r\n");
