@@ -29,7 +29,8 @@ pub enum Command {
     /// Replay a log recorded with `vmft run --record`: the same machine arguments, the same
     /// initial state, every logged input at exactly its position, as fast as possible. The
     /// console output is reproduced byte for byte; the first divergence stops the replay
-    /// with an error naming the position.
+    /// with an error naming the position. `--from-snapshot` starts the replay part way,
+    /// at a snapshot saved while recording.
     Replay(ReplayArgs),
     /// Build and manage guest images.
     #[command(subcommand)]
@@ -68,9 +69,18 @@ pub struct ReplayArgs {
     #[arg(value_name = "LOG")]
     pub log: PathBuf,
 
-    /// The machine, exactly as it was given to `vmft run --record`.
+    /// The machine, exactly as it was given to `vmft run --record` (with its `--restore`,
+    /// if the recording started from a snapshot).
     #[command(flatten)]
     pub machine: RunArgs,
+
+    /// Start the replay at a snapshot saved during the recording (by `--save-at` or Ctrl-A s)
+    /// instead of at the recording's start: the log must have that snapshot's entry at the
+    /// snapshot's position, and the state digest logged with it must match. Log entries
+    /// before it are skipped; every later one is replayed and checked. The machine arguments
+    /// still describe the recording's start, which the log's fingerprint identifies.
+    #[arg(long, value_name = "FILE")]
+    pub from_snapshot: Option<PathBuf>,
 }
 
 /// Arguments of `vmft run`.

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             .and_then(run::run),
         Command::Replay(args) => config::RunConfig::from_args(args.machine)
             .map_err(Into::into)
-            .and_then(|config| replay::replay(&args.log, config)),
+            .and_then(|config| replay::replay(&args.log, config, args.from_snapshot.as_deref())),
         Command::Image(ImageCommand::Build(args)) => {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
             let out = args.out.unwrap_or_else(|| cache.join("image"));

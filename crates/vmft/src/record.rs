@@ -168,12 +168,16 @@ impl Recorder {
         })
     }
 
-    /// Logs that a snapshot named `name` was saved at `position`.
-    pub fn snapshot(&mut self, position: u64, name: String) -> anyhow::Result<()> {
+    /// Logs that a snapshot named `name` of `machine` was saved at its current position,
+    /// followed by a checkpoint: a replay that starts from the snapshot
+    /// (`vmft replay --from-snapshot`) finds its entry by position and checks it holds the
+    /// recorded state.
+    pub fn snapshot(&mut self, machine: &mut Machine, name: String) -> anyhow::Result<()> {
         self.append(&Entry {
-            position,
+            position: machine.position(),
             payload: Payload::Snapshot { name },
-        })
+        })?;
+        self.checkpoint(machine)
     }
 
     /// Pushes every entry logged so far to the file. Called whenever the guest idles, so

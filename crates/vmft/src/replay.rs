@@ -4,7 +4,7 @@
 //! of divergence, which it reports with what differs (see [`crate::divergence`]).
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -46,14 +46,91 @@ fn run_to(
     }
 }
 
-/// Replays the log at `path` on the machine `config` describes.
-pub fn replay(path: &Path, config: RunConfig) -> anyhow::Result<ExitCode> {
+/// Reads `log` up to and including the entry of the snapshot `machine` was just restored from
+/// (the file `snapshot`) and the checkpoint the recorder logged after it, so that the replay
+/// goes on from there. The entry is found by position; its checkpoint's digest must match the
+/// machine's. Several snapshots can share a position (an input may come between them): the
+/// one whose digest matches is taken.
+fn skip_to_snapshot(
+    log: &mut LogReader<impl Read>,
+    log_name: &str,
+    machine: &mut Machine,
+    snapshot: &Path,
+) -> anyhow::Result<u64> {
+    let position = machine.position();
+    let digest = machine.digest();
+    let mut skipped = 0u64;
+    let mut snapshots = Vec::new();
+    // Inside the checkpoint that follows a snapshot entry at `position`.
+    let mut after_snapshot = false;
+    let mut state_differs = false;
+    while let Some(entry) = log
+        .next_entry()
+        .with_context(|| format!("log {log_name}"))?
+    {
+        skipped += 1;
+        match entry.payload {
+            // Past the position: only the log's other snapshots matter now, for the error.
+            Payload::Snapshot { name } if entry.position > position => {
+                snapshots.push(format!("{name} at {}", entry.position));
+            }
+            _ if entry.position > position => {}
+            Payload::Snapshot { name } => {
+                snapshots.push(format!("{name} at {}", entry.position));
+                after_snapshot = entry.position == position;
+            }
+            Payload::Registers(_) | Payload::StateHashes { .. } => {}
+            Payload::Digest { digest: logged } if after_snapshot => {
+                if logged == digest {
+                    return Ok(skipped);
+                }
+                state_differs = true;
+                after_snapshot = false;
+            }
+            _ => after_snapshot = false,
+        }
+    }
+    let snapshot = snapshot.display();
+    if state_differs {
+        bail!(
+            "snapshot {snapshot} is at position {position}, where log {log_name} has a snapshot, \
+             but its state differs from the one recorded there (a snapshot of another run, or \
+             one that does not restore exactly)"
+        );
+    }
+    let logged = match snapshots.is_empty() {
+        true => "it has none".to_string(),
+        false => format!("it has {}", snapshots.join(", ")),
+    };
+    bail!(
+        "log {log_name} has no snapshot at position {position}, where snapshot {snapshot} was \
+         saved ({logged}): the snapshot was not saved while recording this log"
+    )
+}
+
+/// Replays the log at `path` on the machine `config` describes, from its start or, with
+/// `from_snapshot`, from a snapshot saved while recording it.
+pub fn replay(
+    path: &Path,
+    config: RunConfig,
+    from_snapshot: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let name = path.display().to_string();
-    let built = build(&config, false)?;
+    let built = build(&config, false, from_snapshot)?;
     let mut machine = built.machine;
     let file = File::open(path).with_context(|| format!("cannot open log {name}"))?;
     let mut log = LogReader::open(BufReader::new(file), Some(built.fingerprint))
         .with_context(|| format!("log {name}"))?;
+    if let Some(snapshot) = from_snapshot {
+        let skipped = skip_to_snapshot(&mut log, &name, &mut machine, snapshot)?;
+        if config.stats {
+            eprintln!(
+                "vmft: starting at snapshot {} (position {}, {skipped} log entries skipped)",
+                snapshot.display(),
+                machine.position()
+            );
+        }
+    }
     let mut output = ConsoleOutput::default();
     let start = Instant::now();
     let mut entries = 0u64;

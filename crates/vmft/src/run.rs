@@ -44,8 +44,14 @@ pub struct Built {
 }
 
 /// Builds the machine the configuration describes. With `attach_host`, the network device is
-/// connected to its TAP interface; a replay leaves it unconnected.
-pub fn build(config: &RunConfig, attach_host: bool) -> anyhow::Result<Built> {
+/// connected to its TAP interface; a replay leaves it unconnected. With `resume`, the machine
+/// starts from that snapshot instead of the configuration's own start (a boot, or
+/// `--restore`), which still defines the fingerprint: a replay joining a recording part way.
+pub fn build(
+    config: &RunConfig,
+    attach_host: bool,
+    resume: Option<&Path>,
+) -> anyhow::Result<Built> {
     let mut fp = FingerprintBuilder::default();
     fp.part("ram", &config.ram_size.to_le_bytes());
     let boot = match &config.boot {
@@ -96,10 +102,19 @@ pub fn build(config: &RunConfig, attach_host: bool) -> anyhow::Result<Built> {
     let machine_config = MachineConfig {
         ram_size: config.ram_size,
     };
-    let machine = match &config.restore {
+    let mut start = match &config.restore {
         Some(path) => {
             let snapshot = read("snapshot", path)?;
             fp.part("snapshot", &snapshot);
+            Some((path.as_path(), snapshot))
+        }
+        None => None,
+    };
+    if let Some(path) = resume {
+        start = Some((path, read("snapshot", path)?));
+    }
+    let machine = match start {
+        Some((path, snapshot)) => {
             Machine::restore_snapshot(machine_config, boot, devices, snapshot.as_slice())
                 .with_context(|| format!("restoring {}", path.display()))?
         }
@@ -126,9 +141,15 @@ fn apply(
 }
 
 /// Saves a snapshot of `machine` to `path`, and logs it when recording.
+///
+/// Saving takes a while (seconds for a large guest) in which the guest does not run: `clock`
+/// restarts its throughput measurement afterwards, or the pause would count as busy time and
+/// the next rate correction would make the guest's clock race (a timer interrupt storm). The
+/// wall time that passed still reaches the guest, as one jump of its clock.
 fn snapshot_now(
     machine: &mut Machine,
     recorder: &mut Option<Recorder>,
+    clock: &mut HostClock,
     path: &Path,
 ) -> anyhow::Result<()> {
     let name = path.display().to_string();
@@ -143,8 +164,9 @@ fn snapshot_now(
         machine.position()
     );
     if let Some(r) = recorder {
-        r.snapshot(machine.position(), name)?;
+        r.snapshot(machine, name)?;
     }
+    clock.resume(machine.position());
     Ok(())
 }
 
@@ -166,7 +188,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         mut machine,
         mut tap,
         fingerprint,
-    } = build(&config, true)?;
+    } = build(&config, true, None)?;
     let mut recorder = config
         .record
         .as_deref()
@@ -198,7 +220,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         output.write(&machine.take_output());
         if let Some((at, path)) = save_at.as_ref().filter(|(at, _)| machine.position() >= *at) {
             if machine.position() == *at {
-                snapshot_now(&mut machine, &mut recorder, path)?;
+                snapshot_now(&mut machine, &mut recorder, &mut clock, path)?;
             } else {
                 eprintln!("vmft: position {at} passed before --save-at could take it");
             }
@@ -231,7 +253,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         }
         if input.take_snapshot_request() {
             let path = std::path::PathBuf::from(format!("vmft-{}.snap", machine.position()));
-            snapshot_now(&mut machine, &mut recorder, &path)?;
+            snapshot_now(&mut machine, &mut recorder, &mut clock, &path)?;
         }
         if input.quit_requested() {
             eprint!("\r\nvmft: quit from the console\r\n");

@@ -114,6 +114,8 @@ fn help_mentions_every_flag() {
     ] {
         assert!(help.contains(flag), "help lacks {flag}: {help}");
     }
+    let replay = stdout(&vmft(&["replay", "--help"], b""));
+    assert!(replay.contains("--from-snapshot"), "{replay}");
     let top = stdout(&vmft(&["--help"], b""));
     assert!(top.contains("run") && top.contains("image"), "{top}");
     let build = stdout(&vmft(&["image", "build", "--help"], b""));
@@ -716,5 +718,171 @@ _start:
              2 RAM pages differ: 0x80263000 0x80264000)"
         ),
         "{err}"
+    );
+}
+
+/// Where the snapshot tests save: past the console input fed at the start (injected within
+/// the first slices), long before the guard. (The echo program polls a device register, a
+/// few million positions a second.)
+const SNAPSHOT_AT: u64 = 2_000_000;
+/// The snapshot tests' guard: room for the input that follows the snapshot to arrive.
+const SNAPSHOT_GUARD: &str = "5000000000";
+
+/// Runs the echo program `program` fed `before`, saving a snapshot at `at` into `snapshot`
+/// (and recording into `log`, if given); once the snapshot is saved, feeds `after` and closes
+/// standard input. Without `after`, the run ends at `limit`.
+fn echo_with_snapshot(
+    program: &Path,
+    before: &[u8],
+    at: u64,
+    snapshot: &Path,
+    log: Option<&Path>,
+    after: Option<&[u8]>,
+    limit: &str,
+) -> Output {
+    use std::io::{BufRead, Read};
+    let mut args = vec![
+        "run".to_string(),
+        "--bios".into(),
+        "none".into(),
+        "--kernel".into(),
+        program.display().to_string(),
+        "--max-instructions".into(),
+        limit.into(),
+        "--save-at".into(),
+        format!("{at}:{}", snapshot.display()),
+    ];
+    if let Some(log) = log {
+        args.extend(["--record".into(), log.display().to_string()]);
+    }
+    let mut child = Command::new(VMFT)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vmft starts");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input.write_all(before).expect("stdin accepts the input");
+    input.flush().expect("stdin accepts the input");
+    let mut errors = std::io::BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let mut stderr = String::new();
+    while !stderr.contains("vmft: saved snapshot") {
+        let mut line = String::new();
+        if errors.read_line(&mut line).expect("stderr reads") == 0 {
+            break;
+        }
+        stderr.push_str(&line);
+    }
+    if let Some(after) = after {
+        input.write_all(after).expect("stdin accepts the input");
+    }
+    drop(input);
+    errors.read_to_string(&mut stderr).expect("stderr reads");
+    let mut out = child.wait_with_output().expect("vmft finishes");
+    out.stderr = stderr.into_bytes();
+    assert!(
+        self::stderr(&out).contains(&format!("saved snapshot {}", snapshot.display())),
+        "no snapshot saved: {}",
+        self::stderr(&out)
+    );
+    out
+}
+
+/// The positions of the console input entries in `log`.
+fn console_input_positions(log: &Path) -> Vec<u64> {
+    let mut reader = replay::LogReader::open(std::fs::File::open(log).unwrap(), None).unwrap();
+    let mut positions = Vec::new();
+    while let Some(entry) = reader.next_entry().unwrap() {
+        if let replay::Payload::ConsoleInput(_) = entry.payload {
+            positions.push(entry.position);
+        }
+    }
+    positions
+}
+
+/// Records the echo program fed `abc\n` before a snapshot at [`SNAPSHOT_AT`] and `q` after it.
+fn record_echo_with_snapshot(name: &str) -> (PathBuf, PathBuf, PathBuf, Output) {
+    let program = echo_program(name);
+    let log = tmp(&format!("{name}.log"));
+    let snapshot = tmp(&format!("{name}.snap"));
+    let live = echo_with_snapshot(
+        &program,
+        b"abc\n",
+        SNAPSHOT_AT,
+        &snapshot,
+        Some(&log),
+        Some(b"q"),
+        SNAPSHOT_GUARD,
+    );
+    assert_eq!(live.status.code(), Some(0), "stderr: {}", stderr(&live));
+    assert_eq!(stdout(&live), "abc\nq");
+    let positions = console_input_positions(&log);
+    assert!(
+        positions.first().is_some_and(|&p| p < SNAPSHOT_AT)
+            && positions.last().is_some_and(|&p| p > SNAPSHOT_AT),
+        "console input at {positions:?}: expected input both before and after the snapshot at {SNAPSHOT_AT}"
+    );
+    (program, log, snapshot, live)
+}
+
+fn replay_from(program: &Path, log: &Path, snapshot: &Path) -> Output {
+    let snapshot = snapshot.to_str().expect("temporary paths are UTF-8");
+    replay(program, log, &["--from-snapshot", snapshot, "--stats"])
+}
+
+#[test]
+fn replay_from_a_snapshot_saved_while_recording_reproduces_the_rest() {
+    let (program, log, snapshot, _) = record_echo_with_snapshot("echo-join");
+    // From the start, the snapshot entry is just a checkpoint on the way.
+    let whole = replay(&program, &log, &[]);
+    assert_eq!(whole.status.code(), Some(0), "stderr: {}", stderr(&whole));
+    assert_eq!(stdout(&whole), "abc\nq");
+    // From the snapshot: only what the guest printed after it.
+    let joined = replay_from(&program, &log, &snapshot);
+    let err = stderr(&joined);
+    assert_eq!(joined.status.code(), Some(0), "stderr: {err}");
+    assert_eq!(stdout(&joined), "q");
+    assert!(
+        err.contains(&format!("starting at snapshot {}", snapshot.display()))
+            && err.contains(&format!("(position {SNAPSHOT_AT}, "))
+            && err.contains("1 state digests matched"),
+        "{err}"
+    );
+}
+
+#[test]
+fn replay_from_a_snapshot_of_another_run_or_position_is_refused() {
+    let (program, log, _, _) = record_echo_with_snapshot("echo-join-other");
+    // Another run's snapshot at the same position: the log's digest there differs.
+    let other = tmp("echo-join-other-state.snap");
+    let run = echo_with_snapshot(
+        &program,
+        b"abd\n",
+        SNAPSHOT_AT,
+        &other,
+        None,
+        None,
+        "3000000",
+    );
+    assert_eq!(run.status.code(), Some(124), "stderr: {}", stderr(&run));
+    let out = replay_from(&program, &log, &other);
+    assert_bad_input(&out, &format!("is at position {SNAPSHOT_AT}, where log"));
+    assert!(
+        stderr(&out).contains("its state differs"),
+        "{}",
+        stderr(&out)
+    );
+    // A snapshot at a position where the log has none.
+    let early = tmp("echo-join-other-early.snap");
+    let at = SNAPSHOT_AT / 2;
+    let run = echo_with_snapshot(&program, b"abc\n", at, &early, None, None, "3000000");
+    assert_eq!(run.status.code(), Some(124), "stderr: {}", stderr(&run));
+    let out = replay_from(&program, &log, &early);
+    assert_bad_input(&out, &format!("has no snapshot at position {at}"));
+    assert!(
+        stderr(&out).contains(&format!("echo-join-other.snap at {SNAPSHOT_AT}")),
+        "the error lists the log's snapshots: {}",
+        stderr(&out)
     );
 }

@@ -6,9 +6,16 @@
 //! the tests themselves. `VMFT_TEST_IMAGE=DIR` uses a prebuilt image instead of building one
 //! into `<target>/vmft-image`; `VMFT_TEST_TIMEOUT=SECONDS` overrides each test's time limit.
 
+// Each test binary that includes this module uses a different part of it.
+#![allow(dead_code)]
+
+use std::ffi::CStr;
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -21,7 +28,7 @@ pub const COMMAND_OK: &str = "vmft-guest: command exited with status 0";
 pub const MEMORY: &str = "512M";
 
 /// Console text that means the guest is dead and waiting longer is pointless.
-const FATAL_MARKERS: &[&str] = &["Kernel panic - not syncing"];
+const FATAL_MARKERS: &[&str] = &["Kernel panic - not syncing", "BUG: soft lockup"];
 const QEMU: &str = "qemu-system-riscv64";
 
 /// The virtual-machine monitor a test boots the guest under.
@@ -73,6 +80,8 @@ pub struct Image {
 impl Image {
     /// Reads the manifest (`vmft-image`, `key = value` lines) of the image in `dir`.
     fn load(dir: &Path) -> Image {
+        // Absolute, so that a monitor started in another directory finds it too.
+        let dir = &std::path::absolute(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let path = dir.join("vmft-image");
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -140,6 +149,8 @@ pub struct Guest<'a> {
     drive: Option<PathBuf>,
     netns: Option<String>,
     record: Option<PathBuf>,
+    restore: Option<PathBuf>,
+    dir: Option<PathBuf>,
 }
 
 impl<'a> Guest<'a> {
@@ -153,12 +164,26 @@ impl<'a> Guest<'a> {
             drive: None,
             netns: None,
             record: None,
+            restore: None,
+            dir: None,
         }
     }
 
     /// Records the run's input log into `log` (vmft only).
     pub fn record(mut self, log: &Path) -> Self {
         self.record = Some(log.to_path_buf());
+        self
+    }
+
+    /// Starts from the snapshot `file` instead of booting (vmft only).
+    pub fn restore(mut self, file: &Path) -> Self {
+        self.restore = Some(file.to_path_buf());
+        self
+    }
+
+    /// Runs the monitor in `dir` (where vmft writes the snapshots Ctrl-A s saves).
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
         self
     }
 
@@ -179,16 +204,25 @@ impl<'a> Guest<'a> {
         if let Some(drive) = &self.drive {
             args.extend(["--drive".into(), path(drive)]);
         }
+        if let Some(snapshot) = &self.restore {
+            args.extend(["--restore".into(), path(snapshot)]);
+        }
         args
     }
 
     /// Replays `log` on this machine with `vmft replay` (outside any namespace: a replay
     /// touches no host device) and returns its output.
     pub fn replay(&self, log: &Path) -> Output {
+        self.replay_with(log, &[])
+    }
+
+    /// [`Guest::replay`] with `extra` arguments (e.g. `--from-snapshot FILE`).
+    pub fn replay_with(&self, log: &Path, extra: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_vmft"))
             .arg("replay")
             .arg(log)
             .args(self.vmft_machine_args())
+            .args(extra)
             .arg("--stats")
             .stdin(Stdio::null())
             .output()
@@ -247,6 +281,10 @@ impl<'a> Guest<'a> {
                 env!("CARGO_BIN_EXE_vmft")
             }
             Vmm::Qemu => {
+                assert!(
+                    self.restore.is_none(),
+                    "QEMU cannot restore a vmft snapshot"
+                );
                 let append = format!("{} {}", self.image.append, self.append);
                 args.extend(
                     ["-machine", "virt", "-m", self.memory, "-nographic"].map(String::from),
@@ -274,7 +312,7 @@ impl<'a> Guest<'a> {
                 QEMU
             }
         };
-        match &self.netns {
+        let mut command = match &self.netns {
             Some(ns) => {
                 let mut command = Command::new("ip");
                 command.args(["netns", "exec", ns, program]).args(args);
@@ -285,12 +323,22 @@ impl<'a> Guest<'a> {
                 command.args(args);
                 command
             }
+        };
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
         }
+        command
     }
 
     /// Boots the guest under `vmm`; the returned console fails the test once `limit` has passed.
     pub fn boot(&self, vmm: Vmm, limit: Duration) -> Console {
-        Console::spawn(self.command_line(vmm), limit)
+        Console::spawn(self.command_line(vmm), limit, false)
+    }
+
+    /// [`Guest::boot`] with the monitor's standard input on a terminal, as for a user at a
+    /// keyboard: vmft then decodes its Ctrl-A escapes ([`Console::save_snapshot`]).
+    pub fn boot_on_terminal(&self, vmm: Vmm, limit: Duration) -> Console {
+        Console::spawn(self.command_line(vmm), limit, true)
     }
 }
 
@@ -311,39 +359,75 @@ struct Transcript {
 
 type Shared = Arc<(Mutex<Transcript>, Condvar)>;
 
-/// A running monitor with its console on pipes. Waits fail the test with the whole transcript
-/// once the deadline passes; dropping it kills the monitor.
+/// One of the monitor's output streams.
+#[derive(Clone, Copy, Debug)]
+enum Stream {
+    /// Standard output: the guest's console.
+    Console = 0,
+    /// Standard error: the monitor's own messages.
+    Stderr = 1,
+}
+
+impl Transcript {
+    fn stream(&self, stream: Stream) -> &[u8] {
+        match stream {
+            Stream::Console => &self.console,
+            Stream::Stderr => &self.stderr,
+        }
+    }
+}
+
+/// A running monitor with its console on pipes (standard input on a pipe or a terminal).
+/// Waits fail the test with the whole transcript once the deadline passes; dropping it kills
+/// the monitor.
 pub struct Console {
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// The monitor's standard input, or the master side of its terminal.
+    stdin: Option<Box<dyn Write + Send>>,
     shared: Shared,
-    /// Console offset up to which [`Console::expect`] has matched.
-    cursor: usize,
+    /// Offsets in each [`Stream`] up to which [`Console::expect`] has matched.
+    cursors: [usize; 2],
     started: Instant,
     deadline: Instant,
     command: String,
 }
 
 impl Console {
-    fn spawn(mut command: Command, limit: Duration) -> Console {
+    fn spawn(mut command: Command, limit: Duration, terminal: bool) -> Console {
         let description = format!("{command:?}");
+        let master = if terminal {
+            let (master, slave) = pty();
+            command.stdin(slave);
+            Some(master)
+        } else {
+            command.stdin(Stdio::piped());
+            None
+        };
         let mut child = command
-            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {description}: {e}"));
+        // The child holds its own copy of the terminal's slave side; ours is closed now.
+        drop(command);
         let shared: Shared = Arc::default();
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         collect(stdout, Arc::clone(&shared), |t| &mut t.console);
         collect(stderr, Arc::clone(&shared), |t| &mut t.stderr);
         let started = Instant::now();
+        let stdin: Option<Box<dyn Write + Send>> = match master {
+            Some(master) => Some(Box::new(master)),
+            None => child
+                .stdin
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Write + Send>),
+        };
         Console {
-            stdin: child.stdin.take(),
+            stdin,
             child,
             shared,
-            cursor: 0,
+            cursors: [0; 2],
             started,
             deadline: started + limit,
             command: description,
@@ -353,30 +437,44 @@ impl Console {
     /// Waits until `needle` appears on the console after the previous match, moves past it and
     /// returns the console text in between (carriage returns removed).
     pub fn expect(&mut self, needle: &str) -> String {
+        self.expect_in(Stream::Console, needle)
+    }
+
+    /// [`Console::expect`] on the monitor's standard error.
+    pub fn expect_stderr(&mut self, needle: &str) -> String {
+        self.expect_in(Stream::Stderr, needle)
+    }
+
+    fn expect_in(&mut self, stream: Stream, needle: &str) -> String {
         let lookback = FATAL_MARKERS
             .iter()
             .map(|m| m.len())
             .chain([needle.len()])
             .max()
             .unwrap_or(0);
-        let mut scanned = self.cursor;
+        let cursor = self.cursors[stream as usize];
+        let mut scanned = cursor;
         let why = {
             let (lock, ready) = &*self.shared;
             let mut transcript = lock.lock().expect("transcript lock");
             loop {
-                let from = self.cursor.max(scanned.saturating_sub(lookback));
-                let fresh = &transcript.console[from..];
+                let text = transcript.stream(stream);
+                let from = cursor.max(scanned.saturating_sub(lookback));
+                let fresh = &text[from..];
                 if let Some(at) = find(fresh, needle.as_bytes()) {
-                    let skipped = &transcript.console[self.cursor..from + at];
+                    let skipped = &text[cursor..from + at];
                     let skipped = String::from_utf8_lossy(skipped).replace('\r', "");
-                    self.cursor = from + at + needle.len();
+                    self.cursors[stream as usize] = from + at + needle.len();
                     return skipped;
                 }
-                scanned = transcript.console.len();
-                if let Some(fatal) = FATAL_MARKERS
-                    .iter()
-                    .find(|m| find(fresh, m.as_bytes()).is_some())
-                {
+                scanned = text.len();
+                let fatal = match stream {
+                    Stream::Console => FATAL_MARKERS
+                        .iter()
+                        .find(|m| find(fresh, m.as_bytes()).is_some()),
+                    Stream::Stderr => None,
+                };
+                if let Some(fatal) = fatal {
                     break format!("`{fatal}` on the console while waiting for `{needle}`");
                 }
                 if transcript.closed == 2 {
@@ -386,11 +484,13 @@ impl Console {
                         .wait()
                         .map(|s| s.to_string())
                         .unwrap_or_else(|e| e.to_string());
-                    break format!("the monitor exited ({status}) while waiting for `{needle}`");
+                    break format!(
+                        "the monitor exited ({status}) while waiting for `{needle}` on {stream:?}"
+                    );
                 }
                 let left = self.deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    break format!("timed out waiting for `{needle}`");
+                    break format!("timed out waiting for `{needle}` on {stream:?}");
                 }
                 transcript = ready
                     .wait_timeout(transcript, left)
@@ -403,14 +503,34 @@ impl Console {
 
     /// Types `line` and a newline on the console.
     pub fn send_line(&mut self, line: &str) {
+        self.send_keys(format!("{line}\n").as_bytes());
+    }
+
+    /// Types `keys` on the console.
+    pub fn send_keys(&mut self, keys: &[u8]) {
         let written = match self.stdin.as_mut() {
-            Some(stdin) => stdin
-                .write_all(format!("{line}\n").as_bytes())
-                .and_then(|()| stdin.flush()),
+            Some(stdin) => stdin.write_all(keys).and_then(|()| stdin.flush()),
             None => Ok(()),
         };
         if let Err(e) = written {
-            self.fail(&format!("cannot type `{line}`: {e}"));
+            self.fail(&format!(
+                "cannot type `{}`: {e}",
+                String::from_utf8_lossy(keys)
+            ));
+        }
+    }
+
+    /// Types Ctrl-A s (the console must be a terminal, [`Guest::boot_on_terminal`]) and waits
+    /// until vmft has saved the snapshot. Returns its file name (in the monitor's directory)
+    /// and its position.
+    pub fn save_snapshot(&mut self) -> (String, u64) {
+        self.send_keys(b"\x01s");
+        self.expect_stderr("vmft: saved snapshot ");
+        let name = self.expect_stderr(" at position ");
+        let position = self.expect_stderr("\n");
+        match position.trim().parse() {
+            Ok(position) => (name, position),
+            Err(_) => self.fail(&format!("cannot read the snapshot's position `{position}`")),
         }
     }
 
@@ -521,6 +641,39 @@ fn collect(
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A pseudo-terminal: the master side for the test's keys and the slave side for the
+/// monitor's standard input, both closed on exec (the child gets the slave as its stdin only).
+fn pty() -> (File, File) {
+    let open = |path: &str| {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(path)
+            .unwrap_or_else(|e| panic!("cannot open {path}: {e}"))
+    };
+    let master = open("/dev/ptmx");
+    let fd = master.as_raw_fd();
+    let mut name: [libc::c_char; 128] = [0; 128];
+    // SAFETY: `fd` is an open pseudo-terminal master; `name` is writable for its whole length.
+    let ready = unsafe {
+        libc::grantpt(fd) == 0
+            && libc::unlockpt(fd) == 0
+            && libc::ptsname_r(fd, name.as_mut_ptr(), name.len()) == 0
+    };
+    assert!(
+        ready,
+        "cannot set up a pseudo-terminal: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: ptsname_r succeeded, so `name` holds a NUL-terminated path.
+    let slave = unsafe { CStr::from_ptr(name.as_ptr()) }
+        .to_str()
+        .expect("pseudo-terminal paths are ASCII")
+        .to_string();
+    (master, open(&slave))
 }
 
 /// Fails the test unless it runs as root (network namespaces and TAP devices need it).
@@ -639,6 +792,39 @@ fn remove_stale_namespaces() {
         if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
             run("ip", &["netns", "delete", name]);
         }
+    }
+}
+
+/// A fresh directory under the test's scratch directory, removed with its contents on drop.
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// A fresh, empty directory `<scratch>/<pid>-<name>`.
+    pub fn new(name: &str) -> ScratchDir {
+        let path =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        ScratchDir { path }
+    }
+
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path of `name` in the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
