@@ -206,8 +206,9 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         if horizon <= machine.position() {
             // The guest's clock is a full lead ahead of the wall clock, and it ran too little
             // to measure its speed: let the wall clock catch up.
+            let held = Instant::now();
             input.wait(Some(clock.until(machine.mtime(), 0)));
-            clock.resume(machine.position());
+            clock.held_since(held);
             for event in input.take_events(&machine) {
                 apply(&mut machine, &mut recorder, event)?;
             }
