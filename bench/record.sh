@@ -3,20 +3,35 @@
 #   - recording overhead: the same boot + CPU workload run plain and with --record (best of RUNS);
 #   - replay speed: `vmft replay` of that log against the live run;
 #   - log size of an idle guest: a boot that sleeps IDLE seconds minus one that does not, per
-#     second, for vmft's log and for QEMU's `-icount shift=auto,rr=record` log of the same boot.
+#     second, for vmft's log and for QEMU's `-icount shift=auto,rr=record` log of the same boot;
+#   - log size under HTTP load: a booted guest serving busybox httpd on a TAP device while the
+#     host fetches a page in a loop for HTTP seconds; the log's growth over that window, per
+#     second and per request, for vmft and for QEMU's rr (its network recorded with
+#     `filter-replay`). The TAP device lives in a network namespace of its own: needs root.
 set -euo pipefail
 
 RUNS=${RUNS:-2}
 IDLE=${IDLE:-20}
+HTTP=${HTTP:-20}
 MEMORY=512M
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 IMAGE=${VMFT_IMAGE:-$CARGO_TARGET_DIR/vmft-image}
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+NETNS=vmft-bench-$$
+TAP=vmftb0
+GUEST_PID=
+cleanup() {
+    [[ -z $GUEST_PID ]] || kill "$GUEST_PID" 2>/dev/null || true
+    ip netns delete "$NETNS" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 die() { echo "bench/record.sh: $*" >&2; exit 1; }
 
 command -v qemu-system-riscv64 >/dev/null || die "qemu-system-riscv64 not found (apt-get install qemu-system-misc)"
+command -v curl >/dev/null || die "curl not found (apt-get install curl)"
+[[ $EUID -eq 0 ]] || die "needs root: the HTTP figure runs the guest on a TAP device in a network namespace"
 (cd "$ROOT" && cargo build --release -p vmft) >&2 || die "cargo build --release failed"
 VMFT=$CARGO_TARGET_DIR/release/vmft
 [[ -f $IMAGE/vmft-image ]] || "$VMFT" image build --out "$IMAGE" >&2 || die "vmft image build failed"
@@ -62,6 +77,62 @@ size() { stat -c %s "$1"; }
 V=$(( ($(size "$WORK/idle.log") - $(size "$WORK/boot.log")) / IDLE ))
 Q=$(( ($(size "$WORK/qidle.rr") - $(size "$WORK/qboot.rr")) / IDLE ))
 
+# HTTP load: the guest serves a page and sleeps; once it prints its marker, the host fetches
+# the page in a loop for HTTP seconds and the log's growth over that window is measured.
+ip netns add "$NETNS"
+ip -n "$NETNS" link set lo up
+ip -n "$NETNS" tuntap add dev $TAP mode tap
+ip -n "$NETNS" addr add 10.0.2.1/24 dev $TAP
+ip -n "$NETNS" link set $TAP up
+SERVE="mkdir -p /www && echo vmft benchmark page > /www/index.html && httpd -p 80 -h /www \
+&& echo vmft-bench: serving && sleep $((HTTP + 5))"
+SERVE_APPEND="vmft.ip=10.0.2.15/24 -- sh -c \"$SERVE\""
+now_ns() { date +%s%N; }
+# $1 = console file of a guest starting in the background, $2 = its log. Prints
+# "REQUESTS BYTES NANOSECONDS": requests served and log growth over the load window.
+http_load() {
+    local i
+    for i in $(seq 600); do
+        grep -qs "vmft-bench: serving" "$1" && break
+        sleep 0.5
+    done
+    grep -qs "vmft-bench: serving" "$1" || die "the guest did not start serving: $(tail -n 5 "$1")"
+    local size0 t0 n size1 t1
+    size0=$(size "$2") t0=$(now_ns)
+    n=$(ip netns exec "$NETNS" bash -c '
+        n=0 end=$(( $(date +%s%N) + '"$HTTP"' * 1000000000 ))
+        while (( $(date +%s%N) < end )); do
+            curl --silent --output /dev/null --noproxy "*" --max-time 5 http://10.0.2.15/ && n=$((n + 1))
+        done
+        echo $n')
+    size1=$(size "$2") t1=$(now_ns)
+    echo "$n $((size1 - size0)) $((t1 - t0))"
+}
+echo "  HTTP load: vmft and QEMU, ${HTTP} s each" >&2
+ip netns exec "$NETNS" "$VMFT" run --image "$IMAGE" --memory $MEMORY --net tap=$TAP \
+    --append "$SERVE_APPEND" --record "$WORK/http.log" </dev/null >"$WORK/http.out" &
+GUEST_PID=$!
+LOAD=$(http_load "$WORK/http.out" "$WORK/http.log")
+read -r VN VB VT <<<"$LOAD"
+wait "$GUEST_PID" || die "the vmft HTTP guest failed: $(tail -n 5 "$WORK/http.out")"
+GUEST_PID=
+"$VMFT" replay "$WORK/http.log" --image "$IMAGE" --memory $MEMORY --net tap=$TAP \
+    --append "$SERVE_APPEND" >"$WORK/http-replay.out" || die "the HTTP recording does not replay"
+cmp -s "$WORK/http.out" "$WORK/http-replay.out" || die "the HTTP replay's output differs"
+ip netns exec "$NETNS" qemu-system-riscv64 -machine virt -m $MEMORY -nographic \
+    -bios "$IMAGE/$(manifest firmware)" -kernel "$IMAGE/$(manifest kernel)" \
+    -initrd "$IMAGE/$(manifest initrd)" -append "$(manifest append) $SERVE_APPEND" \
+    -netdev tap,id=n0,ifname=$TAP,script=no,downscript=no -device virtio-net-device,netdev=n0 \
+    -object filter-replay,id=replay,netdev=n0 \
+    -icount shift=auto,rr=record,rrfile="$WORK/qhttp.rr" </dev/null >"$WORK/qhttp.out" 2>&1 &
+GUEST_PID=$!
+LOAD=$(http_load "$WORK/qhttp.out" "$WORK/qhttp.rr")
+read -r QN QB QT <<<"$LOAD"
+wait "$GUEST_PID" || die "the QEMU HTTP guest failed: $(tail -n 5 "$WORK/qhttp.out")"
+GUEST_PID=
+per_second() { echo "$1 * 1000000000 / $2" | bc; } # $1 bytes over $2 ns
+per_request() { if (( $2 > 0 )); then echo $(( $1 / $2 )); else echo -; fi; }
+
 printf 'workload:                 boot + seq | sha256sum, %s, best of %s\n' "$MEMORY" "$RUNS"
 printf 'plain run:                %.3f s\n' "$P"
 printf 'recorded run:             %.3f s (log %s bytes)\n' "$R" "$(size "$WORK/cpu.log")"
@@ -69,3 +140,7 @@ printf 'recording overhead:       %.3fx\n' "$(echo "$R / $P" | bc -l)"
 printf 'replay:                   %.3f s (%.2fx the recorded run)\n' "$Y" "$(echo "$Y / $R" | bc -l)"
 printf 'idle guest log, vmft:     %s bytes/s (boot alone %s bytes)\n' "$V" "$(size "$WORK/boot.log")"
 printf 'idle guest log, QEMU rr:  %s bytes/s (boot alone %s bytes)\n' "$Q" "$(size "$WORK/qboot.rr")"
+printf 'HTTP guest log, vmft:     %s bytes/s (%s requests in %s s, %s bytes/request)\n' \
+    "$(per_second "$VB" "$VT")" "$VN" "$HTTP" "$(per_request "$VB" "$VN")"
+printf 'HTTP guest log, QEMU rr:  %s bytes/s (%s requests in %s s, %s bytes/request)\n' \
+    "$(per_second "$QB" "$QT")" "$QN" "$HTTP" "$(per_request "$QB" "$QN")"
