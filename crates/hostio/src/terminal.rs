@@ -47,15 +47,15 @@ impl Drop for RawTerminal {
 /// Ctrl-A sends one Ctrl-A.
 pub const ESCAPE: u8 = 0x01;
 
-/// What a console key means once escapes are decoded.
+/// What console keys mean once escapes are decoded.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Keys {
     /// Bytes for the guest.
     Guest(Vec<u8>),
     /// The user asked to quit.
     Quit,
-    /// The user asked for a snapshot; the bytes typed before the escape come with it.
-    Snapshot(Vec<u8>),
+    /// The user asked for a snapshot.
+    Snapshot,
 }
 
 /// Decodes Ctrl-A escapes across reads.
@@ -65,16 +65,27 @@ pub struct EscapeDecoder {
 }
 
 impl EscapeDecoder {
-    /// Splits `input` into bytes for the guest and, if `Ctrl-A x` appears, a quit request
-    /// (bytes after it are dropped).
-    pub fn decode(&mut self, input: &[u8]) -> Keys {
+    /// Splits `input` into what it means, in order: runs of bytes for the guest and the
+    /// requests escapes make. Nothing follows a quit request (the keys after it are dropped);
+    /// keys after a snapshot request go on to the guest.
+    pub fn decode(&mut self, input: &[u8]) -> Vec<Keys> {
+        let mut keys = Vec::new();
         let mut out = Vec::with_capacity(input.len());
+        let request = |out: &mut Vec<u8>, keys: &mut Vec<Keys>, request: Keys| {
+            if !out.is_empty() {
+                keys.push(Keys::Guest(std::mem::take(out)));
+            }
+            keys.push(request);
+        };
         for &byte in input {
             if self.pending_escape {
                 self.pending_escape = false;
                 match byte {
-                    b'x' | b'X' => return Keys::Quit,
-                    b's' | b'S' => return Keys::Snapshot(out),
+                    b'x' | b'X' => {
+                        request(&mut out, &mut keys, Keys::Quit);
+                        return keys;
+                    }
+                    b's' | b'S' => request(&mut out, &mut keys, Keys::Snapshot),
                     ESCAPE => out.push(ESCAPE),
                     other => {
                         out.push(ESCAPE);
@@ -87,7 +98,10 @@ impl EscapeDecoder {
                 out.push(byte);
             }
         }
-        Keys::Guest(out)
+        if !out.is_empty() {
+            keys.push(Keys::Guest(out));
+        }
+        keys
     }
 }
 
@@ -96,16 +110,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ctrl_a_x_quits_even_across_reads() {
+    fn ctrl_a_x_quits_even_across_reads_dropping_later_keys() {
         let mut d = EscapeDecoder::default();
-        assert_eq!(d.decode(b"ls\x01"), Keys::Guest(b"ls".to_vec()));
-        assert_eq!(d.decode(b"x"), Keys::Quit);
+        assert_eq!(d.decode(b"ls\x01"), vec![Keys::Guest(b"ls".to_vec())]);
+        assert_eq!(d.decode(b"xyz"), vec![Keys::Quit]);
     }
 
     #[test]
-    fn ctrl_a_s_asks_for_a_snapshot_keeping_earlier_keys() {
+    fn ctrl_a_s_asks_for_a_snapshot_between_the_keys_around_it() {
         let mut d = EscapeDecoder::default();
-        assert_eq!(d.decode(b"ab\x01s"), Keys::Snapshot(b"ab".to_vec()));
+        assert_eq!(
+            d.decode(b"ab\x01scd\x01S"),
+            vec![
+                Keys::Guest(b"ab".to_vec()),
+                Keys::Snapshot,
+                Keys::Guest(b"cd".to_vec()),
+                Keys::Snapshot,
+            ]
+        );
     }
 
     #[test]
@@ -113,7 +135,8 @@ mod tests {
         let mut d = EscapeDecoder::default();
         assert_eq!(
             d.decode(b"\x01\x01a\x01b"),
-            Keys::Guest(b"\x01a\x01b".to_vec())
+            vec![Keys::Guest(b"\x01a\x01b".to_vec())]
         );
+        assert_eq!(d.decode(b""), vec![]);
     }
 }

@@ -132,7 +132,7 @@ pub struct RunArgs {
     pub drive: Option<String>,
 
     /// Stop with exit status 124 after this many instructions (positions: instructions
-    /// retired plus traps taken).
+    /// retired plus traps taken); a replay stops there too.
     #[arg(long, value_name = "N")]
     pub max_instructions: Option<u64>,
 
@@ -142,11 +142,12 @@ pub struct RunArgs {
 
     /// Record every input event with its position into this log file, for `vmft replay`.
     /// State digests are logged too, so that a replay checks it reproduces the same state.
+    /// (`vmft run` only.)
     #[arg(long, value_name = "LOG")]
     pub record: Option<PathBuf>,
 
     /// Save a snapshot of the whole machine (hart, devices, RAM, disk) to FILE when the
-    /// position reaches POSITION (`POSITION:FILE`).
+    /// position reaches POSITION (`POSITION:FILE`). (`vmft run` only.)
     #[arg(long, value_name = "POSITION:FILE")]
     pub save_at: Option<String>,
 

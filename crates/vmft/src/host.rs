@@ -187,24 +187,23 @@ fn spawn_stdin_reader(tx: SyncSender<HostEvent>, escapes: bool) -> io::Result<()
             match stdin.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    let event = match escapes {
-                        false => HostEvent::Console(buf[..n].to_vec()),
-                        true => match decoder.decode(&buf[..n]) {
-                            Keys::Guest(bytes) => HostEvent::Console(bytes),
-                            Keys::Quit => HostEvent::Quit,
-                            Keys::Snapshot(before) => {
-                                if !before.is_empty()
-                                    && tx.send(HostEvent::Console(before)).is_err()
-                                {
-                                    return;
-                                }
-                                HostEvent::Snapshot
-                            }
-                        },
+                    let events = match escapes {
+                        false => vec![HostEvent::Console(buf[..n].to_vec())],
+                        true => decoder
+                            .decode(&buf[..n])
+                            .into_iter()
+                            .map(|keys| match keys {
+                                Keys::Guest(bytes) => HostEvent::Console(bytes),
+                                Keys::Quit => HostEvent::Quit,
+                                Keys::Snapshot => HostEvent::Snapshot,
+                            })
+                            .collect(),
                     };
-                    let quit = matches!(event, HostEvent::Quit);
-                    if tx.send(event).is_err() || quit {
-                        return;
+                    for event in events {
+                        let quit = matches!(event, HostEvent::Quit);
+                        if tx.send(event).is_err() || quit {
+                            return;
+                        }
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -23,6 +23,12 @@ fn main() -> ExitCode {
         Command::Run(args) => config::RunConfig::from_args(args)
             .map_err(Into::into)
             .and_then(run::run),
+        Command::Replay(args) if args.machine.record.is_some() => {
+            Err(anyhow::anyhow!("--record is for `vmft run`: a replay logs nothing"))
+        }
+        Command::Replay(args) if args.machine.save_at.is_some() => Err(anyhow::anyhow!(
+            "--save-at is for `vmft run`: a replay starts from snapshots (--from-snapshot) but saves none"
+        )),
         Command::Replay(args) => config::RunConfig::from_args(args.machine)
             .map_err(Into::into)
             .and_then(|config| replay::replay(&args.log, config, args.from_snapshot.as_deref())),

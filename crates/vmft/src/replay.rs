@@ -17,7 +17,7 @@ use crate::config::RunConfig;
 use crate::divergence::Recorded;
 use crate::host::ConsoleOutput;
 use crate::record::{end_reason, event_for};
-use crate::run::{build, print_stats};
+use crate::run::{build, print_stats, EXIT_LIMIT};
 
 /// Runs `machine` until its position reaches `target`, writing console output. Returns the
 /// final exit if the guest halted first (or exactly at `target`).
@@ -131,6 +131,7 @@ pub fn replay(
             );
         }
     }
+    let limit = config.max_instructions.unwrap_or(u64::MAX);
     let mut output = ConsoleOutput::default();
     let start = Instant::now();
     let mut entries = 0u64;
@@ -145,6 +146,13 @@ pub fn replay(
             );
         };
         entries += 1;
+        if entry.position > limit
+            && halted_before.is_none()
+            && run_to(&mut machine, limit, &mut output)?.is_none()
+        {
+            eprintln!("vmft: instruction limit reached ({limit} instructions)");
+            return Ok(ExitCode::from(EXIT_LIMIT));
+        }
         // A halted machine stays halted: its exit carries over to the entries that follow.
         let halted = run_to(&mut machine, entry.position, &mut output)?.or(halted_before);
         halted_before = halted;

@@ -482,6 +482,34 @@ fn replay_of_a_log_with_a_flipped_byte_names_the_offset() {
 }
 
 #[test]
+fn replay_refuses_run_only_flags_and_honours_the_instruction_limit() {
+    let program = echo_program("echo-replay-flags");
+    let log = tmp("echo-replay-flags.log");
+    record_echo(&program, &log, b"abc\nq");
+    let other = tmp("echo-replay-flags-other.log");
+    let other = other.to_str().expect("temporary paths are UTF-8");
+    let out = replay(&program, &log, &["--record", other]);
+    assert_bad_input(&out, "--record is for `vmft run`");
+    let out = replay(&program, &log, &["--save-at", "10:x.snap"]);
+    assert_bad_input(&out, "--save-at is for `vmft run`");
+    let out = vmft(
+        &[
+            "replay",
+            log.to_str().expect("temporary paths are UTF-8"),
+            "--bios",
+            "none",
+            "--kernel",
+            program.to_str().expect("temporary paths are UTF-8"),
+            "--max-instructions",
+            "5",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(124), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("instruction limit reached (5 instructions)"));
+}
+
+#[test]
 fn replay_on_another_machine_is_refused() {
     let program = echo_program("echo-other");
     let log = tmp("echo-other.log");
