@@ -32,9 +32,25 @@ pub enum Command {
     /// with an error naming the position. `--from-snapshot` starts the replay part way,
     /// at a snapshot saved while recording.
     Replay(ReplayArgs),
+    /// Show what a recorded log holds: entries and bytes by kind, the positions and host time
+    /// they span, and with --entries every entry on a line (byte offset, position, kind,
+    /// what it carries). A corrupt or truncated log stops with the error a replay would give.
+    Log(LogArgs),
     /// Build and manage guest images.
     #[command(subcommand)]
     Image(ImageCommand),
+}
+
+/// Arguments of `vmft log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The log, as `vmft run --record` wrote it.
+    #[arg(value_name = "LOG")]
+    pub log: PathBuf,
+
+    /// List every entry before the summary.
+    #[arg(long)]
+    pub entries: bool,
 }
 
 /// `vmft image` subcommands.

@@ -1,12 +1,14 @@
 //! `vmft`: fault-tolerant RISC-V virtual machines. `vmft run` boots a machine (a bare-metal
 //! program, or firmware with a Linux kernel) and can record its inputs; `vmft replay`
-//! re-executes a recording; `vmft image build` makes the default guest.
+//! re-executes a recording; `vmft log` shows what a recording holds; `vmft image build` makes
+//! the default guest.
 
 mod cli;
 mod clock;
 mod config;
 mod divergence;
 mod host;
+mod inspect;
 mod record;
 mod replay;
 mod run;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => config::RunConfig::from_args(args.machine)
             .map_err(Into::into)
             .and_then(|config| replay::replay(&args.log, config, args.from_snapshot.as_deref())),
+        Command::Log(args) => inspect::inspect(&args.log, args.entries),
         Command::Image(ImageCommand::Build(args)) => {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
             let out = args.out.unwrap_or_else(|| cache.join("image"));

@@ -510,6 +510,31 @@ fn replay_refuses_run_only_flags_and_honours_the_instruction_limit() {
 }
 
 #[test]
+fn vmft_log_lists_the_entries_and_sums_them_by_kind() {
+    let program = echo_program("echo-inspect");
+    let log = tmp("echo-inspect.log");
+    record_echo(&program, &log, b"hi\nq");
+    let path = log.to_str().expect("temporary paths are UTF-8");
+    let out = vmft(&["log", "--entries", path], b"");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(r#"ConsoleInput   "hi\nq""#), "{text}");
+    assert!(text.contains("End            Poweroff"), "{text}");
+    assert!(text.contains("Digest"), "{text}");
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(text.contains(&format!(", {size} bytes")), "{text}");
+    // The same log cut short: listed up to the cut, then the reader's error.
+    let bytes = std::fs::read(&log).unwrap();
+    let cut = tmp("echo-inspect-cut.log");
+    std::fs::write(&cut, &bytes[..bytes.len() - 5]).unwrap();
+    let out = vmft(
+        &["log", cut.to_str().expect("temporary paths are UTF-8")],
+        b"",
+    );
+    assert_bad_input(&out, "truncated");
+}
+
+#[test]
 fn replay_on_another_machine_is_refused() {
     let program = echo_program("echo-other");
     let log = tmp("echo-other.log");
