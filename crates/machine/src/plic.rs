@@ -73,17 +73,21 @@ impl Plic {
     }
 
     /// The highest-priority pending, enabled source above `context`'s threshold (ties go to
-    /// the lowest source number), or 0.
+    /// the lowest source number), or 0. Visits only the pending, enabled sources: the board
+    /// asks after every device access.
     fn best(&self, context: usize) -> usize {
         let mut best = 0;
         let mut best_priority = self.threshold[context];
-        for source in 1..=NUM_SOURCES {
-            let (w, m) = bit(source);
-            if self.pending[w] & self.enable[context][w] & m != 0
-                && self.priority[source] > best_priority
-            {
-                best = source;
-                best_priority = self.priority[source];
+        for (w, (&pending, &enable)) in self.pending.iter().zip(&self.enable[context]).enumerate() {
+            let mut bits = pending & enable;
+            while bits != 0 {
+                let source = w * 32 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let priority = self.priority.get(source).copied().unwrap_or(0);
+                if source != 0 && priority > best_priority {
+                    best = source;
+                    best_priority = priority;
+                }
             }
         }
         best
@@ -308,6 +312,32 @@ mod tests {
         assert_eq!(p.read(ctx(0, 4)), 2);
         assert_eq!(p.read(ctx(0, 4)), 5);
         assert_eq!(p.read(ctx(0, 4)), 1);
+    }
+
+    #[test]
+    fn sources_in_every_enable_word_are_ranked_together_above_the_threshold() {
+        let mut p = Plic::new();
+        for (s, prio) in [(10, 5), (40, 2), (70, 5), (95, 5), (33, 7)] {
+            p.write(4 * s, prio);
+        }
+        for s in [10u64, 40, 70, 95] {
+            let addr = ENABLE_BASE + 4 * (s / 32);
+            let word = p.read(addr);
+            p.write(addr, word | 1 << (s % 32));
+        }
+        p.write(ctx(0, 0), 1);
+        for s in [10, 40, 70, 95, 33] {
+            p.set_line(s, true);
+        }
+        // Source 33 is pending but not enabled for context 0; 40 is above the threshold of 1.
+        assert_eq!(p.read(ctx(0, 4)), 10);
+        assert_eq!(p.read(ctx(0, 4)), 70);
+        assert_eq!(p.read(ctx(0, 4)), 95);
+        p.write(ctx(0, 0), 2);
+        assert!(!p.output(0), "40 has priority 2, not above the threshold");
+        p.write(ctx(0, 0), 1);
+        assert_eq!(p.read(ctx(0, 4)), 40);
+        assert_eq!(p.read(ctx(0, 4)), 0);
     }
 
     #[test]
