@@ -9,44 +9,13 @@
 
 #![no_main]
 
-use std::io;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use machine::{Devices, Machine, MachineConfig, Program, RunExit};
-use virtio::DiskBackend;
 
 const RAM: u64 = 64 * 1024;
 const DISK: usize = 16 * 1024;
-
-struct MemDisk(Vec<u8>);
-
-impl DiskBackend for MemDisk {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let at = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
-        let src = self
-            .0
-            .get(at..at + buf.len())
-            .ok_or(io::ErrorKind::InvalidInput)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        let at = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
-        let dst = self
-            .0
-            .get_mut(at..at + data.len())
-            .ok_or(io::ErrorKind::InvalidInput)?;
-        dst.copy_from_slice(data);
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A program that counts in a0, stores it to RAM and prints to the UART, forever.
 fn program() -> Program {
@@ -64,7 +33,7 @@ fn program() -> Program {
 
 fn devices() -> Devices {
     Devices {
-        disk: Some((Box::new(MemDisk(vec![0; DISK])), false)),
+        disk: Some((Box::new(vec![0u8; DISK]), false)),
         net: Some([2, 0, 0, 0, 0, 1]),
         entropy: true,
     }

@@ -15,44 +15,13 @@
 
 #![no_main]
 
-use std::io;
-
 use libfuzzer_sys::fuzz_target;
 use rv64::Memory;
-use virtio::{Block, DiskBackend, Entropy, MmioTransport, Net, VirtioDevice};
+use virtio::{Block, Entropy, MmioTransport, Net, VirtioDevice};
 
 const RAM_BASE: u64 = 0x8000_0000;
 const RAM: u64 = 64 * 1024;
 const QUEUE_NOTIFY: u64 = 0x50;
-
-struct MemDisk(Vec<u8>);
-
-impl DiskBackend for MemDisk {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let at = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
-        let src = self
-            .0
-            .get(at..at + buf.len())
-            .ok_or(io::ErrorKind::InvalidInput)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        let at = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
-        let dst = self
-            .0
-            .get_mut(at..at + data.len())
-            .ok_or(io::ErrorKind::InvalidInput)?;
-        dst.copy_from_slice(data);
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Reads the script.
 struct Script<'a>(&'a [u8]);
@@ -128,7 +97,7 @@ fuzz_target!(|data: &[u8]| {
     let script = Script(rest);
     match device % 3 {
         0 => {
-            let disk = MemDisk(vec![0; 8192]);
+            let disk = vec![0u8; 8192];
             let block = Block::new(disk, device & 4 != 0, "fuzz");
             drive(MmioTransport::new(block), script, |_, _| {});
         }

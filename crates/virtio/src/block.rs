@@ -62,6 +62,33 @@ impl<D: DiskBackend + ?Sized> DiskBackend for Box<D> {
     }
 }
 
+/// A disk held in host memory: for tests, fuzzing and throw-away disks. Accesses past its
+/// end are errors, as a file's would be.
+impl DiskBackend for Vec<u8> {
+    fn len(&self) -> u64 {
+        self.as_slice().len() as u64
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let src = usize::try_from(offset)
+            .ok()
+            .and_then(|at| self.get(at..at.checked_add(buf.len())?))
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let dst = usize::try_from(offset)
+            .ok()
+            .and_then(|at| self.get_mut(at..at.checked_add(data.len())?))
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        dst.copy_from_slice(data);
+        Ok(())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A virtio block device.
 pub struct Block<B> {
     backend: B,
@@ -293,41 +320,20 @@ impl<B: DiskBackend> Persist for Block<B> {
 }
 
 #[cfg(test)]
-pub struct RamDisk(pub Vec<u8>);
-
-#[cfg(test)]
-impl DiskBackend for RamDisk {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        buf.copy_from_slice(&self.0[offset as usize..offset as usize + buf.len()]);
-        Ok(())
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
-        self.0[offset as usize..offset as usize + data.len()].copy_from_slice(data);
-        Ok(())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::queue::testing::DriverQueue;
 
     const RAM: u64 = 0x8000_0000;
 
-    fn setup() -> (Memory, DriverQueue, Block<RamDisk>) {
+    fn setup() -> (Memory, DriverQueue, Block<Vec<u8>>) {
         let mem = Memory::new(RAM, 0x10_0000).unwrap();
         let mut disk = vec![0u8; 8 * 512];
         disk[512..517].copy_from_slice(b"hello");
         (
             mem,
             DriverQueue::new(RAM, 16),
-            Block::new(RamDisk(disk), false, "vmft-disk"),
+            Block::new(disk, false, "vmft-disk"),
         )
     }
 
@@ -343,7 +349,7 @@ mod tests {
     fn submit(
         m: &mut Memory,
         dq: &mut DriverQueue,
-        blk: &mut Block<RamDisk>,
+        blk: &mut Block<Vec<u8>>,
         kind: u32,
         sector: u64,
         data: Option<(u32, bool)>,
@@ -379,7 +385,7 @@ mod tests {
         m.write(RAM + 0x2000, &[7u8; 512]).unwrap();
         let (status, _) = submit(&mut m, &mut dq, &mut blk, T_OUT, 2, Some((512, false)));
         assert_eq!(status, S_OK);
-        assert!(blk.backend.0[1024..1536].iter().all(|&b| b == 7));
+        assert!(blk.backend[1024..1536].iter().all(|&b| b == 7));
     }
 
     #[test]
@@ -402,12 +408,12 @@ mod tests {
     #[test]
     fn write_to_a_read_only_disk_gets_ioerr_and_changes_nothing() {
         let (mut m, mut dq, _) = setup();
-        let mut blk = Block::new(RamDisk(vec![0u8; 4096]), true, "ro");
+        let mut blk = Block::new(vec![0u8; 4096], true, "ro");
         assert_ne!(blk.features() & F_RO, 0);
         m.write(RAM + 0x2000, &[9u8; 512]).unwrap();
         let (status, _) = submit(&mut m, &mut dq, &mut blk, T_OUT, 0, Some((512, false)));
         assert_eq!(status, S_IOERR);
-        assert!(blk.backend.0.iter().all(|&b| b == 0));
+        assert!(blk.backend.iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -9,28 +9,6 @@ const MRET: u32 = 0x3020_0073;
 const S2: u32 = 18;
 const S3: u32 = 19;
 
-/// A disk in host memory.
-struct MemDisk(Vec<u8>);
-
-impl DiskBackend for MemDisk {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let at = offset as usize;
-        buf.copy_from_slice(&self.0[at..at + buf.len()]);
-        Ok(())
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        let at = offset as usize;
-        self.0[at..at + data.len()].copy_from_slice(data);
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A program that takes a timer interrupt every 0x1000 ticks (re-arming it in the handler),
 /// echoes console input and keeps storing a counter into a 2 KiB ring of RAM.
 fn busy_program() -> Program {
@@ -84,7 +62,7 @@ fn config() -> MachineConfig {
 
 fn devices(disk: Vec<u8>) -> Devices {
     Devices {
-        disk: Some((Box::new(MemDisk(disk)), false)),
+        disk: Some((Box::new(disk), false)),
         net: Some([2, 0, 0, 0, 0, 7]),
         entropy: true,
     }
