@@ -168,8 +168,9 @@ impl Kind {
 }
 
 impl fmt::Display for Kind {
+    /// The kind's name, honouring width and alignment (`{kind:<14}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.pad(&format!("{self:?}"))
     }
 }
 

@@ -159,8 +159,8 @@ pub enum LogError {
     },
 }
 
-/// Displays bytes as lowercase hexadecimal.
-struct Hex<'a>(&'a [u8]);
+/// Displays bytes as lowercase hexadecimal (fingerprints, digests).
+pub struct Hex<'a>(pub &'a [u8]);
 
 impl fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

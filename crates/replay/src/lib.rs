@@ -78,7 +78,7 @@ pub use entry::{
     EndReason, Entry, Fingerprint, Kind, Payload, ShortHash, MAX_STATE_PAGES, MAX_STATE_SECTIONS,
     REGISTERS_LEN,
 };
-pub use error::{At, FramePart, LogError};
+pub use error::{At, FramePart, Hex, LogError};
 pub use reader::LogReader;
 pub use writer::LogWriter;
 

@@ -107,7 +107,8 @@ impl HostClock {
         if positions < MIN_MEASURED_POSITIONS {
             return None;
         }
-        Some(self.anchor(machine, Instant::now(), positions).0)
+        let (mtime, rate, _) = self.steer(machine, Instant::now(), positions);
+        Some(InputEvent::ClockAnchor { mtime, rate })
     }
 
     /// Called between slices of a busy guest: a clock anchor that steers the guest's time
@@ -122,22 +123,19 @@ impl HostClock {
             self.resume(machine.position());
             return None;
         }
-        let (anchor, error) = self.anchor(machine, now, positions);
-        let InputEvent::ClockAnchor { rate, .. } = anchor else {
-            return None;
-        };
+        let (mtime, rate, error) = self.steer(machine, now, positions);
         let old = machine.clock_rate() as f64;
         let rate_changed = (rate as f64 - old).abs() > old * RATE_TOLERANCE;
         if error.abs() < TOLERANCE_TICKS && !rate_changed {
             return None;
         }
-        Some(anchor)
+        Some(InputEvent::ClockAnchor { mtime, rate })
     }
 
-    /// The anchor that steers the guest, which ran `positions` since the last check, onto
-    /// the wall clock at `now`, and the guest's error (wall minus guest) in ticks; starts
-    /// the next measurement interval.
-    fn anchor(&mut self, machine: &Machine, now: Instant, positions: u64) -> (InputEvent, i128) {
+    /// The anchor (`mtime` and rate) that steers the guest, which ran `positions` since the
+    /// last check, onto the wall clock at `now`, and the guest's error (wall minus guest) in
+    /// ticks; starts the next measurement interval.
+    fn steer(&mut self, machine: &Machine, now: Instant, positions: u64) -> (u64, u64, i128) {
         let interval = now.duration_since(self.last_check).as_secs_f64().max(1e-6);
         self.last_check = now;
         self.last_position = machine.position();
@@ -155,11 +153,7 @@ impl HostClock {
         );
         let rate = (wanted / positions_per_second * (1u64 << 32) as f64) as u64;
         let mtime = if jump { target } else { current };
-        let anchor = InputEvent::ClockAnchor {
-            mtime,
-            rate: rate.max(1),
-        };
-        (anchor, error)
+        (mtime, rate.max(1), error)
     }
 }
 

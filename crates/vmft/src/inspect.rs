@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use replay::{Entry, Kind, LogReader, Payload};
+use replay::{Entry, Hex, Kind, LogReader, Payload};
 
 /// The longest console input or snapshot name shown in full on an entry's line.
 const SHOWN_BYTES: usize = 48;
@@ -35,10 +35,7 @@ fn print(path: &Path, entries: bool, out: &mut impl Write) -> anyhow::Result<()>
     let file = File::open(path).with_context(|| format!("cannot open log {name}"))?;
     let mut log =
         LogReader::open(BufReader::new(file), None).with_context(|| format!("log {name}"))?;
-    let fingerprint: String = log.fingerprint()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = Hex(&log.fingerprint()[..8]).to_string();
     let mut by_kind: BTreeMap<u8, (Kind, u64, u64)> = BTreeMap::new();
     let mut count = 0u64;
     let mut first_position = None;
@@ -95,7 +92,7 @@ fn print(path: &Path, entries: bool, out: &mut impl Write) -> anyhow::Result<()>
     }
     writeln!(out, "{:<14} {:>9} {:>12}", "kind", "entries", "bytes")?;
     for (kind, n, bytes) in by_kind.values() {
-        writeln!(out, "{:<14} {n:>9} {bytes:>12}", kind.to_string())?;
+        writeln!(out, "{kind:<14} {n:>9} {bytes:>12}")?;
     }
     Ok(())
 }
@@ -116,21 +113,18 @@ fn describe(entry: &Entry) -> String {
             *rate as f64 / (1u64 << 32) as f64
         ),
         Payload::TimeSkip { ticks } => format!("{ticks} ticks"),
-        Payload::Digest { digest } => hex(&digest[..8]),
-        Payload::Registers(words) => match words.get(..8) {
-            Some(pc) => format!(
-                "pc {:#x}",
-                u64::from_le_bytes(pc.try_into().unwrap_or([0; 8]))
-            ),
-            None => String::new(),
-        },
+        Payload::Digest { digest } => Hex(&digest[..8]).to_string(),
+        Payload::Registers(words) => words
+            .first_chunk()
+            .map(|pc| format!("pc {:#x}", u64::from_le_bytes(*pc)))
+            .unwrap_or_default(),
         Payload::StateHashes { sections, pages } => {
             format!("{} sections, {} changed pages", sections.len(), pages.len())
         }
         Payload::Snapshot { name } => shown(name.as_bytes()),
         Payload::End { reason } => format!("{reason:?}"),
     };
-    format!("{:<14} {detail}", kind.to_string())
+    format!("{kind:<14} {detail}")
 }
 
 /// `bytes` as a quoted string with non-printable bytes escaped, cut at [`SHOWN_BYTES`].
@@ -144,8 +138,4 @@ fn shown(bytes: &[u8]) -> String {
         let _ = write!(out, " … ({} bytes)", bytes.len());
     }
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

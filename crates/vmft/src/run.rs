@@ -204,8 +204,8 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
     let (status, last_exit) = loop {
         let horizon = clock.horizon(&machine);
         if horizon <= machine.position() {
-            // The guest's clock is a full lead ahead of the wall clock, and it ran too little
-            // to measure its speed: let the wall clock catch up.
+            // The guest's clock is a full lead ahead of the wall clock (too few positions
+            // since the last check to re-anchor it from): let the wall clock catch up.
             let held = Instant::now();
             input.wait(Some(clock.until(machine.mtime(), 0)));
             clock.held_since(held);
