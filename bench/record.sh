@@ -67,28 +67,36 @@ qemu_log() { # $1 = guest command, $2 = log file
         -append "$(manifest append) -- $1" -icount shift=auto,rr=record,rrfile="$2" \
         </dev/null >/dev/null 2>&1
 }
+size() { stat -c %s "$1"; }
+now_ns() { date +%s%N; }
+# wait_for MARKER CONSOLE WHAT: waits up to 5 minutes for the guest's line MARKER on its
+# CONSOLE file, or dies saying WHAT did not happen. Markers are matched at the start of a
+# line: the kernel echoes its command line, marker included, early in the boot.
+wait_for() {
+    local i
+    for i in $(seq 600); do
+        grep -qs "^$1" "$2" && return
+        sleep 0.5
+    done
+    die "$3: $(tail -n 5 "$2")"
+}
+
 echo "  idle guests: vmft for ${IDLE} s; QEMU with and without a ${IDLE} s sleep" >&2
 # vmft: the guest prints a marker and sleeps; once it has slept a second, the log's growth
-# over IDLE seconds is measured. (Markers are matched at the start of a line: the kernel
-# echoes its command line, marker included, early in the boot.)
+# over IDLE seconds is measured.
 "$VMFT" run --image "$IMAGE" --memory $MEMORY \
     --append "-- sh -c \"echo vmft-bench: idle && sleep $((IDLE + 5))\"" \
     --record "$WORK/idle.log" </dev/null >"$WORK/idle.out" &
 GUEST_PID=$!
-for i in $(seq 600); do
-    grep -qs "^vmft-bench: idle" "$WORK/idle.out" && break
-    sleep 0.5
-done
-grep -qs "^vmft-bench: idle" "$WORK/idle.out" || die "the idle guest did not start: $(tail -n 5 "$WORK/idle.out")"
+wait_for "vmft-bench: idle" "$WORK/idle.out" "the idle guest did not start"
 sleep 1
-IDLE0=$(stat -c %s "$WORK/idle.log") IDLE_T0=$(date +%s%N)
+IDLE0=$(size "$WORK/idle.log") IDLE_T0=$(now_ns)
 sleep "$IDLE"
-IDLE1=$(stat -c %s "$WORK/idle.log") IDLE_T1=$(date +%s%N)
+IDLE1=$(size "$WORK/idle.log") IDLE_T1=$(now_ns)
 wait "$GUEST_PID" || die "the idle guest failed: $(tail -n 5 "$WORK/idle.out")"
 GUEST_PID=
 qemu_log true "$WORK/qboot.rr"
 qemu_log "sleep $IDLE" "$WORK/qidle.rr"
-size() { stat -c %s "$1"; }
 V=$(( (IDLE1 - IDLE0) * 1000000000 / (IDLE_T1 - IDLE_T0) ))
 Q=$(( ($(size "$WORK/qidle.rr") - $(size "$WORK/qboot.rr")) / IDLE ))
 
@@ -102,16 +110,10 @@ ip -n "$NETNS" link set $TAP up
 SERVE="mkdir -p /www && echo vmft benchmark page > /www/index.html && httpd -p 80 -h /www \
 && echo vmft-bench: serving && sleep $((HTTP + 5))"
 SERVE_APPEND="vmft.ip=10.0.2.15/24 -- sh -c \"$SERVE\""
-now_ns() { date +%s%N; }
 # $1 = console file of a guest starting in the background, $2 = its log. Prints
 # "REQUESTS BYTES NANOSECONDS": requests served and log growth over the load window.
 http_load() {
-    local i
-    for i in $(seq 600); do
-        grep -qs "^vmft-bench: serving" "$1" && break
-        sleep 0.5
-    done
-    grep -qs "^vmft-bench: serving" "$1" || die "the guest did not start serving: $(tail -n 5 "$1")"
+    wait_for "vmft-bench: serving" "$1" "the guest did not start serving"
     local size0 t0 n size1 t1
     size0=$(size "$2") t0=$(now_ns)
     n=$(ip netns exec "$NETNS" bash -c '
