@@ -1,0 +1,1 @@
+//! The arbiter: an atomic test-and-set of the next epoch, so that at most one side goes live.

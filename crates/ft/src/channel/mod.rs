@@ -1,0 +1,1 @@
+//! The logging channel: an authenticated, encrypted, framed byte-message stream over TCP.

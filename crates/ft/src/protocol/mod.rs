@@ -1,0 +1,1 @@
+//! The sans-IO core of the primary/backup protocol.
