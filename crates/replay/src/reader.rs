@@ -91,6 +91,17 @@ impl<R: Read> LogReader<R> {
         self.offset
     }
 
+    /// The underlying reader, for a source that knows more than the byte stream (a logging
+    /// channel's progress markers). Reading from it directly would corrupt the log.
+    pub fn get_ref(&self) -> &R {
+        self.input.get_ref()
+    }
+
+    /// Bytes read from the underlying reader but not yet parsed into entries.
+    pub fn buffered(&self) -> usize {
+        self.input.buffer().len()
+    }
+
     /// Reads the next entry. Returns `None` when the stream ends cleanly between two entries
     /// (whether or not an `End` entry was read: a log without one was cut short).
     pub fn next_entry(&mut self) -> Result<Option<Entry>, LogError> {

@@ -117,6 +117,13 @@ impl<W: Write> LogWriter<W> {
         self.offset
     }
 
+    /// The underlying writer, for a sink that ships what was written (a logging channel);
+    /// bytes still buffered here reach it at the next [`LogWriter::flush`]. Writing to it
+    /// directly would corrupt the log.
+    pub fn get_mut(&mut self) -> &mut W {
+        self.out.get_mut()
+    }
+
     /// Flushes and returns the underlying writer.
     pub fn into_inner(self) -> Result<W, LogError> {
         let offset = self.offset;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use engine::config::{BootConfig, DriveConfig, NetConfig, RunConfig};
+
 use crate::cli::RunArgs;
 
 /// Largest guest RAM accepted.
@@ -43,130 +45,66 @@ pub enum ConfigError {
     SaveAt(String),
 }
 
-/// What the machine boots.
-#[derive(Debug, PartialEq, Eq)]
-pub enum BootConfig {
-    /// A bare-metal program (`--bios none`).
-    BareMetal {
-        /// The program file.
-        program: PathBuf,
-    },
-    /// Firmware, kernel, initrd and command line.
-    Firmware {
-        /// Firmware file.
-        firmware: PathBuf,
-        /// Kernel image file.
-        kernel: PathBuf,
-        /// Initrd file.
-        initrd: Option<PathBuf>,
-        /// Kernel command line.
-        append: String,
-    },
-}
-
-/// The guest's network interface.
-#[derive(Debug, PartialEq, Eq)]
-pub struct NetConfig {
-    /// Host TAP interface name.
-    pub tap: String,
-    /// Guest MAC address.
-    pub mac: [u8; 6],
-}
-
-/// The guest's disk.
-#[derive(Debug, PartialEq, Eq)]
-pub struct DriveConfig {
-    /// Raw image file.
-    pub path: PathBuf,
-    /// Attach read-only.
-    pub read_only: bool,
-}
-
 /// QEMU's default MAC address for the first NIC, so guests see a familiar address.
 pub const DEFAULT_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
-/// Everything `vmft run` needs, checked.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RunConfig {
-    /// What to boot.
-    pub boot: BootConfig,
-    /// Guest RAM size in bytes.
-    pub ram_size: u64,
-    /// Network interface, if any.
-    pub net: Option<NetConfig>,
-    /// Disk, if any.
-    pub drive: Option<DriveConfig>,
-    /// Position at which to stop, if any.
-    pub max_instructions: Option<u64>,
-    /// Whether to print statistics at exit.
-    pub stats: bool,
-    /// Where to record the input log, if anywhere.
-    pub record: Option<PathBuf>,
-    /// Where and when to save a snapshot.
-    pub save_at: Option<(u64, PathBuf)>,
-    /// A snapshot to start from.
-    pub restore: Option<PathBuf>,
-}
-
-impl RunConfig {
-    /// Checks the arguments.
-    pub fn from_args(args: RunArgs) -> Result<RunConfig, ConfigError> {
-        let boot = match (&args.image, args.bios.as_deref()) {
-            (Some(dir), _) => {
-                let manifest =
-                    image::Manifest::load(dir).map_err(|e| ConfigError::Image(e.to_string()))?;
-                let (firmware, kernel, initrd) = manifest.paths(dir);
-                let mut append = manifest.append.clone();
-                if let Some(extra) = &args.append {
-                    append = format!("{append} {extra}");
-                }
-                BootConfig::Firmware {
-                    firmware,
-                    kernel,
-                    initrd: Some(initrd),
-                    append,
-                }
+/// Checks `vmft run`'s arguments (and `vmft replay`'s, which describe the same machine).
+pub fn run_config(args: RunArgs) -> Result<RunConfig, ConfigError> {
+    let boot = match (&args.image, args.bios.as_deref()) {
+        (Some(dir), _) => {
+            let manifest =
+                image::Manifest::load(dir).map_err(|e| ConfigError::Image(e.to_string()))?;
+            let (firmware, kernel, initrd) = manifest.paths(dir);
+            let mut append = manifest.append.clone();
+            if let Some(extra) = &args.append {
+                append = format!("{append} {extra}");
             }
-            (None, None | Some("none")) => {
-                if args.initrd.is_some() || args.append.is_some() {
-                    return Err(ConfigError::KernelArgsWithoutFirmware);
-                }
-                BootConfig::BareMetal {
-                    program: args.kernel.clone().ok_or(ConfigError::NoKernel)?,
-                }
+            BootConfig::Firmware {
+                firmware,
+                kernel,
+                initrd: Some(initrd),
+                append,
             }
-            (None, Some(firmware)) => BootConfig::Firmware {
-                firmware: PathBuf::from(firmware),
-                kernel: args.kernel.clone().ok_or(ConfigError::NoKernel)?,
-                initrd: args.initrd.clone(),
-                append: args.append.clone().unwrap_or_default(),
+        }
+        (None, None | Some("none")) => {
+            if args.initrd.is_some() || args.append.is_some() {
+                return Err(ConfigError::KernelArgsWithoutFirmware);
+            }
+            BootConfig::BareMetal {
+                program: args.kernel.clone().ok_or(ConfigError::NoKernel)?,
+            }
+        }
+        (None, Some(firmware)) => BootConfig::Firmware {
+            firmware: PathBuf::from(firmware),
+            kernel: args.kernel.clone().ok_or(ConfigError::NoKernel)?,
+            initrd: args.initrd.clone(),
+            append: args.append.clone().unwrap_or_default(),
+        },
+    };
+    let drive = args
+        .drive
+        .as_deref()
+        .map(|spec| match spec.strip_suffix(",readonly") {
+            Some(path) => DriveConfig {
+                path: path.into(),
+                read_only: true,
             },
-        };
-        let drive = args
-            .drive
-            .as_deref()
-            .map(|spec| match spec.strip_suffix(",readonly") {
-                Some(path) => DriveConfig {
-                    path: path.into(),
-                    read_only: true,
-                },
-                None => DriveConfig {
-                    path: spec.into(),
-                    read_only: false,
-                },
-            });
-        Ok(RunConfig {
-            boot,
-            ram_size: parse_memory_size(&args.memory)?,
-            net: parse_net(&args.net)?,
-            drive,
-            max_instructions: args.max_instructions,
-            stats: args.stats,
-            record: args.record,
-            save_at: args.save_at.as_deref().map(parse_save_at).transpose()?,
-            restore: args.restore,
-        })
-    }
+            None => DriveConfig {
+                path: spec.into(),
+                read_only: false,
+            },
+        });
+    Ok(RunConfig {
+        boot,
+        ram_size: parse_memory_size(&args.memory)?,
+        net: parse_net(&args.net)?,
+        drive,
+        max_instructions: args.max_instructions,
+        stats: args.stats,
+        record: args.record,
+        save_at: args.save_at.as_deref().map(parse_save_at).transpose()?,
+        restore: args.restore,
+    })
 }
 
 /// Parses `--save-at POSITION:FILE`.
@@ -323,7 +261,7 @@ mod tests {
 
     #[test]
     fn bios_none_boots_the_kernel_bare_metal_and_a_file_is_firmware() {
-        let config = RunConfig::from_args(args(Some("none"))).unwrap();
+        let config = run_config(args(Some("none"))).unwrap();
         assert_eq!(
             config.boot,
             BootConfig::BareMetal {
@@ -332,7 +270,7 @@ mod tests {
         );
         assert_eq!(config.ram_size, 1 << 20);
         assert_eq!(config.max_instructions, Some(5));
-        let config = RunConfig::from_args(args(Some("fw.bin"))).unwrap();
+        let config = run_config(args(Some("fw.bin"))).unwrap();
         assert!(matches!(config.boot, BootConfig::Firmware { .. }));
     }
 
@@ -340,10 +278,7 @@ mod tests {
     fn initrd_without_firmware_is_rejected() {
         let mut a = args(None);
         a.initrd = Some("i".into());
-        assert_eq!(
-            RunConfig::from_args(a),
-            Err(ConfigError::KernelArgsWithoutFirmware)
-        );
+        assert_eq!(run_config(a), Err(ConfigError::KernelArgsWithoutFirmware));
     }
 
     #[test]

@@ -4,14 +4,8 @@
 //! the default guest.
 
 mod cli;
-mod clock;
 mod config;
-mod divergence;
-mod host;
 mod inspect;
-mod record;
-mod replay;
-mod run;
 
 use std::process::ExitCode;
 
@@ -22,18 +16,20 @@ use crate::cli::{Cli, Command, ImageCommand};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => config::RunConfig::from_args(args)
+        Command::Run(args) => config::run_config(args)
             .map_err(Into::into)
-            .and_then(run::run),
+            .and_then(engine::live::run),
         Command::Replay(args) if args.machine.record.is_some() => {
             Err(anyhow::anyhow!("--record is for `vmft run`: a replay logs nothing"))
         }
         Command::Replay(args) if args.machine.save_at.is_some() => Err(anyhow::anyhow!(
             "--save-at is for `vmft run`: a replay starts from snapshots (--from-snapshot) but saves none"
         )),
-        Command::Replay(args) => config::RunConfig::from_args(args.machine)
+        Command::Replay(args) => config::run_config(args.machine)
             .map_err(Into::into)
-            .and_then(|config| replay::replay(&args.log, config, args.from_snapshot.as_deref())),
+            .and_then(|config| {
+                engine::replayer::replay(&args.log, config, args.from_snapshot.as_deref())
+            }),
         Command::Log(args) => inspect::inspect(&args.log, args.entries),
         Command::Image(ImageCommand::Build(args)) => {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
@@ -50,6 +46,6 @@ fn main() -> ExitCode {
     };
     result.unwrap_or_else(|err| {
         eprintln!("vmft: error: {err:#}");
-        ExitCode::from(run::EXIT_BAD_INPUT)
+        ExitCode::from(engine::live::EXIT_BAD_INPUT)
     })
 }

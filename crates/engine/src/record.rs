@@ -1,12 +1,14 @@
-//! Recording a run: every input event, at its position, into a `replay` log.
+//! Recording a run: every input event, at its position, into a `replay` log — a file for
+//! `vmft run --record`, the logging channel for a primary ([`LogStream`]).
 //!
 //! The log's fingerprint identifies the machine — RAM size, what it boots (a hash of every
 //! image's contents and the command line) and its devices — so that a replay against any
 //! other machine is refused before it starts.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use machine::{Checkpoint, InputEvent, Machine, RunExit};
@@ -118,15 +120,42 @@ fn state_hashes(checkpoint: &Checkpoint) -> anyhow::Result<Vec<Payload>> {
         .collect())
 }
 
+/// Where a recorder's log bytes go: a file, or the logging channel to a backup.
+pub trait LogStream: Write + Send {
+    /// Whether the stream wants [`LogStream::progress`] at every slice end; a file does not
+    /// (it is flushed whenever the guest idles), a logging channel does.
+    fn vouches(&self) -> bool {
+        false
+    }
+
+    /// The machine reached `position`, where its clock reads `mtime`, and every entry below
+    /// `position` has been written: a channel ships the bytes with that promise. Returns how
+    /// long the run loop should pause before the next slice (flow control), if at all.
+    fn progress(&mut self, _position: u64, _mtime: u64) -> io::Result<Option<Duration>> {
+        Ok(None)
+    }
+
+    /// Makes what was written durable, when the recording ends.
+    fn sync(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+}
+
+impl LogStream for BufWriter<File> {
+    fn sync(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.get_ref().sync_all()
+    }
+}
+
 /// Writes the input log of a live run.
 pub struct Recorder {
-    log: LogWriter<BufWriter<File>>,
+    log: LogWriter<Box<dyn LogStream>>,
     path: String,
 }
 
 impl Recorder {
-    /// Creates the log file at `path` for `machine`, whose fingerprint is `fingerprint`, and
-    /// brings its page hashes up to date: the first checkpoint logs the pages changed since.
+    /// Creates the log file at `path` for `machine`, whose fingerprint is `fingerprint`.
     pub fn create(
         path: &Path,
         fingerprint: Fingerprint,
@@ -134,10 +163,36 @@ impl Recorder {
     ) -> anyhow::Result<Recorder> {
         let name = path.display().to_string();
         let file = File::create(path).with_context(|| format!("cannot create log {name}"))?;
-        let log = LogWriter::new(BufWriter::new(file), fingerprint)
-            .with_context(|| format!("writing log {name}"))?;
+        Recorder::new(Box::new(BufWriter::new(file)), name, fingerprint, machine)
+    }
+
+    /// Starts a log named `name` (for messages) on `stream` for `machine`, whose fingerprint is
+    /// `fingerprint`, and brings its page hashes up to date: the first checkpoint logs the
+    /// pages changed since.
+    pub fn new(
+        stream: Box<dyn LogStream>,
+        name: String,
+        fingerprint: Fingerprint,
+        machine: &mut Machine,
+    ) -> anyhow::Result<Recorder> {
+        let log =
+            LogWriter::new(stream, fingerprint).with_context(|| format!("writing log {name}"))?;
         machine.page_hashes();
         Ok(Recorder { log, path: name })
+    }
+
+    /// Called at every slice end: a stream that vouches for positions gets everything
+    /// written so far and the machine's position. Returns the pause flow control asks for.
+    pub fn progress(&mut self, machine: &Machine) -> anyhow::Result<Option<Duration>> {
+        if !self.log.get_mut().vouches() {
+            return Ok(None);
+        }
+        self.flush()?;
+        let path = &self.path;
+        self.log
+            .get_mut()
+            .progress(machine.position(), machine.mtime())
+            .with_context(|| format!("writing log {path}"))
     }
 
     /// Appends one entry.
@@ -198,13 +253,12 @@ impl Recorder {
             position,
             payload: Payload::End { reason },
         })?;
+        self.progress(machine)?;
         let path = self.path.clone();
         self.log
             .into_inner()
             .with_context(|| format!("writing log {path}"))?
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|file| file.sync_all())
+            .sync()
             .with_context(|| format!("writing log {path}"))
     }
 }
