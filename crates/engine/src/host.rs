@@ -5,7 +5,9 @@
 //! terminal and the network.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -66,6 +68,13 @@ impl HostInput {
     /// Starts the stdin reader (with the terminal, if any, in raw mode) and, with `tap`, a
     /// frame reader.
     pub fn start(tap: Option<&Tap>) -> io::Result<HostInput> {
+        HostInput::start_gated(tap, &NetGate::open())
+    }
+
+    /// [`HostInput::start`], with the TAP's frames discarded while `gate` is closed: a
+    /// backup keeps its TAP device open (and drained) but takes no input from it until it
+    /// goes live.
+    pub fn start_gated(tap: Option<&Tap>, gate: &NetGate) -> io::Result<HostInput> {
         let (tx, events) = mpsc::sync_channel(CHANNEL_EVENTS);
         let terminal = RawTerminal::enable()?;
         if terminal.is_some() {
@@ -74,7 +83,7 @@ impl HostInput {
         let console_open = spawn_stdin_reader(tx.clone(), terminal.is_some()).is_ok();
         let network = match tap {
             Some(tap) => {
-                spawn_tap_reader(tap.try_clone()?, tx)?;
+                spawn_tap_reader(tap.try_clone()?, tx, gate.clone())?;
                 true
             }
             None => false,
@@ -215,11 +224,37 @@ fn spawn_stdin_reader(tx: SyncSender<HostEvent>, escapes: bool) -> io::Result<()
     Ok(())
 }
 
-fn spawn_tap_reader(mut tap: Tap, tx: SyncSender<HostEvent>) -> io::Result<()> {
+/// Whether frames read from the TAP device reach the machine; see [`HostInput::start_gated`].
+#[derive(Clone, Debug)]
+pub struct NetGate(Arc<AtomicBool>);
+
+impl NetGate {
+    /// A gate that lets frames through.
+    pub fn open() -> NetGate {
+        NetGate(Arc::new(AtomicBool::new(true)))
+    }
+
+    /// A gate that discards frames until [`NetGate::let_through`].
+    pub fn closed() -> NetGate {
+        NetGate(Arc::new(AtomicBool::new(false)))
+    }
+
+    /// From now on, frames reach the machine.
+    pub fn let_through(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    fn is_open(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+fn spawn_tap_reader(mut tap: Tap, tx: SyncSender<HostEvent>, gate: NetGate) -> io::Result<()> {
     thread::Builder::new().name("tap".into()).spawn(move || {
         let mut buf = vec![0u8; MAX_FRAME];
         loop {
             match tap.recv(&mut buf) {
+                Ok(_) if !gate.is_open() => {}
                 Ok(n) => {
                     if tx.send(HostEvent::Frame(buf[..n].to_vec())).is_err() {
                         return;

@@ -128,7 +128,7 @@ pub fn run_live(machine: &mut Machine, run: LiveRun<'_>) -> anyhow::Result<(u8, 
         let exit = machine.run(stop.min(horizon));
         let at_lead = exit == RunExit::Limit && machine.position() < stop;
         let exit = if at_lead { RunExit::Slice } else { exit };
-        collect(machine, outputs);
+        collect(machine, machine.position(), outputs);
         if let Some((at, path)) = save_at.as_ref().filter(|(at, _)| machine.position() >= *at) {
             if machine.position() == *at {
                 snapshot_now(machine, &mut recorder, &mut clock, path)?;

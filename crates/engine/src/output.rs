@@ -15,9 +15,13 @@ pub trait Outputs {
     fn frame(&mut self, position: u64, frame: Vec<u8>);
 }
 
-/// Hands everything the machine produced since the last call to `outputs`.
-pub fn collect(machine: &mut Machine, outputs: &mut dyn Outputs) {
-    let position = machine.position();
+/// Hands everything the machine produced since the last call to `outputs`, tagged with
+/// `position`: the live loop's slice end, or the position a replay was running to. A backup
+/// tags its outputs with its run targets, which are always positions at which the primary
+/// ended a slice, so that an output's tag on the backup is never below its tag on the
+/// primary: "the primary released everything up to p" then covers every output the backup
+/// tagged p or lower.
+pub fn collect(machine: &mut Machine, position: u64, outputs: &mut dyn Outputs) {
     let console = machine.take_output();
     if !console.is_empty() {
         outputs.console(position, &console);

@@ -82,7 +82,7 @@ fn run_to(
             return Ok(None);
         }
         let exit = machine.run(target);
-        collect(machine, outputs);
+        collect(machine, target, outputs);
         match exit {
             RunExit::Limit | RunExit::Slice | RunExit::Reset => {}
             RunExit::Poweroff | RunExit::Fail(_) => return Ok(Some(exit)),

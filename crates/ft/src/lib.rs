@@ -5,6 +5,8 @@
 //! - [`channel`]: the authenticated, encrypted logging channel over TCP, and its key files.
 //! - [`arbiter`]: the atomic test-and-set of epochs that decides which side may go live.
 
+pub mod announce;
 pub mod arbiter;
 pub mod channel;
+pub mod engine_io;
 pub mod protocol;
