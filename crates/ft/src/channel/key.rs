@@ -158,6 +158,11 @@ impl Key {
         }
         Ok(Key(bytes))
     }
+
+    /// The key's bytes, for the Noise handshake.
+    pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Key {
@@ -258,8 +263,8 @@ mod tests {
 
         fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).expect("chmod");
         assert_eq!(
-            Key::load(&path).expect("upper-case hex, read-only").0,
-            [0xab; 32]
+            Key::load(&path).expect("upper-case hex, read-only").bytes(),
+            &[0xab; 32]
         );
 
         for err in [
