@@ -133,7 +133,7 @@ fn send_hello(
             Ok(0) => return Err(HandshakeError::Closed.into()),
             Ok(n) => sent += n,
             Err(e) if retry(&e) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(hung_up(e)),
         }
     }
     Ok(())
@@ -176,10 +176,21 @@ fn read_exact(
             Ok(0) => return Err(HandshakeError::Closed.into()),
             Ok(n) => filled += n,
             Err(e) if retry(&e) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(hung_up(e)),
         }
     }
     Ok(())
+}
+
+/// A reset is the peer hanging up too: whether our side sees EOF or a reset depends only on
+/// whether the peer had unread bytes when it closed.
+fn hung_up(e: io::Error) -> ChannelError {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => HandshakeError::Closed.into(),
+        _ => e.into(),
+    }
 }
 
 /// Whether an I/O error only means "try again" (the deadline decides when to stop).

@@ -86,7 +86,7 @@ pub enum HandshakeError {
     /// The peer's first bytes are not the vmft logging channel v1 preamble.
     #[error("the peer does not speak the vmft logging channel v1 protocol")]
     WrongProtocol,
-    /// The peer closed the connection before the handshake finished.
+    /// The peer closed or reset the connection before the handshake finished.
     #[error("the peer closed the connection during the handshake")]
     Closed,
     /// The handshake did not finish within its timeout.
