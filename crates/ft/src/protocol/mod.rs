@@ -38,12 +38,20 @@
 //!   arbiter and waits while the arbiter is unreachable; the loser halts. A side that sees a
 //!   newer epoch than its own halts.
 
+mod backup;
+mod identity;
+mod link;
+mod primary;
 mod wire;
 
 use std::fmt;
 
 use thiserror::Error;
 
+pub use backup::{Backup, BackupAction, BackupState};
+pub use identity::{HelloMismatch, Identity};
+pub use link::LinkError;
+pub use primary::{Primary, PrimaryAction, PrimaryState};
 pub use wire::{
     decode, encode, Envelope, Hello, Message, Role, WireError, MAX_LOG_BYTES, MAX_NODE_LEN,
     MAX_REASON_LEN, PROTOCOL_VERSION,
@@ -187,3 +195,5 @@ impl<S: fmt::Display> fmt::Display for StateChange<S> {
     }
 }
 
+#[cfg(test)]
+mod tests;
