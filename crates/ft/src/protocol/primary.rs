@@ -1,0 +1,597 @@
+//! The primary's core: streams the log to its backup, holds outputs until the backup has their
+//! log, and claims the next epoch when the backup fails.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use super::identity::{check_partner, Identity};
+use super::link::Link;
+use super::wire::{one_line, Hello, Message, Role, MAX_LOG_BYTES, MAX_REASON_LEN};
+use super::{
+    ArbiterResult, Config, ConfigError, Millis, StateChange, EXIT_LOST_ARBITER, EXIT_NEWER_EPOCH,
+    MTIME_TICKS_PER_MS,
+};
+
+/// Where the primary stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrimaryState {
+    /// The machine has not started: it waits for a backup to join.
+    WaitingForBackup,
+    /// A backup follows; outputs are released once it has their log.
+    Protected {
+        /// The backup's node name.
+        backup: String,
+    },
+    /// The backup failed: asking the arbiter for `epoch`; outputs stay held.
+    Claiming {
+        /// The epoch claimed.
+        epoch: u64,
+    },
+    /// Won the arbiter: running unprotected, releasing outputs at once.
+    Alone,
+    /// Stopped for good; the driver exits with `exit_code`.
+    Halted {
+        /// [`EXIT_LOST_ARBITER`] or [`EXIT_NEWER_EPOCH`].
+        exit_code: i32,
+    },
+}
+
+impl fmt::Display for PrimaryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrimaryState::WaitingForBackup => write!(f, "primary waiting for a backup"),
+            PrimaryState::Protected { backup } => write!(f, "primary protected by {backup}"),
+            PrimaryState::Claiming { epoch } => write!(f, "primary claiming epoch {epoch}"),
+            PrimaryState::Alone => write!(f, "primary alone, unprotected"),
+            PrimaryState::Halted { exit_code } => write!(f, "primary halted (exit {exit_code})"),
+        }
+    }
+}
+
+/// What the primary's driver must do, in the order given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrimaryAction {
+    /// Send these bytes as one channel message.
+    Send(Vec<u8>),
+    /// A backup joined: start the machine (given once).
+    Start,
+    /// Release the held outputs produced at positions at or below `through`.
+    Release {
+        /// The highest position released.
+        through: u64,
+    },
+    /// Ask the arbiter to test-and-set `epoch` for this node, then call
+    /// [`Primary::arbiter`] with the answer.
+    Claim {
+        /// The epoch to claim.
+        epoch: u64,
+    },
+    /// Close the current connection.
+    Close {
+        /// Why, one line.
+        why: String,
+    },
+    /// This node refused the peer (the `Refuse` is already queued before the `Close`).
+    Refused {
+        /// The reason sent.
+        reason: String,
+    },
+    /// The peer refused this node.
+    PeerRefused {
+        /// The peer's reason, one printable line.
+        reason: String,
+    },
+    /// Stop the machine and exit with `exit_code`.
+    Halt {
+        /// Why, one line.
+        reason: String,
+        /// [`EXIT_LOST_ARBITER`] or [`EXIT_NEWER_EPOCH`].
+        exit_code: i32,
+    },
+    /// The state changed: print this line.
+    State(StateChange<PrimaryState>),
+}
+
+/// The primary's side of the protocol: feed it events, drain [`Primary::poll`].
+///
+/// The driver calls [`Primary::log`] with every byte the recorder appends, [`Primary::output`]
+/// for every output (keeping its bytes until released), [`Primary::position`] at every slice
+/// end, [`Primary::tick`] every few milliseconds, and asks [`Primary::throttle`] before each
+/// slice.
+pub struct Primary {
+    config: Config,
+    identity: Identity,
+    epoch: u64,
+    state: PrimaryState,
+    link: Option<Link>,
+    started: bool,
+    actions: VecDeque<PrimaryAction>,
+    /// The machine's latest reported position and its `mtime` there.
+    position: u64,
+    mtime: u64,
+    stream: LogStream,
+    /// The backup's progress: log received through, and `mtime` where it executed to.
+    acked: u64,
+    backup_executed_mtime: u64,
+    /// Positions of the outputs not yet released, ascending.
+    held: VecDeque<u64>,
+    released_through: u64,
+    claim_retry_at: Option<Millis>,
+}
+
+/// The log byte stream towards the backup.
+#[derive(Default)]
+struct LogStream {
+    /// Bytes from the recorder not sent yet, one chunk per [`Primary::log`] call.
+    pending: VecDeque<Vec<u8>>,
+    pending_len: u64,
+    /// The highest `vouched` and `released` sent.
+    vouched_sent: u64,
+    released_sent: u64,
+    /// Bytes sent in all, and `(vouched, bytes sent through it)` of each Log not acknowledged.
+    bytes_sent: u64,
+    unacked: VecDeque<(u64, u64)>,
+    bytes_acked: u64,
+}
+
+impl Primary {
+    /// A primary at `epoch` whose machine waits for a backup before it starts.
+    pub fn new(config: Config, identity: Identity, epoch: u64) -> Result<Primary, ConfigError> {
+        config.check()?;
+        Ok(Primary::in_state(
+            config,
+            identity,
+            epoch,
+            PrimaryState::WaitingForBackup,
+        ))
+    }
+
+    /// A backup that won `epoch` and went live: a primary already running, alone.
+    pub fn after_go_live(
+        config: Config,
+        identity: Identity,
+        epoch: u64,
+    ) -> Result<Primary, ConfigError> {
+        config.check()?;
+        let mut primary = Primary::in_state(config, identity, epoch, PrimaryState::Alone);
+        primary.started = true;
+        primary.actions.push_back(PrimaryAction::State(StateChange {
+            state: PrimaryState::Alone,
+            epoch,
+            why: "the backup went live".to_owned(),
+        }));
+        Ok(primary)
+    }
+
+    fn in_state(config: Config, identity: Identity, epoch: u64, state: PrimaryState) -> Primary {
+        Primary {
+            config,
+            identity,
+            epoch,
+            state,
+            link: None,
+            started: false,
+            actions: VecDeque::new(),
+            position: 0,
+            mtime: 0,
+            stream: LogStream::default(),
+            acked: 0,
+            backup_executed_mtime: 0,
+            held: VecDeque::new(),
+            released_through: 0,
+            claim_retry_at: None,
+        }
+    }
+
+    /// The next action for the driver, if any.
+    pub fn poll(&mut self) -> Option<PrimaryAction> {
+        self.actions.pop_front()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &PrimaryState {
+        &self.state
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// A backup's connection is up: sends this node's Hello. One connection at a time: a new
+    /// one replaces (and fails) the previous one.
+    pub fn connected(&mut self, now: Millis) {
+        if self.halted() {
+            return;
+        }
+        if self.link.is_some() {
+            self.connection_failed("a new connection replaced it".to_owned());
+        }
+        let hello = self.identity.hello(Role::Primary, self.epoch);
+        let mut link = Link::new(now);
+        let bytes = link.seal(self.epoch, Message::Hello(hello), now);
+        self.link = Some(link);
+        self.actions.push_back(PrimaryAction::Send(bytes));
+    }
+
+    /// The connection closed (the driver needs no `Close` for it).
+    pub fn disconnected(&mut self, _now: Millis) {
+        if self.link.take().is_some() {
+            self.backup_lost("the connection to the backup closed".to_owned());
+        }
+    }
+
+    /// A channel message arrived on the current connection.
+    pub fn message(&mut self, bytes: &[u8], now: Millis) {
+        if self.halted() {
+            return;
+        }
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        let envelope = match link.open(bytes, now) {
+            Ok(envelope) => envelope,
+            Err(error) => return self.connection_failed(error.to_string()),
+        };
+        let hello_done = link.partner.is_some();
+        if envelope.epoch > self.epoch {
+            return self.halt_for_newer_epoch(envelope.epoch);
+        }
+        match envelope.message {
+            Message::Hello(hello) if !hello_done && hello.epoch == envelope.epoch => {
+                self.hello_received(hello, now)
+            }
+            Message::Refuse { reason } => {
+                let reason = one_line(&reason, MAX_REASON_LEN);
+                self.actions.push_back(PrimaryAction::PeerRefused {
+                    reason: reason.clone(),
+                });
+                self.connection_failed(format!("the backup refused: {reason}"));
+            }
+            Message::Ack {
+                received,
+                executed,
+                executed_mtime,
+            } if hello_done && envelope.epoch == self.epoch => {
+                self.ack_received(received, executed, executed_mtime)
+            }
+            Message::Heartbeat if hello_done && envelope.epoch == self.epoch => {}
+            other => self.connection_failed(format!(
+                "unexpected {} in epoch {} from the backup",
+                other.name(),
+                envelope.epoch
+            )),
+        }
+    }
+
+    /// The recorder appended these log bytes (whole entries, in order).
+    pub fn log(&mut self, bytes: Vec<u8>) {
+        if matches!(
+            self.state,
+            PrimaryState::Alone | PrimaryState::Halted { .. }
+        ) || bytes.is_empty()
+        {
+            return;
+        }
+        self.stream.pending_len += bytes.len() as u64;
+        self.stream.pending.push_back(bytes);
+    }
+
+    /// The machine reached `position` at a slice end, with `mtime` there; every log entry below
+    /// `position` has already been passed to [`Primary::log`].
+    pub fn position(&mut self, position: u64, mtime: u64, now: Millis) {
+        self.position = self.position.max(position);
+        self.mtime = self.mtime.max(mtime);
+        if !matches!(self.state, PrimaryState::Protected { .. }) {
+            return;
+        }
+        let first_unvouched = self
+            .held
+            .partition_point(|&at| at <= self.stream.vouched_sent);
+        let output_waits = self
+            .held
+            .get(first_unvouched)
+            .is_some_and(|&at| at <= self.position);
+        let interval_passed = self.position.saturating_sub(self.stream.vouched_sent)
+            >= self.config.vouch_interval_positions;
+        if output_waits || interval_passed || self.stream.pending_len >= MAX_LOG_BYTES as u64 {
+            self.send_log(now);
+        }
+    }
+
+    /// The machine produced an output at `position` (after the instruction that produced it
+    /// retired, so every input that can have influenced it lies below). The driver keeps the
+    /// bytes until a `Release` covers them.
+    pub fn output(&mut self, position: u64) {
+        match self.state {
+            PrimaryState::Halted { .. } => {}
+            PrimaryState::Alone => self.release(position),
+            _ => {
+                let at = self.held.partition_point(|&held| held <= position);
+                self.held.insert(at, position);
+                if matches!(self.state, PrimaryState::Protected { .. }) {
+                    self.release_acknowledged();
+                }
+            }
+        }
+    }
+
+    /// Time passed: sends heartbeats and progress, detects a silent peer, retries the arbiter.
+    /// Call it every millisecond or so; it does nothing when nothing is due.
+    pub fn tick(&mut self, now: Millis) {
+        if let PrimaryState::Claiming { epoch } = self.state {
+            if self.claim_retry_at.is_some_and(|at| at <= now) {
+                self.claim_retry_at = None;
+                self.actions.push_back(PrimaryAction::Claim { epoch });
+            }
+        }
+        let Some(link) = &self.link else {
+            return;
+        };
+        let silent_ms = link.silent_for(now);
+        if silent_ms > self.config.timeout_ms {
+            return self.connection_failed(format!("the backup was silent for {silent_ms} ms"));
+        }
+        if link.partner.is_some() && link.idle_for(now) >= self.config.heartbeat_ms {
+            let stream = &self.stream;
+            if self.position > stream.vouched_sent
+                || stream.pending_len > 0
+                || self.released_through > stream.released_sent
+            {
+                self.send_log(now);
+            } else {
+                self.send(Message::Heartbeat, now);
+            }
+        }
+    }
+
+    /// The arbiter answered the last `Claim`.
+    pub fn arbiter(&mut self, result: ArbiterResult, now: Millis) {
+        let PrimaryState::Claiming { epoch } = self.state else {
+            return;
+        };
+        match result {
+            ArbiterResult::Won => {
+                self.epoch = epoch;
+                self.enter(
+                    PrimaryState::Alone,
+                    format!("won epoch {epoch} at the arbiter"),
+                );
+            }
+            ArbiterResult::Lost { winner } => {
+                let winner = one_line(&winner, MAX_REASON_LEN);
+                self.enter(
+                    PrimaryState::Halted {
+                        exit_code: EXIT_LOST_ARBITER,
+                    },
+                    format!("lost epoch {epoch} at the arbiter to {winner}"),
+                );
+            }
+            ArbiterResult::Unreachable => {
+                self.claim_retry_at = Some(now.after(self.config.heartbeat_ms));
+            }
+        }
+    }
+
+    /// How long the engine should pause before its next slice, because the backup lags more
+    /// than `max_lag_ms` of guest time or too many log bytes are unacknowledged. The pause is at
+    /// most one heartbeat interval: the primary slows down, it never stops.
+    pub fn throttle(&self) -> Option<Millis> {
+        if !matches!(self.state, PrimaryState::Protected { .. }) {
+            return None;
+        }
+        let lag_ms = self.mtime.saturating_sub(self.backup_executed_mtime) / MTIME_TICKS_PER_MS;
+        let unacked = self.stream.bytes_sent - self.stream.bytes_acked + self.stream.pending_len;
+        let pause_ms = if unacked > self.config.max_unacked_log_bytes {
+            self.config.heartbeat_ms
+        } else {
+            lag_ms
+                .saturating_sub(self.config.max_lag_ms)
+                .min(self.config.heartbeat_ms)
+        };
+        (pause_ms > 0).then_some(Millis(pause_ms))
+    }
+
+    /// The one place the state changes: reports the change, then does what entering the state
+    /// requires.
+    fn enter(&mut self, state: PrimaryState, why: String) {
+        self.state = state.clone();
+        self.actions.push_back(PrimaryAction::State(StateChange {
+            state: state.clone(),
+            epoch: self.epoch,
+            why: why.clone(),
+        }));
+        match state {
+            PrimaryState::WaitingForBackup => {}
+            PrimaryState::Protected { .. } => {
+                if !self.started {
+                    self.started = true;
+                    self.actions.push_back(PrimaryAction::Start);
+                }
+            }
+            PrimaryState::Claiming { epoch } => {
+                self.claim_retry_at = None;
+                self.actions.push_back(PrimaryAction::Claim { epoch });
+            }
+            PrimaryState::Alone => {
+                if let Some(&last) = self.held.back() {
+                    self.release(last);
+                }
+                self.stream = LogStream::default();
+            }
+            PrimaryState::Halted { exit_code } => {
+                if self.link.take().is_some() {
+                    self.actions
+                        .push_back(PrimaryAction::Close { why: why.clone() });
+                }
+                self.actions.push_back(PrimaryAction::Halt {
+                    reason: why,
+                    exit_code,
+                });
+            }
+        }
+    }
+
+    fn halted(&self) -> bool {
+        matches!(self.state, PrimaryState::Halted { .. })
+    }
+
+    fn halt_for_newer_epoch(&mut self, theirs: u64) {
+        self.enter(
+            PrimaryState::Halted {
+                exit_code: EXIT_NEWER_EPOCH,
+            },
+            format!("the peer is in epoch {theirs}, newer than ours"),
+        );
+    }
+
+    fn hello_received(&mut self, hello: Hello, now: Millis) {
+        let ours = self.identity.hello(Role::Primary, self.epoch);
+        if let Err(mismatch) = check_partner(&ours, &hello) {
+            return self.refuse(mismatch.to_string(), now);
+        }
+        if self.state != PrimaryState::WaitingForBackup {
+            let reason = format!(
+                "a backup can join only before the machine starts; this node is the {}",
+                self.state
+            );
+            return self.refuse(reason, now);
+        }
+        let backup = one_line(&hello.node, MAX_REASON_LEN);
+        if let Some(link) = self.link.as_mut() {
+            link.partner = Some(backup.clone());
+        }
+        self.enter(
+            PrimaryState::Protected {
+                backup: backup.clone(),
+            },
+            format!("{backup} joined"),
+        );
+        self.send_log(now);
+    }
+
+    fn refuse(&mut self, reason: String, now: Millis) {
+        if let Some(mut link) = self.link.take() {
+            let bytes = link.seal(
+                self.epoch,
+                Message::Refuse {
+                    reason: reason.clone(),
+                },
+                now,
+            );
+            self.actions.push_back(PrimaryAction::Send(bytes));
+        }
+        self.actions.push_back(PrimaryAction::Refused {
+            reason: reason.clone(),
+        });
+        self.actions.push_back(PrimaryAction::Close {
+            why: format!("refused the peer: {reason}"),
+        });
+    }
+
+    fn ack_received(&mut self, received: u64, executed: u64, executed_mtime: u64) {
+        if received > self.stream.vouched_sent || executed > received {
+            return self.connection_failed(format!(
+                "the backup acknowledged receiving {received} and executing {executed}, \
+                 but only {} was vouched",
+                self.stream.vouched_sent
+            ));
+        }
+        self.acked = self.acked.max(received);
+        self.backup_executed_mtime = self.backup_executed_mtime.max(executed_mtime);
+        let stream = &mut self.stream;
+        while let Some(&(vouched, bytes_through)) = stream.unacked.front() {
+            if vouched > self.acked {
+                break;
+            }
+            stream.bytes_acked = bytes_through;
+            stream.unacked.pop_front();
+        }
+        self.release_acknowledged();
+    }
+
+    /// Releases the held outputs whose log the backup has acknowledged.
+    fn release_acknowledged(&mut self) {
+        let count = self.held.partition_point(|&at| at <= self.acked);
+        if let Some(&last) = count.checked_sub(1).and_then(|index| self.held.get(index)) {
+            self.release(last);
+        }
+    }
+
+    fn release(&mut self, through: u64) {
+        let count = self.held.partition_point(|&at| at <= through);
+        self.held.drain(..count);
+        self.released_through = self.released_through.max(through);
+        self.actions.push_back(PrimaryAction::Release { through });
+    }
+
+    /// Sends every pending log byte, in messages of at most [`MAX_LOG_BYTES`]; the last one
+    /// vouches for the current position.
+    fn send_log(&mut self, now: Millis) {
+        loop {
+            let mut bytes = Vec::new();
+            while let Some(front) = self.stream.pending.front_mut() {
+                let room = MAX_LOG_BYTES - bytes.len();
+                if front.len() <= room {
+                    bytes.append(front);
+                    self.stream.pending.pop_front();
+                } else if bytes.is_empty() {
+                    bytes.extend(front.drain(..room));
+                } else {
+                    break;
+                }
+            }
+            let stream = &mut self.stream;
+            stream.pending_len -= bytes.len() as u64;
+            let last = stream.pending.is_empty();
+            let vouched = if last {
+                self.position
+            } else {
+                stream.vouched_sent
+            };
+            stream.vouched_sent = vouched;
+            stream.released_sent = self.released_through;
+            stream.bytes_sent += bytes.len() as u64;
+            stream.unacked.push_back((vouched, stream.bytes_sent));
+            let released = self.released_through;
+            self.send(
+                Message::Log {
+                    vouched,
+                    released,
+                    bytes,
+                },
+                now,
+            );
+            if last {
+                return;
+            }
+        }
+    }
+
+    fn send(&mut self, message: Message, now: Millis) {
+        if let Some(link) = self.link.as_mut() {
+            let bytes = link.seal(self.epoch, message, now);
+            self.actions.push_back(PrimaryAction::Send(bytes));
+        }
+    }
+
+    /// The connection broke (a protocol error, silence, a replacement): close it, and if it
+    /// carried the backup, the backup is lost.
+    fn connection_failed(&mut self, why: String) {
+        if self.link.take().is_some() {
+            self.actions
+                .push_back(PrimaryAction::Close { why: why.clone() });
+            self.backup_lost(why);
+        }
+    }
+
+    fn backup_lost(&mut self, why: String) {
+        if matches!(self.state, PrimaryState::Protected { .. }) {
+            let epoch = self.epoch + 1;
+            self.enter(
+                PrimaryState::Claiming { epoch },
+                format!("backup lost: {why}"),
+            );
+        }
+    }
+}
