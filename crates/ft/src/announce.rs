@@ -23,7 +23,7 @@ const MIN_FRAME: usize = 60;
 const ETHERNET_HEADER: usize = 14;
 
 /// The IPv4 addresses a guest with a given MAC uses, learned from the frames it transmits.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct GuestAddresses {
     mac: [u8; 6],
     ipv4: BTreeSet<[u8; 4]>,

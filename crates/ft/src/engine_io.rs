@@ -7,10 +7,10 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use engine::clock::{host_ns, TICKS_PER_SECOND};
@@ -21,10 +21,13 @@ use machine::Machine;
 use replay::{Fingerprint, LogReader, Payload};
 
 use crate::announce::GuestAddresses;
+use crate::driver::Event;
 
 /// What the engine tells the driver.
 #[derive(Debug)]
 pub enum EngineEvent {
+    /// The guest's run ended: release what can be released, then let the process exit.
+    Finished,
     /// Primary: log bytes written since the last event, and the position (with the guest's
     /// clock there) below which every entry is in them.
     Log {
@@ -40,6 +43,9 @@ pub enum EngineEvent {
         /// Its position.
         position: u64,
     },
+    /// Backup: the replay executed everything delivered and the log ended without its end
+    /// entry: the backup may now claim the next epoch.
+    Drained,
     /// Backup: the machine executed up to `position`, where its clock reads `mtime`.
     Executed {
         /// Position reached.
@@ -105,19 +111,30 @@ impl HeldOutputs {
 /// The primary's outputs as the run loop sees them: held, and announced to the driver.
 pub struct PrimaryOutputs {
     held: Arc<Mutex<HeldOutputs>>,
-    events: Sender<EngineEvent>,
+    events: Sender<Event>,
+    unvouched: Arc<AtomicBool>,
 }
 
 impl PrimaryOutputs {
-    /// Holds outputs in `held` and tells the driver through `events`.
-    pub fn new(held: Arc<Mutex<HeldOutputs>>, events: Sender<EngineEvent>) -> PrimaryOutputs {
-        PrimaryOutputs { held, events }
+    /// Holds outputs in `held` and tells the driver through `events`; sets `unvouched` so
+    /// that the log stream reports the next slice end at once.
+    pub fn new(
+        held: Arc<Mutex<HeldOutputs>>,
+        events: Sender<Event>,
+        unvouched: Arc<AtomicBool>,
+    ) -> PrimaryOutputs {
+        PrimaryOutputs {
+            held,
+            events,
+            unvouched,
+        }
     }
 
     fn hold(&mut self, position: u64, output: Output) {
         lock(&self.held).queue.push_back((position, output));
+        self.unvouched.store(true, Ordering::Release);
         // A driver that is gone has halted the process or is about to.
-        let _ = self.events.send(EngineEvent::Output { position });
+        let _ = self.events.send(EngineEvent::Output { position }.into());
     }
 }
 
@@ -138,22 +155,35 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Positions a busy primary runs between two reports of its progress to the driver when it
+/// logged nothing and produced no output: a quarter of a millisecond of guest work or so,
+/// well under the protocol's vouching interval, without waking the driver at every slice.
+const REPORT_EVERY: u64 = 1 << 18;
+
 /// The primary's log stream: buffers what the recorder writes and ships it to the driver at
-/// every slice end, with the position it vouches for; returns the pause flow control asks.
+/// slice ends, with the position it vouches for; returns the pause flow control asks.
 pub struct ChannelLog {
     buffer: Vec<u8>,
-    events: Sender<EngineEvent>,
+    events: Sender<Event>,
     pause_ns: Arc<AtomicU64>,
+    unvouched: Arc<AtomicBool>,
+    reported: u64,
 }
 
 impl ChannelLog {
     /// Ships to the driver through `events`; the driver stores its flow-control pause in
-    /// `pause_ns`.
-    pub fn new(events: Sender<EngineEvent>, pause_ns: Arc<AtomicU64>) -> ChannelLog {
+    /// `pause_ns`; [`PrimaryOutputs`] sets `unvouched` when an output waits for a vouch.
+    pub fn new(
+        events: Sender<Event>,
+        pause_ns: Arc<AtomicU64>,
+        unvouched: Arc<AtomicBool>,
+    ) -> ChannelLog {
         ChannelLog {
             buffer: Vec::new(),
             events,
             pause_ns,
+            unvouched,
+            reported: 0,
         }
     }
 }
@@ -175,16 +205,35 @@ impl LogStream for ChannelLog {
     }
 
     fn progress(&mut self, position: u64, mtime: u64) -> io::Result<Option<Duration>> {
+        let due = !self.buffer.is_empty()
+            || self.unvouched.swap(false, Ordering::AcqRel)
+            || position.saturating_sub(self.reported) >= REPORT_EVERY;
+        if due {
+            self.report(position, mtime)?;
+        }
+        let pause = self.pause_ns.load(Ordering::Relaxed);
+        Ok((pause > 0).then(|| Duration::from_nanos(pause)))
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.events
+            .send(EngineEvent::Finished.into())
+            .map_err(|_| io::Error::other("the fault-tolerance driver has stopped"))
+    }
+}
+
+impl ChannelLog {
+    /// Ships the buffered bytes with the promise that nothing below `position` is missing.
+    fn report(&mut self, position: u64, mtime: u64) -> io::Result<()> {
+        self.reported = position;
         let event = EngineEvent::Log {
             bytes: std::mem::take(&mut self.buffer),
             position,
             mtime,
         };
         self.events
-            .send(event)
-            .map_err(|_| io::Error::other("the fault-tolerance driver has stopped"))?;
-        let pause = self.pause_ns.load(Ordering::Relaxed);
-        Ok((pause > 0).then(|| Duration::from_nanos(pause)))
+            .send(event.into())
+            .map_err(|_| io::Error::other("the fault-tolerance driver has stopped"))
     }
 }
 
@@ -193,8 +242,9 @@ impl LogStream for ChannelLog {
 pub enum Delivery {
     /// Log bytes from the primary: whole frames, the stream's header first.
     Bytes(Vec<u8>),
-    /// The primary vouched that no entry below this position is still to come.
-    RunTo(u64),
+    /// The primary vouched that no entry below this position is still to come; the driver
+    /// received that at the instant given.
+    RunTo(u64, Instant),
     /// No more log: the primary failed (go live) or the backup stops.
     End,
 }
@@ -221,11 +271,18 @@ pub struct ChannelSource {
     fingerprint: Fingerprint,
     vouched: Option<u64>,
     ended: bool,
-    events: Sender<EngineEvent>,
+    events: Sender<Event>,
     reported: u64,
     /// The last clock anchor: the primary's wall clock (ns) and the guest's clock there.
     anchor: Option<(u64, u64)>,
+    /// Vouched positions not executed yet, with when they arrived.
+    pending_vouches: VecDeque<(u64, Instant)>,
+    /// How long after its arrival each vouched position was executed.
+    lag: Vec<Duration>,
 }
+
+/// Lag samples kept; older ones are dropped, so the summary is of recent behaviour.
+const MAX_LAG_SAMPLES: usize = 1 << 20;
 
 impl ChannelSource {
     /// Reads `deliveries` as the log of the machine with `fingerprint`, reporting progress
@@ -233,7 +290,7 @@ impl ChannelSource {
     pub fn new(
         deliveries: Receiver<Delivery>,
         fingerprint: Fingerprint,
-        events: Sender<EngineEvent>,
+        events: Sender<Event>,
     ) -> ChannelSource {
         ChannelSource {
             deliveries,
@@ -245,7 +302,17 @@ impl ChannelSource {
             events,
             reported: 0,
             anchor: None,
+            pending_vouches: VecDeque::new(),
+            lag: Vec::new(),
         }
+    }
+
+    /// The backup's lag behind the primary: how long after a progress marker arrived the
+    /// machine had executed up to it, median and maximum, over the markers so far.
+    pub fn lag(&self) -> Option<(Duration, Duration)> {
+        let mut sorted = self.lag.clone();
+        sorted.sort_unstable();
+        Some((*sorted.get(sorted.len() / 2)?, *sorted.last()?))
     }
 
     /// Where the guest's clock should read now for it to follow this host's wall clock as
@@ -300,7 +367,10 @@ impl LogSource for ChannelSource {
             }
             match self.deliveries.recv() {
                 Ok(Delivery::Bytes(bytes)) => self.bytes.borrow_mut().extend(bytes),
-                Ok(Delivery::RunTo(position)) => self.vouched = Some(position),
+                Ok(Delivery::RunTo(position, at)) => {
+                    self.vouched = Some(position);
+                    self.pending_vouches.push_back((position, at));
+                }
                 Ok(Delivery::End) | Err(_) => self.ended = true,
             }
         }
@@ -308,10 +378,22 @@ impl LogSource for ChannelSource {
 
     fn executed(&mut self, machine: &Machine) {
         let position = machine.position();
+        while let Some(&(vouched, at)) = self.pending_vouches.front() {
+            if vouched > position {
+                break;
+            }
+            self.pending_vouches.pop_front();
+            if self.lag.len() == MAX_LAG_SAMPLES {
+                self.lag.drain(..MAX_LAG_SAMPLES / 2);
+            }
+            self.lag.push(at.elapsed());
+        }
         if position != self.reported {
             self.reported = position;
             let mtime = machine.mtime();
-            let _ = self.events.send(EngineEvent::Executed { position, mtime });
+            let _ = self
+                .events
+                .send(EngineEvent::Executed { position, mtime }.into());
         }
     }
 }
@@ -432,10 +514,10 @@ mod tests {
         let mut source = ChannelSource::new(deliveries, [7; 32], events);
         for delivery in [
             Delivery::Bytes(first),
-            Delivery::RunTo(15),
+            Delivery::RunTo(15, Instant::now()),
             Delivery::Bytes(rest),
-            Delivery::RunTo(30),
-            Delivery::RunTo(40),
+            Delivery::RunTo(30, Instant::now()),
+            Delivery::RunTo(40, Instant::now()),
             Delivery::End,
         ] {
             deliver.send(delivery).expect("source alive");

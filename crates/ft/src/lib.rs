@@ -4,9 +4,14 @@
 //!   with its wire messages; no sockets, threads or clocks inside.
 //! - [`channel`]: the authenticated, encrypted logging channel over TCP, and its key files.
 //! - [`arbiter`]: the atomic test-and-set of epochs that decides which side may go live.
+//! - [`primary`] and [`backup`]: the drivers that connect the core to the channel, the arbiter
+//!   and the engine ([`engine_io`]); `vmft primary` and `vmft backup` call them.
 
 pub mod announce;
 pub mod arbiter;
+pub mod backup;
 pub mod channel;
+pub mod driver;
 pub mod engine_io;
+pub mod primary;
 pub mod protocol;

@@ -39,6 +39,100 @@ pub enum Command {
     /// Build and manage guest images.
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Run a machine as the primary of a fault-tolerant pair: wait for a backup on --listen,
+    /// then run live from the same initial state, streaming every input to the backup over
+    /// the authenticated logging channel and holding every output (console bytes, frames)
+    /// until the backup has acknowledged the log up to it. If the backup fails, win the
+    /// arbiter for the next epoch and go on alone.
+    ///
+    /// Exit status: the guest's, as `vmft run`; 3 when another side won the arbiter; 4 when a
+    /// peer showed a newer epoch; 2 on bad arguments or a refused peer configuration.
+    Primary(PrimaryArgs),
+    /// Run a machine as the backup of a fault-tolerant pair: connect to the primary, check
+    /// that both have the same machine, disk and key, replay its log as it arrives without
+    /// running past what it vouched for, check every state digest and drop every output.
+    /// When the primary fails, execute everything received, win the arbiter for the next
+    /// epoch and go live: read and write the network, announce the guest's MAC, release
+    /// outputs.
+    ///
+    /// Exit status: as `vmft primary`, and 5 when the backup diverged from the primary.
+    Backup(BackupArgs),
+    /// Write a new pre-shared key for the logging channel to FILE (mode 0600); copy it to
+    /// both hosts of a pair.
+    Keygen(KeygenArgs),
+}
+
+/// Arguments of `vmft keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the key; an existing file is not overwritten.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Options both sides of a fault-tolerant pair take.
+#[derive(Debug, Args)]
+pub struct FtArgs {
+    /// The pre-shared key of the logging channel (`vmft keygen` writes one); both sides must
+    /// hold the same key.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: PathBuf,
+
+    /// The arbiter that decides which side may go on alone: `file:DIR`, a directory on
+    /// storage both hosts share, where epochs are claimed by creating files atomically.
+    #[arg(long, value_name = "SPEC")]
+    pub arbiter: String,
+
+    /// Milliseconds between heartbeats in each direction when nothing else is sent.
+    #[arg(long, value_name = "MS", default_value_t = 20)]
+    pub heartbeat_ms: u64,
+
+    /// Milliseconds of silence on the logging channel after which the peer counts as
+    /// failed (at least 50).
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    pub timeout_ms: u64,
+
+    /// How far (in milliseconds of guest time) the backup may lag behind the primary before
+    /// the primary slows down.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub max_lag_ms: u64,
+
+    /// This side's name at the arbiter and in messages. Default: the host name and the
+    /// process id.
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+}
+
+/// Arguments of `vmft primary`.
+#[derive(Debug, Args)]
+pub struct PrimaryArgs {
+    /// The machine; the backup must be given the same one (and a copy of the same disk).
+    #[command(flatten)]
+    pub machine: RunArgs,
+
+    /// Where to listen for the backup's logging channel.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// Fault-tolerance options.
+    #[command(flatten)]
+    pub ft: FtArgs,
+}
+
+/// Arguments of `vmft backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The machine, exactly as given to the primary, with its own copy of the disk.
+    #[command(flatten)]
+    pub machine: RunArgs,
+
+    /// The primary's logging-channel address.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub primary: String,
+
+    /// Fault-tolerance options.
+    #[command(flatten)]
+    pub ft: FtArgs,
 }
 
 /// Arguments of `vmft log`.

@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use engine::config::{BootConfig, DriveConfig, NetConfig, RunConfig};
 
-use crate::cli::RunArgs;
+use crate::cli::{FtArgs, RunArgs};
 
 /// Largest guest RAM accepted.
 pub const MAX_MEMORY: u64 = 64 << 30;
@@ -105,6 +105,30 @@ pub fn run_config(args: RunArgs) -> Result<RunConfig, ConfigError> {
         save_at: args.save_at.as_deref().map(parse_save_at).transpose()?,
         restore: args.restore,
     })
+}
+
+/// Checks the machine arguments of `vmft primary` and `vmft backup`: those of `vmft run`,
+/// less the ones a pair has no use for.
+pub fn pair_config(args: RunArgs) -> anyhow::Result<RunConfig> {
+    if args.record.is_some() {
+        anyhow::bail!("--record is for `vmft run`: a pair's log goes over the logging channel");
+    }
+    if args.save_at.is_some() || args.restore.is_some() {
+        anyhow::bail!("--save-at and --restore are for `vmft run`: a pair starts from a boot");
+    }
+    Ok(run_config(args)?)
+}
+
+/// The fault-tolerance options of `vmft primary` and `vmft backup`.
+pub fn ft_options(args: FtArgs) -> ft::driver::Options {
+    ft::driver::Options {
+        key_file: args.key_file,
+        arbiter: args.arbiter,
+        heartbeat_ms: args.heartbeat_ms,
+        timeout_ms: args.timeout_ms,
+        max_lag_ms: args.max_lag_ms,
+        node: args.node,
+    }
 }
 
 /// Parses `--save-at POSITION:FILE`.

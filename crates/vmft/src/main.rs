@@ -1,7 +1,9 @@
 //! `vmft`: fault-tolerant RISC-V virtual machines. `vmft run` boots a machine (a bare-metal
 //! program, or firmware with a Linux kernel) and can record its inputs; `vmft replay`
-//! re-executes a recording; `vmft log` shows what a recording holds; `vmft image build` makes
-//! the default guest.
+//! re-executes a recording; `vmft log` shows what a recording holds; `vmft primary` and
+//! `vmft backup` run the two sides of a fault-tolerant pair (`vmft keygen` makes their key);
+//! `vmft image build` makes guest images. This crate only parses arguments and picks a front
+//! end: the engine and ft crates do the work.
 
 mod cli;
 mod config;
@@ -31,6 +33,18 @@ fn main() -> ExitCode {
                 engine::replayer::replay(&args.log, config, args.from_snapshot.as_deref())
             }),
         Command::Log(args) => inspect::inspect(&args.log, args.entries),
+        Command::Primary(args) => config::pair_config(args.machine).and_then(|config| {
+            ft::primary::run(config, &args.listen, &config::ft_options(args.ft))
+        }),
+        Command::Backup(args) => config::pair_config(args.machine).and_then(|config| {
+            ft::backup::run(config, &args.primary, &config::ft_options(args.ft))
+        }),
+        Command::Keygen(args) => ft::channel::Key::generate_file(&args.file)
+            .map(|_| {
+                eprintln!("vmft: wrote a new key to {}", args.file.display());
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
         Command::Image(ImageCommand::Build(args)) => {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
             let out = args.out.unwrap_or_else(|| cache.join("image"));

@@ -1,0 +1,373 @@
+//! `vmft backup`: the replaying machine of a fault-tolerant pair, and its go-live.
+//!
+//! Threads: the engine's replay loop (the main thread) reads a [`ChannelSource`] and never
+//! runs past what the primary vouched for; a receiver reads the primary's messages; the
+//! protocol thread runs the [`Backup`] core, delivers the log to the replay loop,
+//! acknowledges it, watches for the primary's silence and asks the arbiter. When the core
+//! says go live, the log ends: the replay loop has executed everything received, and the
+//! same machine goes on in the engine's live loop, reading and writing the network.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use engine::config::RunConfig;
+use engine::host::{HostInput, NetGate};
+use engine::live::{print_stats, run_live, LiveRun, EXIT_LIMIT};
+use engine::output::{DirectOutputs, Outputs};
+use engine::replayer::{replay_loop, ReplayEnd, ReplayStats};
+use engine::setup::{build, disk_hash, Built};
+use hostio::Tap;
+use machine::{InputEvent, Machine};
+
+use crate::announce::GuestAddresses;
+use crate::arbiter::Arbiter;
+use crate::channel;
+use crate::driver::{
+    connect, spawn_claim, spawn_receiver, Clock, Event, Options, EXIT_DIVERGED, HANDSHAKE_TIMEOUT,
+};
+use crate::engine_io::{lock, BackupOutputs, ChannelSource, Delivery, EngineEvent};
+use crate::protocol::{Backup, BackupAction, BackupState, Identity};
+
+/// How often the protocol thread looks at its timers when no event comes.
+const TICK: Duration = Duration::from_millis(1);
+
+/// How long a backup keeps trying to reach a primary that is not listening yet.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// After go-live, the further rounds of announcements, as delays after the first: switches
+/// that missed one (a frame lost, a port still coming up) learn from the next, as with
+/// QEMU's `announce-self`.
+const ANNOUNCE_REPEATS: [Duration; 4] = [
+    Duration::from_millis(50),
+    Duration::from_millis(150),
+    Duration::from_millis(300),
+    Duration::from_millis(500),
+];
+
+/// Exit status of a backup refused by its primary, or refusing it.
+const EXIT_REFUSED: i32 = 2;
+
+/// What the protocol thread tells the main thread when the backup goes live.
+#[derive(Clone, Copy, Debug)]
+struct GoLive {
+    epoch: u64,
+    /// When the primary's failure was detected, and how long after its last frame.
+    detected: Instant,
+    silence: Duration,
+}
+
+/// Runs the machine `config` describes as the backup of the primary at `primary`.
+pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Result<ExitCode> {
+    let (key, arbiter) = options.open()?;
+    let node = options.node();
+    let Built {
+        mut machine,
+        tap,
+        fingerprint,
+    } = build(&config, true, None)?;
+    let identity = Identity {
+        fingerprint,
+        disk_hash: disk_hash(&config)?,
+        node: node.clone(),
+    };
+    let known_epoch = lock(&arbiter).highest_epoch().context("the arbiter")?;
+    let core = Backup::new(options.protocol(), identity, known_epoch)?;
+    let stream = connect(primary, CONNECT_PATIENCE)?;
+    let (sender, receiver) = channel::connect(stream, &key, HANDSHAKE_TIMEOUT)
+        .map_err(|e| anyhow!("the primary at {primary}: {e}"))?;
+    eprintln!("vmft: backup {node} connected to the primary at {primary}");
+
+    let (events, incoming) = mpsc::channel();
+    spawn_receiver(1, receiver, events.clone());
+    let (deliver, deliveries) = mpsc::channel();
+    let released = Arc::new(AtomicU64::new(0));
+    let (decided, decision) = mpsc::channel();
+    let clock = Clock::start();
+    let protocol = ProtocolThread {
+        core,
+        clock,
+        events: events.clone(),
+        sender: Some(sender),
+        deliver,
+        released: released.clone(),
+        arbiter,
+        node,
+        last_heard: Instant::now(),
+        detected: None,
+        claim: None,
+        drained: false,
+        decided,
+    };
+    thread::Builder::new()
+        .name("protocol".into())
+        .spawn(move || protocol.run(incoming))
+        .context("starting the protocol thread")?;
+
+    // The TAP stays open and drained, its frames discarded, until the backup goes live.
+    let gate = NetGate::closed();
+    let mut input =
+        HostInput::start_gated(tap.as_ref(), &gate).context("starting the input threads")?;
+    let mut source = ChannelSource::new(deliveries, fingerprint, events.clone());
+    let mut outputs = BackupOutputs::new(released, machine.mac());
+    let limit = config.max_instructions.unwrap_or(u64::MAX);
+    let begun = Instant::now();
+    let mut stats = ReplayStats::default();
+    let end = match replay_loop(&mut machine, &mut source, &mut outputs, limit, &mut stats) {
+        Ok(end) => end,
+        Err(error) => {
+            eprintln!("vmft: error: {error:#}");
+            eprintln!("vmft: the backup stops; its primary goes on alone");
+            return Ok(ExitCode::from(EXIT_DIVERGED));
+        }
+    };
+    let summary = |machine: &Machine| {
+        if config.stats {
+            print_stats(machine, begun);
+        }
+        let lag = source.lag().map_or_else(String::new, |(median, max)| {
+            format!("; lag behind the primary: median {median:.1?}, max {max:.1?}")
+        });
+        eprintln!(
+            "vmft: backup replayed {} log entries; {} state digests matched{lag}",
+            stats.entries, stats.digests
+        );
+    };
+    match end {
+        ReplayEnd::Finished(status) => {
+            summary(&machine);
+            Ok(ExitCode::from(status))
+        }
+        ReplayEnd::LimitReached => {
+            eprintln!("vmft: instruction limit reached ({limit} instructions)");
+            Ok(ExitCode::from(EXIT_LIMIT))
+        }
+        ReplayEnd::CutShort => {
+            // Everything received is executed: now the protocol may claim the next epoch,
+            // and halts the process if it loses.
+            let _ = events.send(EngineEvent::Drained.into());
+            let Ok(go) = decision.recv() else {
+                bail!("the fault-tolerance protocol stopped without deciding to go live");
+            };
+            summary(&machine);
+            if let Some(mtime) = source.wall_mtime().filter(|&m| m > machine.mtime()) {
+                // The guest's clock followed the primary's wall clock; from here it follows
+                // this host's, moving forward over the time the failover took, never back.
+                let rate = machine.clock_rate();
+                machine.inject(InputEvent::ClockAnchor { mtime, rate });
+            }
+            gate.let_through();
+            let addresses = outputs.addresses().cloned();
+            let mut direct = DirectOutputs::new(clone_tap(tap.as_ref()));
+            let released = outputs.go_live(&mut direct);
+            if let Some(addresses) = addresses {
+                spawn_announcer(clone_tap(tap.as_ref()), addresses);
+            }
+            eprintln!(
+                "vmft: live in epoch {} at position {}: primary failure detected {} ms after its \
+                 last frame; live {} ms after detection; {released} held outputs released",
+                go.epoch,
+                machine.position(),
+                go.silence.as_millis(),
+                go.detected.elapsed().as_millis(),
+            );
+            let (status, _) = run_live(
+                &mut machine,
+                LiveRun {
+                    recorder: None,
+                    outputs: &mut direct,
+                    input: &mut input,
+                    limit,
+                    save_at: None,
+                },
+            )?;
+            if config.stats {
+                print_stats(&machine, begun);
+            }
+            Ok(ExitCode::from(status))
+        }
+    }
+}
+
+fn clone_tap(tap: Option<&Tap>) -> Option<Tap> {
+    tap.and_then(|t| match t.try_clone() {
+        Ok(clone) => Some(clone),
+        Err(error) => {
+            eprintln!("vmft: TAP {}: {error}; the guest has no network", t.name());
+            None
+        }
+    })
+}
+
+/// Sends the later rounds of the go-live announcements.
+fn spawn_announcer(tap: Option<Tap>, addresses: GuestAddresses) {
+    let mut out = DirectOutputs::new(tap);
+    let spawned = thread::Builder::new()
+        .name("announce".into())
+        .spawn(move || {
+            let mut waited = Duration::ZERO;
+            for at in ANNOUNCE_REPEATS {
+                thread::sleep(at - waited);
+                waited = at;
+                for frame in addresses.announcements() {
+                    out.frame(0, frame);
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        eprintln!("vmft: cannot repeat the announcements: {error}");
+    }
+}
+
+/// The protocol thread's state.
+struct ProtocolThread {
+    core: Backup,
+    clock: Clock,
+    events: Sender<Event>,
+    sender: Option<channel::Sender>,
+    deliver: Sender<Delivery>,
+    released: Arc<AtomicU64>,
+    arbiter: Arc<Mutex<Box<dyn Arbiter>>>,
+    node: String,
+    /// When the primary was last heard from.
+    last_heard: Instant,
+    /// When its failure was detected, and the silence before.
+    detected: Option<(Instant, Duration)>,
+    /// The epoch to claim once the replay has drained the log.
+    claim: Option<u64>,
+    /// Whether the replay executed everything delivered after the log ended.
+    drained: bool,
+    /// Told when the backup goes live.
+    decided: Sender<GoLive>,
+}
+
+impl ProtocolThread {
+    fn run(mut self, incoming: Receiver<Event>) {
+        self.core.connected(self.clock.now());
+        loop {
+            let event = match incoming.recv_timeout(TICK) {
+                Ok(event) => Some(event),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            if let Some(event) = event {
+                self.handle(event);
+            }
+            self.core.tick(self.clock.now());
+            if self.perform() {
+                return;
+            }
+            if self.sender.is_none() && self.core.state() == &BackupState::WaitingForPrimary {
+                eprintln!(
+                    "vmft: error: the primary closed the connection before this backup joined"
+                );
+                std::process::exit(EXIT_REFUSED);
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        let now = self.clock.now();
+        match event {
+            Event::Received(_, message) => {
+                self.last_heard = Instant::now();
+                self.core.message(&message, now);
+            }
+            Event::ChannelFailed(_, error) => {
+                eprintln!("vmft: logging channel to the primary failed: {error}");
+                self.sender = None;
+                self.core.disconnected(now);
+            }
+            Event::Engine(EngineEvent::Executed { position, mtime }) => {
+                self.core.executed(position, mtime, now)
+            }
+            Event::Engine(EngineEvent::Drained) => {
+                self.drained = true;
+                if let Some(epoch) = self.claim.take() {
+                    spawn_claim(&self.arbiter, epoch, &self.node, &self.events);
+                }
+            }
+            Event::Arbiter(result) => self.core.arbiter(result, now),
+            Event::Engine(_) | Event::Connected(..) => {}
+        }
+    }
+
+    /// Does what the core asks; true once the backup went live and the thread is done.
+    fn perform(&mut self) -> bool {
+        while let Some(action) = self.core.poll() {
+            match action {
+                BackupAction::Send(bytes) => {
+                    let failed = match &mut self.sender {
+                        Some(sender) => sender.send(&bytes).err(),
+                        None => None,
+                    };
+                    if let Some(error) = failed {
+                        eprintln!("vmft: logging channel to the primary failed: {error}");
+                        self.sender = None;
+                        self.core.disconnected(self.clock.now());
+                    }
+                }
+                BackupAction::Deliver { bytes } => {
+                    let _ = self.deliver.send(Delivery::Bytes(bytes));
+                }
+                BackupAction::RunTo { vouched } => {
+                    let _ = self.deliver.send(Delivery::RunTo(vouched, self.last_heard));
+                }
+                BackupAction::Released { through } => {
+                    self.released.store(through, Ordering::Release)
+                }
+                BackupAction::Claim { epoch } if self.drained => {
+                    spawn_claim(&self.arbiter, epoch, &self.node, &self.events)
+                }
+                BackupAction::Claim { epoch } => {
+                    // The primary is gone: no more log. The replay executes what it has; a
+                    // log that ended with the guest's end finishes the backup instead, and
+                    // nothing is claimed.
+                    let _ = self.deliver.send(Delivery::End);
+                    self.claim = Some(epoch);
+                }
+                BackupAction::GoLive { epoch } => {
+                    let (detected, silence) = self
+                        .detected
+                        .unwrap_or_else(|| (Instant::now(), self.last_heard.elapsed()));
+                    let _ = self.decided.send(GoLive {
+                        epoch,
+                        detected,
+                        silence,
+                    });
+                    return true;
+                }
+                BackupAction::Close { why } => {
+                    if let Some(mut sender) = self.sender.take() {
+                        eprintln!("vmft: closing the logging channel: {why}");
+                        let _ = sender.shutdown();
+                    }
+                }
+                BackupAction::Refused { reason } => {
+                    eprintln!("vmft: error: refused the primary: {reason}");
+                    std::process::exit(EXIT_REFUSED);
+                }
+                BackupAction::PeerRefused { reason } => {
+                    eprintln!("vmft: error: the primary refused this backup: {reason}");
+                    std::process::exit(EXIT_REFUSED);
+                }
+                BackupAction::Halt { reason, exit_code } => {
+                    eprintln!("vmft: halted: {reason}");
+                    std::process::exit(exit_code);
+                }
+                BackupAction::State(change) => {
+                    if matches!(change.state, BackupState::Claiming { .. }) {
+                        self.detected
+                            .get_or_insert((Instant::now(), self.last_heard.elapsed()));
+                    }
+                    eprintln!("vmft: {change}");
+                }
+            }
+        }
+        false
+    }
+}

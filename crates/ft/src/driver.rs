@@ -1,0 +1,178 @@
+//! What the primary's and the backup's drivers share: their options, the events their
+//! threads send to the protocol thread, the channel's receiving thread, arbiter claims on a
+//! thread of their own (a claim on shared storage can block), and the protocol's clock.
+
+use std::net::TcpStream;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::arbiter::{self, Arbiter, Claim};
+use crate::channel::{self, ChannelError, Key, Receiver};
+use crate::engine_io::{lock, EngineEvent};
+use crate::protocol::{ArbiterResult, Config, Millis};
+
+/// Exit status of a backup whose machine diverged from the primary's.
+pub const EXIT_DIVERGED: u8 = 5;
+
+/// Positions of guest work after which the primary vouches for its progress even with
+/// nothing else to send: about a millisecond at the interpreter's speed.
+const VOUCH_INTERVAL_POSITIONS: u64 = 1_000_000;
+
+/// How long the logging channel's handshake may take.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The options both sides of a pair take.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The pre-shared key's file.
+    pub key_file: std::path::PathBuf,
+    /// The arbiter, as `file:DIR`.
+    pub arbiter: String,
+    /// Milliseconds between heartbeats.
+    pub heartbeat_ms: u64,
+    /// Milliseconds of silence after which the peer failed.
+    pub timeout_ms: u64,
+    /// Milliseconds of guest time the backup may lag before the primary slows down.
+    pub max_lag_ms: u64,
+    /// This side's name; the host name and process id when not given.
+    pub node: Option<String>,
+}
+
+impl Options {
+    /// The protocol's configuration.
+    pub fn protocol(&self) -> Config {
+        Config {
+            heartbeat_ms: self.heartbeat_ms,
+            timeout_ms: self.timeout_ms,
+            max_lag_ms: self.max_lag_ms,
+            vouch_interval_positions: VOUCH_INTERVAL_POSITIONS,
+            ..Config::default()
+        }
+    }
+
+    /// This side's name.
+    pub fn node(&self) -> String {
+        self.node.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "host".to_owned());
+            format!("{host}:{}", std::process::id())
+        })
+    }
+
+    /// Loads the key and opens the arbiter, with one-line errors.
+    pub fn open(&self) -> anyhow::Result<(Key, Arc<Mutex<Box<dyn Arbiter>>>)> {
+        self.protocol().check().context("fault-tolerance options")?;
+        let key = Key::load(&self.key_file)?;
+        let arbiter = arbiter::open(&self.arbiter)?;
+        Ok((key, Arc::new(Mutex::new(arbiter))))
+    }
+}
+
+/// Everything the protocol thread hears about.
+pub enum Event {
+    /// From the engine.
+    Engine(EngineEvent),
+    /// Primary: a backup's channel is up (after the handshake), with its connection number.
+    Connected(u64, channel::Sender),
+    /// A message arrived on connection `0`.
+    Received(u64, Vec<u8>),
+    /// Connection `0` failed.
+    ChannelFailed(u64, ChannelError),
+    /// The arbiter answered a claim.
+    Arbiter(ArbiterResult),
+}
+
+impl From<EngineEvent> for Event {
+    fn from(event: EngineEvent) -> Event {
+        Event::Engine(event)
+    }
+}
+
+/// Reads messages from connection `id` until it fails, passing them to `events`.
+pub fn spawn_receiver(id: u64, mut receiver: Receiver, events: Sender<Event>) {
+    let spawned = thread::Builder::new()
+        .name(format!("channel-rx-{id}"))
+        .spawn(move || loop {
+            match receiver.recv() {
+                Ok(message) => {
+                    if events.send(Event::Received(id, message)).is_err() {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    let _ = events.send(Event::ChannelFailed(id, error));
+                    return;
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        eprintln!("vmft: cannot start the channel's reader: {error}");
+    }
+}
+
+/// Asks `arbiter` for `epoch` on a thread of its own and passes the answer to `events`; an
+/// arbiter that cannot be reached is said once per claim.
+pub fn spawn_claim(
+    arbiter: &Arc<Mutex<Box<dyn Arbiter>>>,
+    epoch: u64,
+    node: &str,
+    events: &Sender<Event>,
+) {
+    let (arbiter, node, answer) = (arbiter.clone(), node.to_owned(), events.clone());
+    let spawned = thread::Builder::new()
+        .name("arbiter".into())
+        .spawn(move || {
+            let result = match lock(&arbiter).claim(epoch, &node) {
+                Ok(Claim::Won) => ArbiterResult::Won,
+                Ok(Claim::Lost { winner }) => ArbiterResult::Lost { winner },
+                Err(error) => {
+                    eprintln!("vmft: arbiter unreachable for epoch {epoch} ({error}); waiting");
+                    ArbiterResult::Unreachable
+                }
+            };
+            let _ = answer.send(Event::Arbiter(result));
+        });
+    if let Err(error) = spawned {
+        eprintln!("vmft: cannot ask the arbiter: {error}");
+        let _ = events.send(Event::Arbiter(ArbiterResult::Unreachable));
+    }
+}
+
+/// The protocol's clock: milliseconds since the driver started.
+#[derive(Clone, Copy)]
+pub struct Clock(Instant);
+
+impl Clock {
+    /// Starts now.
+    pub fn start() -> Clock {
+        Clock(Instant::now())
+    }
+
+    /// Now.
+    pub fn now(&self) -> Millis {
+        Millis(u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Connects to `address` (retrying while nothing listens there yet, up to `patience`).
+pub fn connect(address: &str, patience: Duration) -> anyhow::Result<TcpStream> {
+    let deadline = Instant::now() + patience;
+    loop {
+        match TcpStream::connect(address) {
+            Ok(stream) => return Ok(stream),
+            Err(error) if Instant::now() < deadline => {
+                let _ = error;
+                thread::sleep(Duration::from_millis(100));
+            }
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("cannot connect to the primary at {address}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! `vmft primary`: the live machine of a fault-tolerant pair.
+//!
+//! Threads: the engine's run loop (the main thread) runs the guest and records every input
+//! into a [`ChannelLog`]; an acceptor takes backups' connections and runs the channel's
+//! handshake; a receiver per connection reads the backup's messages; the protocol thread runs
+//! the [`Primary`] core over all of their events, sends what it says, releases held outputs
+//! and asks the arbiter. The machine starts only once a backup has joined.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use engine::config::RunConfig;
+use engine::host::HostInput;
+use engine::live::{print_stats, run_live, LiveRun};
+use engine::output::DirectOutputs;
+use engine::record::{end_reason, Recorder};
+use engine::setup::{build, disk_hash, Built};
+
+use crate::arbiter::{Arbiter, Claim};
+use crate::channel::{self, Key};
+use crate::driver::{spawn_claim, spawn_receiver, Clock, Event, Options, HANDSHAKE_TIMEOUT};
+use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
+use crate::protocol::{Identity, Primary, PrimaryAction, PrimaryState};
+
+/// How often the protocol thread looks at its timers when no event comes.
+const TICK: Duration = Duration::from_millis(1);
+
+/// How long a primary whose guest has ended waits for its backup to acknowledge the last
+/// outputs before it exits without them.
+const FINISH_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Runs the machine `config` describes as a primary listening on `listen`.
+pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result<ExitCode> {
+    let (key, arbiter) = options.open()?;
+    let node = options.node();
+    let Built {
+        mut machine,
+        tap,
+        fingerprint,
+    } = build(&config, true, None)?;
+    let identity = Identity {
+        fingerprint,
+        disk_hash: disk_hash(&config)?,
+        node: node.clone(),
+    };
+    let epoch = first_epoch(&mut **lock(&arbiter), &node)?;
+    let listener =
+        TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr().context("the listening address")?;
+    eprintln!("vmft: primary {node} in epoch {epoch} listening on {address}; waiting for a backup");
+
+    let core = Primary::new(options.protocol(), identity, epoch)?;
+    let (events, incoming) = mpsc::channel();
+    spawn_acceptor(listener, key, events.clone())?;
+    let released_to = match &tap {
+        Some(t) => Some(t.try_clone().context("the TAP device")?),
+        None => None,
+    };
+    let held = Arc::new(Mutex::new(HeldOutputs::new(DirectOutputs::new(
+        released_to,
+    ))));
+    let pause_ns = Arc::new(AtomicU64::new(0));
+    let (started, start) = mpsc::channel();
+    let protocol = ProtocolThread {
+        core,
+        clock: Clock::start(),
+        events: events.clone(),
+        held: held.clone(),
+        pause_ns: pause_ns.clone(),
+        arbiter,
+        node,
+        connection: None,
+        started: Some(started),
+        finishing: None,
+    };
+    let protocol = thread::Builder::new()
+        .name("protocol".into())
+        .spawn(move || protocol.run(incoming))
+        .context("starting the protocol thread")?;
+    if start.recv().is_err() {
+        bail!("the fault-tolerance protocol stopped before a backup joined");
+    }
+
+    let unvouched = Arc::new(AtomicBool::new(false));
+    let stream = ChannelLog::new(events.clone(), pause_ns, unvouched.clone());
+    let mut recorder = Recorder::new(
+        Box::new(stream),
+        "the logging channel".into(),
+        fingerprint,
+        &mut machine,
+    )?;
+    let mut input = HostInput::start(tap.as_ref()).context("starting the input threads")?;
+    let mut outputs = PrimaryOutputs::new(held, events, unvouched);
+    let begun = Instant::now();
+    let (status, last_exit) = run_live(
+        &mut machine,
+        LiveRun {
+            recorder: Some(&mut recorder),
+            outputs: &mut outputs,
+            input: &mut input,
+            limit: config.max_instructions.unwrap_or(u64::MAX),
+            save_at: None,
+        },
+    )?;
+    // The end entry goes to the backup; the protocol thread then waits (a bounded time) for
+    // the last outputs' acknowledgement and lets the process exit.
+    recorder.finish(&mut machine, end_reason(last_exit))?;
+    if protocol.join().is_err() {
+        eprintln!("vmft: the protocol thread failed");
+    }
+    if config.stats {
+        print_stats(&machine, begun);
+    }
+    Ok(ExitCode::from(status))
+}
+
+/// Claims the epoch after the highest the arbiter knows, so that a primary that starts is the
+/// one live side of its pair.
+fn first_epoch(arbiter: &mut dyn Arbiter, node: &str) -> anyhow::Result<u64> {
+    let epoch = arbiter.highest_epoch().context("the arbiter")? + 1;
+    match arbiter.claim(epoch, node).context("the arbiter")? {
+        Claim::Won => Ok(epoch),
+        Claim::Lost { winner } => {
+            bail!("epoch {epoch} was just claimed by {winner}: another primary is starting")
+        }
+    }
+}
+
+/// Accepts backups' connections and runs the channel's handshake on each; a peer that fails
+/// it (another key, another protocol, garbage) is refused with a line and changes nothing.
+fn spawn_acceptor(listener: TcpListener, key: Key, events: Sender<Event>) -> anyhow::Result<()> {
+    thread::Builder::new()
+        .name("acceptor".into())
+        .spawn(move || {
+            for (id, stream) in (1..).zip(listener.incoming()) {
+                let Ok(stream) = stream else { continue };
+                let peer = peer_of(&stream);
+                match channel::accept(stream, &key, HANDSHAKE_TIMEOUT) {
+                    Ok((sender, receiver)) => {
+                        if events.send(Event::Connected(id, sender)).is_err() {
+                            return;
+                        }
+                        spawn_receiver(id, receiver, events.clone());
+                    }
+                    Err(error) => eprintln!("vmft: refused a connection from {peer}: {error}"),
+                }
+            }
+        })
+        .context("starting the acceptor")?;
+    Ok(())
+}
+
+fn peer_of(stream: &TcpStream) -> String {
+    stream
+        .peer_addr()
+        .map_or_else(|_| "an unknown peer".into(), |a| a.to_string())
+}
+
+/// The protocol thread's state.
+struct ProtocolThread {
+    core: Primary,
+    clock: Clock,
+    events: Sender<Event>,
+    held: Arc<Mutex<HeldOutputs>>,
+    pause_ns: Arc<AtomicU64>,
+    arbiter: Arc<Mutex<Box<dyn Arbiter>>>,
+    node: String,
+    /// The backup's connection: its number and sending half.
+    connection: Option<(u64, channel::Sender)>,
+    /// Told once the machine may start.
+    started: Option<Sender<()>>,
+    /// When the guest's run ended.
+    finishing: Option<Instant>,
+}
+
+impl ProtocolThread {
+    fn run(mut self, incoming: Receiver<Event>) {
+        loop {
+            let event = match incoming.recv_timeout(TICK) {
+                Ok(event) => Some(event),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let now = self.clock.now();
+            if let Some(event) = event {
+                self.handle(event);
+            }
+            self.core.tick(now);
+            self.perform();
+            let pause = self.core.throttle().map_or(0, |ms| ms.0 * 1_000_000);
+            self.pause_ns.store(pause, Ordering::Relaxed);
+            if let Some(since) = self.finishing {
+                let done = lock(&self.held).is_empty();
+                if done || since.elapsed() > FINISH_PATIENCE {
+                    if !done {
+                        eprintln!("vmft: exiting with outputs the backup never acknowledged");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        let now = self.clock.now();
+        match event {
+            Event::Engine(EngineEvent::Log {
+                bytes,
+                position,
+                mtime,
+            }) => {
+                self.core.log(bytes);
+                self.core.position(position, mtime, now);
+            }
+            Event::Engine(EngineEvent::Output { position }) => self.core.output(position),
+            Event::Engine(EngineEvent::Finished) => self.finishing = Some(Instant::now()),
+            Event::Engine(EngineEvent::Executed { .. } | EngineEvent::Drained) => {}
+            Event::Connected(id, mut sender) => {
+                if self.core.state() == &PrimaryState::WaitingForBackup {
+                    self.connection = Some((id, sender));
+                    self.core.connected(now);
+                } else {
+                    eprintln!("vmft: refused another backup: this primary has one already");
+                    let _ = sender.shutdown();
+                }
+            }
+            Event::Received(id, message) if self.is_current(id) => self.core.message(&message, now),
+            Event::ChannelFailed(id, error) if self.is_current(id) => {
+                eprintln!("vmft: logging channel to the backup failed: {error}");
+                self.connection = None;
+                self.core.disconnected(now);
+            }
+            Event::Received(..) | Event::ChannelFailed(..) => {}
+            Event::Arbiter(result) => self.core.arbiter(result, now),
+        }
+    }
+
+    fn is_current(&self, id: u64) -> bool {
+        self.connection.as_ref().is_some_and(|(c, _)| *c == id)
+    }
+
+    fn perform(&mut self) {
+        while let Some(action) = self.core.poll() {
+            match action {
+                PrimaryAction::Send(bytes) => {
+                    let failed = match &mut self.connection {
+                        Some((_, sender)) => sender.send(&bytes).err(),
+                        None => None,
+                    };
+                    if let Some(error) = failed {
+                        eprintln!("vmft: logging channel to the backup failed: {error}");
+                        self.connection = None;
+                        self.core.disconnected(self.clock.now());
+                    }
+                }
+                PrimaryAction::Start => {
+                    if let Some(started) = self.started.take() {
+                        let _ = started.send(());
+                    }
+                }
+                PrimaryAction::Release { through } => lock(&self.held).release(through),
+                PrimaryAction::Claim { epoch } => {
+                    spawn_claim(&self.arbiter, epoch, &self.node, &self.events)
+                }
+                PrimaryAction::Close { why } => {
+                    if let Some((_, mut sender)) = self.connection.take() {
+                        eprintln!("vmft: closing the logging channel: {why}");
+                        let _ = sender.shutdown();
+                    }
+                }
+                PrimaryAction::Refused { reason } => {
+                    eprintln!("vmft: refused a backup: {reason}")
+                }
+                PrimaryAction::PeerRefused { reason } => {
+                    eprintln!("vmft: the backup refused this primary: {reason}")
+                }
+                PrimaryAction::Halt { reason, exit_code } => {
+                    eprintln!("vmft: halted: {reason}");
+                    std::process::exit(exit_code);
+                }
+                PrimaryAction::State(change) => eprintln!("vmft: {change}"),
+            }
+        }
+    }
+}
