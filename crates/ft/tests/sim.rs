@@ -5,7 +5,8 @@
 //! reorders frames, cuts the link, takes the arbiter away for stretches, stalls the backup and
 //! kills either side at random moments. Simple engine models stand in for the machines: the
 //! primary advances positions, logs synthetic entries (each one its position, 8 bytes) and
-//! produces outputs; the backup parses the delivered log and executes up to `RunTo`.
+//! produces outputs; the backup parses the delivered log and executes up to `RunTo`. Now and
+//! then a backup of another disk dials first and must be refused without other effect.
 //!
 //! After every simulated millisecond the invariants are checked, and a failure names its seed:
 //! 1. at most one side is live per epoch: the arbiter's winner, and the only side releasing
@@ -24,8 +25,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use ft::protocol::{
-    decode, ArbiterResult, Backup, BackupAction, BackupState, Config, Identity, Message, Millis,
-    Primary, PrimaryAction, PrimaryState,
+    decode, encode, ArbiterResult, Backup, BackupAction, BackupState, Config, Envelope, Hello,
+    Identity, Message, Millis, Primary, PrimaryAction, PrimaryState, Role, PROTOCOL_VERSION,
 };
 
 /// The node that starts as primary, and the one that starts as backup.
@@ -215,8 +216,10 @@ struct World {
     released_max: [Option<u64>; 2],
     released_count: u64,
     throttle_pauses: u64,
+    /// Refusals the first primary gave a backup of another disk that dialled first.
+    impostor_refusals: u64,
     go_live: Option<(usize, u64)>,
-    /// The first primary's position at each millisecond, for the liveness check.
+    /// The first primary's position at the end of each millisecond, from 1 ms on.
     position_history: Vec<u64>,
 }
 
@@ -267,6 +270,7 @@ impl World {
             released_max: [None; 2],
             released_count: 0,
             throttle_pauses: 0,
+            impostor_refusals: 0,
             go_live: None,
             position_history: Vec::new(),
         }
@@ -282,6 +286,9 @@ impl World {
     fn run(&mut self) {
         while self.now < RUN_MS {
             self.now += 1;
+            if self.now == 1 && self.rng.chance(100_000) {
+                self.impostor_dials();
+            }
             self.inject_faults();
             self.deliver_network();
             self.answer_arbiter_calls();
@@ -292,6 +299,8 @@ impl World {
             for node in 0..2 {
                 self.run_engine(node);
             }
+            let position = self.primary_engine(FIRST_PRIMARY).position;
+            self.position_history.push(position);
             self.check_after_step();
         }
         if self.faults.none() {
@@ -463,6 +472,45 @@ impl World {
         }
     }
 
+    /// A backup of another disk dials the primary first: the primary must refuse it and keep
+    /// waiting, as if nothing happened.
+    fn impostor_dials(&mut self) {
+        let conn = self.next_conn;
+        self.next_conn += 1;
+        self.nodes[FIRST_PRIMARY].conn = Some(conn);
+        let hello = Hello {
+            version: PROTOCOL_VERSION,
+            fingerprint: identity(FIRST_BACKUP).fingerprint,
+            disk_hash: [0xee; 32],
+            epoch: 0,
+            role: Role::Backup,
+            node: "impostor".to_owned(),
+        };
+        let bytes = encode(&Envelope {
+            epoch: 0,
+            seq: 0,
+            message: Message::Hello(hello),
+        });
+        let now = Millis(self.now);
+        if let Core::Primary(core) = &mut self.nodes[FIRST_PRIMARY].core {
+            core.connected(now);
+            core.message(&bytes, now);
+        }
+        self.drain(FIRST_PRIMARY);
+        let Core::Primary(core) = &self.nodes[FIRST_PRIMARY].core else {
+            return;
+        };
+        if self.impostor_refusals != 1
+            || core.state() != &PrimaryState::WaitingForBackup
+            || self.nodes[FIRST_PRIMARY].conn.is_some()
+        {
+            self.fail(format!(
+                "the impostor was not refused cleanly: {}",
+                core.state()
+            ));
+        }
+    }
+
     /// While both still wait for each other with no connection, the backup dials again.
     fn dial_if_both_wait(&mut self) {
         let waiting = |node: &Node| {
@@ -509,13 +557,6 @@ impl World {
         match &self.nodes[node].engine {
             Engine::Primary(_) => self.primary_slice(node),
             Engine::Backup(_) => self.backup_executes(node),
-        }
-        if node == FIRST_PRIMARY {
-            let position = match &self.nodes[node].engine {
-                Engine::Primary(engine) => engine.position,
-                Engine::Backup(_) => 0,
-            };
-            self.position_history.push(position);
         }
     }
 
@@ -638,6 +679,9 @@ impl World {
                     PrimaryState::Alone => self.goes_live(node, change.epoch, true),
                     _ => {}
                 }
+            }
+            PrimaryAction::Refused { reason } if reason.starts_with("disk hash eeeeeeee") => {
+                self.impostor_refusals += 1;
             }
             PrimaryAction::Refused { reason } | PrimaryAction::PeerRefused { reason } => {
                 self.fail(format!("{} refused or was refused: {reason}", NAMES[node]))
@@ -861,7 +905,7 @@ impl World {
                 ));
             }
         }
-        let behind = self.position_history[limit as usize];
+        let behind = self.position_history[limit as usize - 1];
         let executed = self.backup_engine(FIRST_BACKUP).executed;
         if executed < behind {
             self.fail(format!(
@@ -942,6 +986,7 @@ fn protocol_invariants_hold_under_random_faults() {
     let mut primaries_alone = 0;
     let mut released = 0;
     let mut throttled = 0;
+    let mut impostors = 0;
     for seed in 0..seeds {
         let world = run_seed(seed, false);
         calm += u64::from(world.faults.none());
@@ -954,10 +999,11 @@ fn protocol_invariants_hold_under_random_faults() {
         );
         released += world.released_count;
         throttled += u64::from(world.throttle_pauses > 0);
+        impostors += world.impostor_refusals;
     }
     eprintln!(
         "{seeds} seeds in {:.1} s: {calm} without faults, {go_lives} backups went live, \
-         {primaries_alone} primaries went on alone, {throttled} throttled, {released} outputs released",
+         {primaries_alone} primaries went on alone, {throttled} throttled, {impostors} impostors refused, {released} outputs released",
         started.elapsed().as_secs_f64()
     );
     assert!(
