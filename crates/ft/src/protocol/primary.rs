@@ -302,7 +302,7 @@ impl Primary {
     /// The machine produced an output at `position` (after the instruction that produced it
     /// retired, so every input that can have influenced it lies below). The driver keeps the
     /// bytes until a `Release` covers them.
-    pub fn output(&mut self, position: u64) {
+    pub fn output(&mut self, position: u64, now: Millis) {
         match self.state {
             PrimaryState::Halted { .. } => {}
             PrimaryState::Alone => self.release(position),
@@ -311,6 +311,10 @@ impl Primary {
                 self.held.insert(at, position);
                 if matches!(self.state, PrimaryState::Protected { .. }) {
                     self.release_acknowledged();
+                    // Reported after the position that covers it: vouch for it now.
+                    if position > self.stream.vouched_sent && position <= self.position {
+                        self.send_log(now);
+                    }
                 }
             }
         }

@@ -248,7 +248,7 @@ fn a_backup_announcing_a_newer_epoch_halts_the_primary_with_exit_4() {
 #[test]
 fn nothing_is_released_while_waiting_for_a_backup() {
     let mut primary = Primary::new(config(), identity("a"), 0).unwrap();
-    primary.output(3);
+    primary.output(3, Millis(1));
     primary.position(10, 10, Millis(1));
     primary.tick(Millis(1000));
     assert_eq!(primary_actions(&mut primary), []);
@@ -258,7 +258,7 @@ fn nothing_is_released_while_waiting_for_a_backup() {
 fn an_output_is_released_only_after_the_backup_acknowledges_its_position() {
     let (mut primary, mut backup) = protected_pair(0);
     primary.log(vec![0xaa; 4]);
-    primary.output(15);
+    primary.output(15, Millis(1));
     primary.position(20, 20, Millis(1));
     // The held output made the primary vouch at once, and nothing is released yet.
     let actions = primary_actions(&mut primary);
@@ -311,9 +311,24 @@ fn an_output_is_released_only_after_the_backup_acknowledges_its_position() {
 }
 
 #[test]
+fn an_output_reported_after_the_position_covering_it_is_vouched_at_once() {
+    let (mut primary, _) = protected_pair(0);
+    primary.position(30, 30, Millis(1));
+    primary.output(25, Millis(2));
+    assert_eq!(
+        sent_messages(&primary_actions(&mut primary)),
+        [Message::Log {
+            vouched: 30,
+            released: 0,
+            bytes: Vec::new()
+        }]
+    );
+}
+
+#[test]
 fn an_ack_beyond_what_was_vouched_is_a_channel_failure_not_a_release() {
     let (mut primary, _) = protected_pair(0);
-    primary.output(5);
+    primary.output(5, Millis(1));
     primary.position(10, 10, Millis(1));
     primary_actions(&mut primary);
     let lying_ack = encode(&Envelope {
@@ -461,7 +476,7 @@ fn throttle_pauses_when_unacknowledged_log_bytes_exceed_the_bound() {
 #[test]
 fn a_silent_backup_makes_the_primary_claim_the_next_epoch_and_hold_outputs() {
     let (mut primary, _) = protected_pair(4);
-    primary.output(1);
+    primary.output(1, Millis(1));
     primary.tick(Millis(300));
     primary_actions(&mut primary);
     primary.tick(Millis(301));
@@ -474,7 +489,7 @@ fn a_silent_backup_makes_the_primary_claim_the_next_epoch_and_hold_outputs() {
 
     // An unreachable arbiter: wait a heartbeat and ask again; still nothing released.
     primary.arbiter(ArbiterResult::Unreachable, Millis(305));
-    primary.output(2);
+    primary.output(2, Millis(1));
     primary.tick(Millis(324));
     assert_eq!(primary_actions(&mut primary), []);
     primary.tick(Millis(325));
@@ -490,7 +505,7 @@ fn a_silent_backup_makes_the_primary_claim_the_next_epoch_and_hold_outputs() {
         matches!(&actions[0], PrimaryAction::State(change) if change.state == PrimaryState::Alone && change.epoch == 5)
     );
     assert_eq!(actions[1..], [PrimaryAction::Release { through: 2 }]);
-    primary.output(9);
+    primary.output(9, Millis(1));
     assert_eq!(
         primary_actions(&mut primary),
         [PrimaryAction::Release { through: 9 }]
