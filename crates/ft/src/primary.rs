@@ -218,7 +218,7 @@ impl ProtocolThread {
                 self.core.log(bytes);
                 self.core.position(position, mtime, now);
             }
-            Event::Engine(EngineEvent::Output { position }) => self.core.output(position),
+            Event::Engine(EngineEvent::Output { position }) => self.core.output(position, now),
             Event::Engine(EngineEvent::Finished) => self.finishing = Some(Instant::now()),
             Event::Engine(EngineEvent::Executed { .. } | EngineEvent::Drained) => {}
             Event::Connected(id, mut sender) => {
