@@ -6,6 +6,7 @@
 //! riscv64 architecture. apt verifies the archive's signature with the host's Debian keyring
 //! and each package against the signed hashes; cached packages are re-verified by hash.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -235,6 +236,216 @@ impl AptTree {
         }
         Ok(path)
     }
+
+    /// Resolves `packages` and everything they depend on (recommends and suggests left out) as
+    /// apt would install them on an empty system, with `apt-get --simulate install`. Returns
+    /// each package's name and the exact version apt chose.
+    pub fn resolve(
+        &self,
+        packages: &[String],
+        arch: &str,
+    ) -> Result<BTreeMap<String, String>, Error> {
+        let out = self
+            .apt("apt-get", arch)
+            .args(["-q", "--simulate", "--no-install-recommends", "install"])
+            .args(packages)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Tool("apt-get", e.to_string()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(resolve_error(
+                &stdout,
+                &String::from_utf8_lossy(&out.stderr),
+            ));
+        }
+        Ok(parse_simulation(&stdout))
+    }
+
+    /// The archive section (`libs`, `database`, ...) of each of `packages` (name and version).
+    pub fn sections(
+        &self,
+        packages: &BTreeMap<String, String>,
+        arch: &str,
+    ) -> Result<BTreeMap<String, String>, Error> {
+        let out = self
+            .apt("apt-cache", arch)
+            .arg("show")
+            .args(
+                packages
+                    .iter()
+                    .map(|(name, version)| format!("{name}={version}")),
+            )
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Tool("apt-cache", e.to_string()))?;
+        if !out.status.success() {
+            return Err(Error::AptFailed(format!(
+                "apt-cache show: {}",
+                one_line(&String::from_utf8_lossy(&out.stderr))
+            )));
+        }
+        Ok(parse_sections(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// The dependency graph (Depends and Pre-Depends) of `packages` and, recursively, of
+    /// everything they depend on, from `apt-cache depends --recurse`.
+    pub fn depends(&self, packages: &[String], arch: &str) -> Result<DependencyGraph, Error> {
+        let out = self
+            .apt("apt-cache", arch)
+            .args([
+                "depends",
+                "--recurse",
+                "--no-recommends",
+                "--no-suggests",
+                "--no-conflicts",
+                "--no-breaks",
+                "--no-replaces",
+                "--no-enhances",
+            ])
+            .args(packages)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Tool("apt-cache", e.to_string()))?;
+        if !out.status.success() {
+            return Err(Error::AptFailed(format!(
+                "apt-cache depends {}: {}",
+                packages.join(" "),
+                one_line(&String::from_utf8_lossy(&out.stderr))
+            )));
+        }
+        Ok(parse_depends(&String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+/// Reads the `Package:` and `Section:` fields of `apt-cache show` records.
+fn parse_sections(text: &str) -> BTreeMap<String, String> {
+    let mut sections = BTreeMap::new();
+    let mut package = None;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("Package:") {
+            package = Some(name.trim().to_string());
+        } else if let (Some(section), Some(name)) = (line.strip_prefix("Section:"), &package) {
+            sections.insert(name.clone(), section.trim().to_string());
+        }
+    }
+    sections
+}
+
+/// Each package's dependencies: one list of alternatives (names of real packages, virtual
+/// packages replaced by their providers) per Depends or Pre-Depends entry.
+pub type DependencyGraph = BTreeMap<String, Vec<Vec<String>>>;
+
+/// Reads the `Inst NAME (VERSION ...)` lines of `apt-get --simulate install`.
+fn parse_simulation(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("Inst ")?;
+            let (name, rest) = rest.split_once(' ')?;
+            // An upgrade shows `[OLD] (NEW ...)`; an empty status has none, but skip it anyway.
+            let version = rest.split_once('(')?.1.split_whitespace().next()?;
+            Some((name.to_string(), version.to_string()))
+        })
+        .collect()
+}
+
+/// Turns a failed `apt-get --simulate install` into an error: an unknown package, or a
+/// dependency apt cannot satisfy (with apt's own explanation).
+fn resolve_error(stdout: &str, stderr: &str) -> Error {
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("E: "))
+        .collect();
+    for e in &errors {
+        if let Some(name) = e.strip_prefix("Unable to locate package ") {
+            return Error::UnknownPackage(name.trim().to_string());
+        }
+        // A virtual package (apt lists its providers, indented, after this line), or a
+        // package with no version for this architecture.
+        if e.contains("has no installation candidate") {
+            let name = e.split('\'').nth(1).unwrap_or(e).to_string();
+            let providers: Vec<&str> = stdout
+                .lines()
+                .skip_while(|l| !l.ends_with("is a virtual package provided by:"))
+                .skip(1)
+                .take_while(|l| l.starts_with("  "))
+                .filter_map(|l| l.split_whitespace().next())
+                .collect();
+            return Error::NoCandidate(name, providers.join(" "));
+        }
+    }
+    // ` redis-server : Depends: foo but it is not installable` (continuation lines are indented
+    // further and name no package).
+    let unmet: Vec<String> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| l.contains("Depends:"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    if unmet.is_empty() {
+        Error::AptFailed(format!("apt-get install --simulate: {}", errors.join("; ")))
+    } else {
+        Error::Unresolvable(unmet.join("; "))
+    }
+}
+
+/// Reads `apt-cache depends --recurse` output: a package name at the start of a line, then
+/// `  Depends: NAME` lines (` |Depends:` continues a list of alternatives into the next line;
+/// a `<virtual>` name is followed by its providers, indented by four spaces).
+fn parse_depends(text: &str) -> DependencyGraph {
+    let mut graph = DependencyGraph::new();
+    let mut current: Option<String> = None;
+    // Whether the last entry ended with `|`, so the next one joins its alternatives.
+    let mut continues = false;
+    let strip_arch = |name: &str| name.split(':').next().unwrap_or(name).to_string();
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            let name = line.trim();
+            current = (!name.is_empty() && !name.starts_with('<')).then(|| strip_arch(name));
+            if let Some(name) = &current {
+                graph.entry(name.clone()).or_default();
+            }
+            continues = false;
+            continue;
+        }
+        let Some(package) = &current else { continue };
+        let groups = graph.entry(package.clone()).or_default();
+        if let Some(provider) = line.strip_prefix("    ") {
+            // A provider of the virtual package named on the line before.
+            if let Some(group) = groups.last_mut() {
+                group.push(strip_arch(provider.trim()));
+            }
+            continue;
+        }
+        let alternative = line.starts_with(" |");
+        let Some((kind, name)) = line.trim_start_matches([' ', '|']).split_once(':') else {
+            continue;
+        };
+        if kind != "Depends" && kind != "PreDepends" {
+            continue;
+        }
+        let name = name.trim();
+        let entry = if name.starts_with('<') {
+            Vec::new() // a virtual package: its providers follow
+        } else {
+            vec![strip_arch(name)]
+        };
+        match groups.last_mut() {
+            Some(group) if continues => group.extend(entry),
+            _ => groups.push(entry),
+        }
+        continues = alternative;
+    }
+    graph
+}
+
+/// The first line of a tool's message, for a one-line error.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim_start_matches("E: ").trim())
+        .find(|l| !l.is_empty())
+        .unwrap_or("failed")
+        .to_string()
 }
 
 fn sha256_of(path: &Path) -> Result<String, Error> {
@@ -257,7 +468,76 @@ fn sha256_of(path: &Path) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::debian_uri_in;
+    use super::*;
+
+    #[test]
+    fn simulation_gives_each_package_and_its_exact_version() {
+        let text = "Reading package lists...\n\
+            Inst libc6 (2.41-12+deb13u5 Debian:13.8/stable [riscv64]) []\n\
+            Inst redis-server (5:8.0.2-3+deb13u3 Debian:13.8/stable [riscv64])\n\
+            Conf libc6 (2.41-12+deb13u5 Debian:13.8/stable [riscv64])\n";
+        let packages = parse_simulation(text);
+        assert_eq!(packages.len(), 2);
+        assert_eq!(packages["redis-server"], "5:8.0.2-3+deb13u3");
+        assert_eq!(packages["libc6"], "2.41-12+deb13u5");
+    }
+
+    #[test]
+    fn sections_come_from_the_package_records() {
+        let text = "Package: zlib1g\nVersion: 1:1.3\nSection: libs\n\n\
+            Package: redis-tools\nSection: database\nDescription: x\n";
+        let sections = parse_sections(text);
+        assert_eq!(sections["zlib1g"], "libs");
+        assert_eq!(sections["redis-tools"], "database");
+    }
+
+    #[test]
+    fn depends_output_becomes_groups_of_alternatives_with_virtual_providers() {
+        let text = "redis-server\n  PreDepends: init-system-helpers\n  Depends: redis-tools\n\
+            libpam-modules\n  PreDepends: libaudit1\n |PreDepends: debconf\n  PreDepends: <debconf-2.0>\n\
+            \x20   cdebconf\n    debconf\n  PreDepends: libpam-modules-bin\n\
+            <debconf-2.0>\ninit-system-helpers\n";
+        let graph = parse_depends(text);
+        let groups = |p: &str| graph[p].clone();
+        assert_eq!(
+            groups("redis-server"),
+            [vec!["init-system-helpers"], vec!["redis-tools"]]
+        );
+        assert_eq!(
+            groups("libpam-modules"),
+            [
+                vec!["libaudit1"],
+                vec!["debconf", "cdebconf", "debconf"],
+                vec!["libpam-modules-bin"]
+            ]
+        );
+        assert!(graph["init-system-helpers"].is_empty());
+        assert!(!graph.contains_key("<debconf-2.0>"));
+    }
+
+    #[test]
+    fn apt_failures_become_unknown_package_or_unresolvable_errors() {
+        let unknown = resolve_error("", "E: Unable to locate package nosuchpkg\n");
+        assert!(matches!(unknown, Error::UnknownPackage(ref p) if p == "nosuchpkg"));
+        let stdout =
+            "Package awk is a virtual package provided by:\n  mawk 1.3.4-1\n  gawk 1:5.2.1-2\n\n";
+        let virtual_package =
+            resolve_error(stdout, "E: Package 'awk' has no installation candidate");
+        assert_eq!(
+            virtual_package.to_string(),
+            "awk has no installation candidate; it is a virtual package: ask for one of mawk gawk"
+        );
+        let stdout = "The following packages have unmet dependencies:\n \
+            app : Depends: libgone1 but it is not installable\n";
+        let unresolvable = resolve_error(
+            stdout,
+            "E: Unable to correct problems, you have held broken packages.\n",
+        );
+        assert_eq!(
+            unresolvable.to_string(),
+            "unresolvable dependencies: app : Depends: libgone1 but it is not installable"
+        );
+    }
 
     #[test]
     fn finds_the_archive_in_deb822_sources_and_skips_security() {

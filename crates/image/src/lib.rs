@@ -1,6 +1,7 @@
-//! Builds vmft's default guest image from Debian packages: OpenSBI firmware, Debian's stock
-//! riscv64 kernel, and an initramfs with busybox, the kernel modules the vmft board needs,
-//! and a small init.
+//! Builds vmft's guest images from Debian packages: OpenSBI firmware, Debian's stock riscv64
+//! kernel, and an initramfs with busybox, the kernel modules the vmft board needs, a small
+//! init and, on request, further Debian packages with the shared libraries they need (see
+//! [`packages`]).
 //!
 //! Packages come through apt from the host's own configured Debian mirror (see [`apt`]); the
 //! kernel version is pinned so that every build boots the same kernel.
@@ -10,8 +11,9 @@ pub mod deb;
 pub mod initramfs;
 pub mod kmod;
 pub mod manifest;
+pub mod packages;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -77,12 +79,31 @@ pub enum Error {
     /// A package does not hold what it should.
     #[error("{0}: {1}")]
     BadPackage(PathBuf, String),
+    /// A package asked for with `--package` is not in the archive.
+    #[error("unknown package {0}: not in Debian {SUITE}/{ARCH} main (apt-get update ran)")]
+    UnknownPackage(String),
+    /// A package asked for with `--package` has no version to install: a virtual package (the
+    /// second field lists its providers), or one not built for the architecture.
+    #[error("{} has no installation candidate{}", .0, providers_hint(.1))]
+    NoCandidate(String, String),
+    /// apt cannot satisfy the dependencies of the packages asked for.
+    #[error("unresolvable dependencies: {0}")]
+    Unresolvable(String),
     /// Module resolution failed.
     #[error("kernel modules: {0}")]
     Modules(String),
     /// An image manifest is missing or malformed.
     #[error("{0}")]
     Manifest(String),
+}
+
+/// Names the providers of a virtual package, if apt listed any.
+fn providers_hint(providers: &str) -> String {
+    if providers.is_empty() {
+        String::new()
+    } else {
+        format!("; it is a virtual package: ask for one of {providers}")
+    }
 }
 
 impl Error {
@@ -103,9 +124,15 @@ pub fn default_cache_dir() -> PathBuf {
         .join("vmft")
 }
 
-/// Builds the default image into `out` using the package cache at `cache`, from `mirror` or
-/// the host's configured Debian mirror. Returns the manifest written to `out`.
-pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest, Error> {
+/// Builds an image into `out` using the package cache at `cache`, from `mirror` or the host's
+/// configured Debian mirror: the default image, plus the Debian `packages` (see [`packages`]
+/// for what of them goes in). Returns the manifest written to `out`.
+pub fn build(
+    out: &Path,
+    cache: &Path,
+    mirror: Option<&str>,
+    packages: &[String],
+) -> Result<Manifest, Error> {
     let mirror = match mirror {
         Some(m) => m.trim_end_matches('/').to_string(),
         None => apt::host_debian_mirror()?,
@@ -122,6 +149,11 @@ pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest,
     let kernel_deb = fetch(KERNEL_PACKAGE)?;
     let opensbi_deb = fetch(OPENSBI_PACKAGE)?;
     let busybox_deb = fetch(BUSYBOX_PACKAGE)?;
+    let (extra, package_versions) = if packages.is_empty() {
+        (initramfs::Tree::new(), BTreeMap::new())
+    } else {
+        package_files(&tree, packages)?
+    };
 
     fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let write = |name: &str, data: &[u8]| {
@@ -164,7 +196,7 @@ pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest,
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let initrd = initramfs::build(&busybox, &modules).map_err(|e| Error::io(out, e))?;
+    let initrd = initramfs::build(&busybox, &modules, &extra).map_err(|e| Error::io(out, e))?;
     write("initrd.cpio", &initrd)?;
 
     let manifest = Manifest {
@@ -173,10 +205,69 @@ pub fn build(out: &Path, cache: &Path, mirror: Option<&str>) -> Result<Manifest,
         initrd: "initrd.cpio".into(),
         append: DEFAULT_APPEND.into(),
         kernel_version: KERNEL_PACKAGE.1.into(),
+        packages: packages.to_vec(),
+        package_versions,
     };
     manifest.save(out)?;
     eprintln!("vmft: image ready in {}", out.display());
     Ok(manifest)
+}
+
+/// Resolves, fetches and unpacks `requested` for the initramfs: the files of the whole
+/// packages and the shared objects they need (see [`packages`]). Returns the files and the
+/// name and version of every package they come from.
+fn package_files(
+    tree: &apt::AptTree,
+    requested: &[String],
+) -> Result<(initramfs::Tree, BTreeMap<String, String>), Error> {
+    eprintln!("vmft: resolving {} with apt", requested.join(" "));
+    let installed = tree.resolve(requested, ARCH)?;
+    let graph = tree.depends(requested, ARCH)?;
+    let sections = tree.sections(&installed, ARCH)?;
+    let plan = packages::plan(requested, &graph, &installed, |name| {
+        packages::is_library(name, sections.get(name).map_or("", String::as_str))
+    });
+    let version = |name: &String| {
+        installed.get(name).cloned().ok_or_else(|| {
+            Error::AptFailed(format!("apt-get install --simulate did not list {name}"))
+        })
+    };
+    let unpack = |names: &BTreeSet<String>, wanted: fn(&str) -> bool| {
+        let mut files = initramfs::Tree::new();
+        for name in names {
+            let deb = tree.fetch(name, &version(name)?, ARCH)?;
+            for f in deb::extract(&deb, wanted)? {
+                let node = match (f.data, f.link) {
+                    (Some(data), _) => initramfs::Node::File { mode: f.mode, data },
+                    (None, Some(target)) => initramfs::Node::Symlink(target),
+                    (None, None) => continue,
+                };
+                files.insert(packages::merged_path(&f.path), node);
+            }
+        }
+        Ok::<_, Error>(files)
+    };
+    let whole = unpack(&plan.whole, packages::keep)?;
+    let libraries = unpack(&plan.libraries, packages::in_library_dir)?;
+    let (mut files, warnings) = packages::closure(&whole, &libraries, packages::elf_needs);
+    for warning in warnings {
+        eprintln!("vmft: warning: {warning}");
+    }
+    eprintln!(
+        "vmft: {} files from {}; {} shared objects and links from {}",
+        whole.len(),
+        plan.whole.iter().cloned().collect::<Vec<_>>().join(" "),
+        files.len(),
+        plan.libraries.iter().cloned().collect::<Vec<_>>().join(" ")
+    );
+    files.extend(whole);
+    let versions = plan
+        .whole
+        .iter()
+        .chain(&plan.libraries)
+        .map(|name| Ok((name.clone(), version(name)?)))
+        .collect::<Result<_, Error>>()?;
+    Ok((files, versions))
 }
 
 fn single_file(deb: &Path, path: &str) -> Result<Vec<u8>, Error> {

@@ -151,7 +151,8 @@ pub struct LogArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Build the default guest from Debian trixie riscv64 packages (OpenSBI, the stock
-    /// kernel, busybox) fetched with apt from the host's configured Debian mirror.
+    /// kernel, busybox) fetched with apt from the host's configured Debian mirror, with any
+    /// further packages given with --package.
     Build(ImageBuildArgs),
 }
 
@@ -170,6 +171,12 @@ pub struct ImageBuildArgs {
     /// Where downloaded packages are cached. Default: $XDG_CACHE_HOME/vmft or ~/.cache/vmft.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+
+    /// Add a Debian package (repeatable): its files, those of its direct dependencies not
+    /// named lib*, and the shared libraries their programs need. Versions are apt's
+    /// candidates; the manifest records them.
+    #[arg(long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
 }
 
 /// Arguments of `vmft replay`.

@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
             let out = args.out.unwrap_or_else(|| cache.join("image"));
             // A failed build is the environment's fault (apt, the mirror), not bad input.
-            Ok(match image::build(&out, &cache, args.mirror.as_deref()) {
+            Ok(match image::build(&out, &cache, args.mirror.as_deref(), &args.packages) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("vmft: error: {err}");

@@ -119,7 +119,7 @@ fn help_mentions_every_flag() {
     let top = stdout(&vmft(&["--help"], b""));
     assert!(top.contains("run") && top.contains("image"), "{top}");
     let build = stdout(&vmft(&["image", "build", "--help"], b""));
-    for flag in ["--out", "--mirror", "--cache"] {
+    for flag in ["--out", "--mirror", "--cache", "--package"] {
         assert!(
             build.contains(flag),
             "image build help lacks {flag}: {build}"

@@ -1,15 +1,19 @@
 //! Acceptance tests: Debian's riscv64 kernel under OpenSBI boots on vmft with the default guest
-//! image (`vmft image build`) and its userland works — console, network, disk and arithmetic.
+//! image (`vmft image build`) and its userland works — console, network, disk and arithmetic —
+//! and so does a Debian program added to the image (Redis, `vmft image build --package`).
 //!
 //! Every test boots under vmft; `VMFT_TEST_VMM=qemu` runs the same tests under
-//! `qemu-system-riscv64` (see `common`). The network test needs root; CI runs as root.
+//! `qemu-system-riscv64` (see `common`). The network tests need root; CI runs as root.
 
 mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::{image, run_ok, timeout, Guest, NetNs, ScratchFile, Vmm, COMMAND_OK, READY_MARKER};
+use common::{
+    ext4_disk, image, redis_image, run_ok, timeout, Guest, NetNs, ScratchFile, Vmm, COMMAND_OK,
+    READY_MARKER, REDIS_APPEND, REDIS_READY,
+};
 
 /// Wall-clock limit of one boot: generous, since an interpreter boots Linux far slower than
 /// QEMU's JIT and the tests run side by side on few cores.
@@ -153,10 +157,7 @@ fn guest_reboot_restarts_the_machine_with_its_disk() {
 #[test]
 fn ext4_written_in_the_guest_is_clean_on_the_host() {
     let disk = ScratchFile::new("ext4.img");
-    std::fs::File::create(disk.path())
-        .and_then(|f| f.set_len(64 << 20))
-        .unwrap_or_else(|e| panic!("create {}: {e}", disk.path().display()));
-    run_ok("mkfs.ext4", &["-q", "-F", &disk.arg()]);
+    ext4_disk(disk.path(), 64 << 20);
 
     let mut console = Guest::new(image())
         .drive(disk.path())
@@ -224,4 +225,69 @@ fn guest_userland_computes_like_the_host() {
         "guest and host computed differently"
     );
     assert_eq!(lines(&host).len(), COMPUTATIONS.len());
+}
+
+#[test]
+fn redis_keeps_its_data_on_the_virtio_disk_across_a_crash_and_a_reboot() {
+    let disk = ScratchFile::new("redis.img");
+    ext4_disk(disk.path(), 64 << 20);
+    let netns = NetNs::with_tap("vmft2", "10.0.2.1/24");
+    let guest = Guest::new(redis_image())
+        .tap("vmft2")
+        .in_netns(netns.name())
+        .drive(disk.path())
+        .append(REDIS_APPEND);
+    let keys: Vec<String> = (0..50).map(|i| format!("key:{i}")).collect();
+    let values: Vec<String> = (0..50).map(|i| format!("value-{}", i * i)).collect();
+    let mut mset = vec!["MSET"];
+    for (key, value) in keys.iter().zip(&values) {
+        mset.extend([key.as_str(), value.as_str()]);
+    }
+    let mut mget = vec!["MGET"];
+    mget.extend(keys.iter().map(String::as_str));
+    let expected_mget = values.join("\n") + "\n";
+
+    // First boot: write, then kill the monitor as a dying host would. With `appendfsync
+    // always` Redis replies only once the append-only file is on the disk.
+    let mut console = guest.boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+    console.expect(READY_MARKER);
+    console.expect(REDIS_READY);
+    let cli = |console: &common::Console, args: &[&str], want: &str| {
+        let out = netns.redis_cli(args);
+        let reply = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || reply != want {
+            console.fail(&format!(
+                "redis-cli {}: {}, reply {reply:?} (expected {want:?}), stderr {}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    };
+    cli(&console, &["SET", "k", "v"], "OK\n");
+    cli(&console, &["GET", "k"], "v\n");
+    cli(&console, &mset, "OK\n");
+    for n in 1..=3 {
+        cli(&console, &["INCR", "counter"], &format!("{n}\n"));
+    }
+    cli(&console, &mget, &expected_mget);
+    drop(console);
+
+    // Second boot from the same disk: ext4 recovers its journal, Redis replays its AOF.
+    let mut console = guest.boot(Vmm::from_env(), timeout(BOOT_LIMIT));
+    console.expect("DB loaded from append only file");
+    console.expect(REDIS_READY);
+    cli(&console, &["GET", "k"], "v\n");
+    cli(&console, &["GET", "counter"], "3\n");
+    cli(&console, &mget, &expected_mget);
+    cli(&console, &["DBSIZE"], "52\n");
+    // A clean stop: Redis exits, init unmounts /data and powers the guest off.
+    netns.redis_cli(&["SHUTDOWN"]);
+    console.expect(COMMAND_OK);
+    console.expect_clean_exit();
+
+    run_ok("e2fsck", &["-f", "-n", &disk.arg()]);
+    let ls = run_ok("debugfs", &["-R", "ls /appendonlydir", &disk.arg()]);
+    let ls = String::from_utf8_lossy(&ls.stdout);
+    assert!(ls.contains("appendonly.aof.manifest"), "{ls}");
 }

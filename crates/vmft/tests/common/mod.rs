@@ -4,7 +4,8 @@
 //!
 //! `VMFT_TEST_VMM=qemu` runs the tests against `qemu-system-riscv64` instead of vmft, to check
 //! the tests themselves. `VMFT_TEST_IMAGE=DIR` uses a prebuilt image instead of building one
-//! into `<target>/vmft-image`; `VMFT_TEST_TIMEOUT=SECONDS` overrides each test's time limit.
+//! into `<target>/vmft-image` (`VMFT_TEST_REDIS_IMAGE=DIR` likewise for the Redis image in
+//! `<target>/vmft-image-redis`); `VMFT_TEST_TIMEOUT=SECONDS` overrides each test's time limit.
 
 // Each test binary that includes this module uses a different part of it.
 #![allow(dead_code)]
@@ -111,33 +112,72 @@ impl Image {
 /// `vmft image build` unless its manifest is already there (or `VMFT_TEST_IMAGE` names one).
 pub fn image() -> &'static Image {
     static IMAGE: OnceLock<Image> = OnceLock::new();
+    IMAGE.get_or_init(|| built_image("VMFT_TEST_IMAGE", "vmft-image", &[]))
+}
+
+/// The Redis guest image: the default image with Debian's `redis-server` (and, from its
+/// dependencies, `redis-cli`), built once per test run into `<target>/vmft-image-redis` with
+/// `vmft image build --package redis-server` unless its manifest is already there (or
+/// `VMFT_TEST_REDIS_IMAGE` names one). Boot it with [`REDIS_APPEND`].
+pub fn redis_image() -> &'static Image {
+    static IMAGE: OnceLock<Image> = OnceLock::new();
     IMAGE.get_or_init(|| {
-        if let Some(dir) = std::env::var_os("VMFT_TEST_IMAGE") {
-            return Image::load(Path::new(&dir));
-        }
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("the target directory");
-        let dir = target.join("vmft-image");
-        if !dir.join("vmft-image").is_file() {
-            eprintln!(
-                "building the guest image into {} (slow the first time)",
-                dir.display()
-            );
-            let status = Command::new(env!("CARGO_BIN_EXE_vmft"))
-                .args(["image", "build", "--out"])
-                .arg(&dir)
-                .stdin(Stdio::null())
-                .status()
-                .expect("run `vmft image build`");
-            assert!(
-                status.success(),
-                "`vmft image build --out {}` failed: {status}",
-                dir.display()
-            );
-        }
-        Image::load(&dir)
+        built_image(
+            "VMFT_TEST_REDIS_IMAGE",
+            "vmft-image-redis",
+            &["redis-server"],
+        )
     })
+}
+
+/// The image named by the environment variable `env`, or the one in `<target>/<name>`,
+/// built there with `packages` unless its manifest already exists.
+fn built_image(env: &str, name: &str, packages: &[&str]) -> Image {
+    if let Some(dir) = std::env::var_os(env) {
+        return Image::load(Path::new(&dir));
+    }
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory");
+    let dir = target.join(name);
+    if !dir.join("vmft-image").is_file() {
+        eprintln!(
+            "building the guest image into {} (slow the first time)",
+            dir.display()
+        );
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vmft"));
+        command.args(["image", "build", "--out"]).arg(&dir);
+        for package in packages {
+            command.args(["--package", package]);
+        }
+        let status = command
+            .stdin(Stdio::null())
+            .status()
+            .expect("run `vmft image build`");
+        assert!(status.success(), "`{command:?}` failed: {status}");
+    }
+    Image::load(&dir)
+}
+
+/// The guest's address on a test namespace's TAP network (the host side is `10.0.2.1/24`).
+pub const GUEST_IP: &str = "10.0.2.15";
+
+/// What [`redis_image`] appends to its kernel command line: eth0 at [`GUEST_IP`], the ext4
+/// filesystem on the virtio disk (`/dev/vda`) mounted on `/data`, and Redis serving on all
+/// addresses with its append-only file in `/data`, written and fsynced before each reply and
+/// no RDB snapshots (a trailing `--save` means `save ""`).
+pub const REDIS_APPEND: &str = "vmft.ip=10.0.2.15/24 vmft.mount=/dev/vda:/data -- redis-server \
+    --bind 0.0.0.0 --protected-mode no --dir /data --appendonly yes --appendfsync always --save";
+
+/// What Redis prints on the console once it accepts connections.
+pub const REDIS_READY: &str = "Ready to accept connections tcp";
+
+/// Creates `file` as an empty ext4 filesystem of `bytes` bytes (for `vmft.mount=`).
+pub fn ext4_disk(file: &Path, bytes: u64) {
+    std::fs::File::create(file)
+        .and_then(|f| f.set_len(bytes))
+        .unwrap_or_else(|e| panic!("create {}: {e}", file.display()));
+    run_ok("mkfs.ext4", &["-q", "-F", &path(file)]);
 }
 
 /// One boot of the guest: what to append to the kernel command line and which devices to give
@@ -757,6 +797,14 @@ impl NetNs {
         let mut all = vec!["netns", "exec", &self.name, program];
         all.extend_from_slice(args);
         run("ip", &all)
+    }
+
+    /// Runs `redis-cli -h GUEST_IP args` inside the namespace (one command; its reply on
+    /// standard output).
+    pub fn redis_cli(&self, args: &[&str]) -> Output {
+        let mut all = vec!["-h", GUEST_IP];
+        all.extend_from_slice(args);
+        self.exec("redis-cli", &all)
     }
 
     fn ip(&self, args: &[&str]) {
