@@ -26,7 +26,7 @@ use crate::arbiter::{Arbiter, Claim};
 use crate::channel::{self, Key};
 use crate::driver::{spawn_claim, spawn_receiver, Clock, Event, Options, HANDSHAKE_TIMEOUT};
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
-use crate::protocol::{Identity, Primary, PrimaryAction, PrimaryState};
+use crate::protocol::{Identity, Millis, Primary, PrimaryAction, PrimaryState};
 
 /// How often the protocol thread looks at its timers when no event comes.
 const TICK: Duration = Duration::from_millis(1);
@@ -78,6 +78,9 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
         connection: None,
         started: Some(started),
         finishing: None,
+        lag: Vec::new(),
+        sampled: Millis(0),
+        sent: 0,
     };
     let protocol = thread::Builder::new()
         .name("protocol".into())
@@ -177,6 +180,12 @@ struct ProtocolThread {
     started: Option<Sender<()>>,
     /// When the guest's run ended.
     finishing: Option<Instant>,
+    /// The backup's lag in ms of guest time, sampled every millisecond while protected.
+    lag: Vec<u64>,
+    /// When the lag was last sampled.
+    sampled: Millis,
+    /// Bytes sent on the logging channel.
+    sent: u64,
 }
 
 impl ProtocolThread {
@@ -193,6 +202,10 @@ impl ProtocolThread {
             }
             self.core.tick(now);
             self.perform();
+            if now != self.sampled {
+                self.sampled = now;
+                self.lag.extend(self.core.lag_ms());
+            }
             let pause = self.core.throttle().map_or(0, |ms| ms.0 * 1_000_000);
             self.pause_ns.store(pause, Ordering::Relaxed);
             if let Some(since) = self.finishing {
@@ -201,6 +214,7 @@ impl ProtocolThread {
                     if !done {
                         eprintln!("vmft: exiting with outputs the backup never acknowledged");
                     }
+                    self.report();
                     return;
                 }
             }
@@ -241,6 +255,18 @@ impl ProtocolThread {
         }
     }
 
+    /// Prints what the pair did: the backup's lag and the channel's traffic.
+    fn report(&mut self) {
+        self.lag.sort_unstable();
+        if let (Some(median), Some(max)) = (self.lag.get(self.lag.len() / 2), self.lag.last()) {
+            eprintln!(
+                "vmft: backup lag (guest time): median {median} ms, max {max} ms over {} samples",
+                self.lag.len()
+            );
+        }
+        eprintln!("vmft: logging channel: {} bytes sent", self.sent);
+    }
+
     fn is_current(&self, id: u64) -> bool {
         self.connection.as_ref().is_some_and(|(c, _)| *c == id)
     }
@@ -249,6 +275,7 @@ impl ProtocolThread {
         while let Some(action) = self.core.poll() {
             match action {
                 PrimaryAction::Send(bytes) => {
+                    self.sent += bytes.len() as u64;
                     let failed = match &mut self.connection {
                         Some((_, sender)) => sender.send(&bytes).err(),
                         None => None,

@@ -377,6 +377,13 @@ impl Primary {
         }
     }
 
+    /// How far the backup's execution lags behind this machine, in milliseconds of guest time,
+    /// while protected.
+    pub fn lag_ms(&self) -> Option<u64> {
+        matches!(self.state, PrimaryState::Protected { .. })
+            .then(|| self.mtime.saturating_sub(self.backup_executed_mtime) / MTIME_TICKS_PER_MS)
+    }
+
     /// How long the engine should pause before its next slice, because the backup lags more
     /// than `max_lag_ms` of guest time or too many log bytes are unacknowledged. The pause is at
     /// most one heartbeat interval: the primary slows down, it never stops.
@@ -384,7 +391,7 @@ impl Primary {
         if !matches!(self.state, PrimaryState::Protected { .. }) {
             return None;
         }
-        let lag_ms = self.mtime.saturating_sub(self.backup_executed_mtime) / MTIME_TICKS_PER_MS;
+        let lag_ms = self.lag_ms().unwrap_or(0);
         let unacked = self.stream.bytes_sent - self.stream.bytes_acked + self.stream.pending_len;
         let pause_ms = if unacked > self.config.max_unacked_log_bytes {
             self.config.heartbeat_ms
