@@ -63,16 +63,6 @@ impl GuestAddresses {
         }
     }
 
-    /// The guest's MAC address.
-    pub fn mac(&self) -> [u8; 6] {
-        self.mac
-    }
-
-    /// The IPv4 addresses seen, in order.
-    pub fn ipv4(&self) -> impl Iterator<Item = [u8; 4]> + '_ {
-        self.ipv4.iter().copied()
-    }
-
     /// One round of announcements: a RARP broadcast, then a gratuitous ARP per address.
     pub fn announcements(&self) -> Vec<Vec<u8>> {
         std::iter::once(arp_frame(ETHERTYPE_RARP, RARP_REQUEST, self.mac, [0; 4]))
@@ -138,7 +128,7 @@ mod tests {
         seen.observe(&ethernet(MAC, ETHERTYPE_IPV4, &[0x45; 10]));
         seen.observe(&MAC);
         assert_eq!(
-            seen.ipv4().collect::<Vec<_>>(),
+            seen.ipv4.iter().copied().collect::<Vec<_>>(),
             [[10, 0, 2, 15], [192, 168, 7, 7]]
         );
     }

@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,10 +25,10 @@ use hostio::Tap;
 use machine::{InputEvent, Machine};
 
 use crate::announce::GuestAddresses;
-use crate::arbiter::Arbiter;
 use crate::channel;
 use crate::driver::{
-    connect, spawn_claim, spawn_receiver, Clock, Event, Options, EXIT_DIVERGED, HANDSHAKE_TIMEOUT,
+    connect, spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, EXIT_DIVERGED,
+    HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, BackupOutputs, ChannelSource, Delivery, EngineEvent};
 use crate::protocol::{Backup, BackupAction, BackupState, Identity};
@@ -231,7 +231,7 @@ struct ProtocolThread {
     sender: Option<channel::Sender>,
     deliver: Sender<Delivery>,
     released: Arc<AtomicU64>,
-    arbiter: Arc<Mutex<Box<dyn Arbiter>>>,
+    arbiter: SharedArbiter,
     node: String,
     /// When the primary was last heard from.
     last_heard: Instant,

@@ -25,6 +25,9 @@ const VOUCH_INTERVAL_POSITIONS: u64 = 1_000_000;
 /// How long the logging channel's handshake may take.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The arbiter, shared by the threads that claim epochs.
+pub type SharedArbiter = Arc<Mutex<Box<dyn Arbiter>>>;
+
 /// The options both sides of a pair take.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -65,7 +68,7 @@ impl Options {
     }
 
     /// Loads the key and opens the arbiter, with one-line errors.
-    pub fn open(&self) -> anyhow::Result<(Key, Arc<Mutex<Box<dyn Arbiter>>>)> {
+    pub fn open(&self) -> anyhow::Result<(Key, SharedArbiter)> {
         self.protocol().check().context("fault-tolerance options")?;
         let key = Key::load(&self.key_file)?;
         let arbiter = arbiter::open(&self.arbiter)?;
@@ -117,12 +120,7 @@ pub fn spawn_receiver(id: u64, mut receiver: Receiver, events: Sender<Event>) {
 
 /// Asks `arbiter` for `epoch` on a thread of its own and passes the answer to `events`; an
 /// arbiter that cannot be reached is said once per claim.
-pub fn spawn_claim(
-    arbiter: &Arc<Mutex<Box<dyn Arbiter>>>,
-    epoch: u64,
-    node: &str,
-    events: &Sender<Event>,
-) {
+pub fn spawn_claim(arbiter: &SharedArbiter, epoch: u64, node: &str, events: &Sender<Event>) {
     let (arbiter, node, answer) = (arbiter.clone(), node.to_owned(), events.clone());
     let spawned = thread::Builder::new()
         .name("arbiter".into())

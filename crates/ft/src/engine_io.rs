@@ -92,19 +92,9 @@ impl HeldOutputs {
         }
     }
 
-    /// How many outputs are held.
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
-
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
-    }
-
-    /// Where released outputs go, to send frames of the driver's own (announcements).
-    pub fn direct(&mut self) -> &mut DirectOutputs {
-        &mut self.out
     }
 }
 

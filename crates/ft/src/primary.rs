@@ -24,7 +24,9 @@ use engine::setup::{build, disk_hash, Built};
 
 use crate::arbiter::{Arbiter, Claim};
 use crate::channel::{self, Key};
-use crate::driver::{spawn_claim, spawn_receiver, Clock, Event, Options, HANDSHAKE_TIMEOUT};
+use crate::driver::{
+    spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, HANDSHAKE_TIMEOUT,
+};
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
 use crate::protocol::{Identity, Millis, Primary, PrimaryAction, PrimaryState};
 
@@ -172,7 +174,7 @@ struct ProtocolThread {
     events: Sender<Event>,
     held: Arc<Mutex<HeldOutputs>>,
     pause_ns: Arc<AtomicU64>,
-    arbiter: Arc<Mutex<Box<dyn Arbiter>>>,
+    arbiter: SharedArbiter,
     node: String,
     /// The backup's connection: its number and sending half.
     connection: Option<(u64, channel::Sender)>,

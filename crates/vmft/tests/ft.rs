@@ -1,0 +1,522 @@
+//! The fault-tolerant pair on real processes and real networks: a primary on host A and a
+//! backup on host B (network namespaces, TAP devices bridged to a switch, the logging channel
+//! on its own link), serving Debian's Redis to a client in a third namespace. The client's
+//! view is what counts: its one TCP connection, and every write it saw acknowledged.
+//!
+//! The tests need root and build the Redis guest image on first use. They run one at a time
+//! (two machines already fill this project's two cores). `VMFT_FT_TRIALS` sets the number of
+//! primary-kill trials (default 5) and `VMFT_FT_SEED` replays their kill moments.
+
+mod common;
+
+use std::fs::File;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::topology::{ft_client, Host, Process, Topology, CHANNEL_A_IP, GUEST_IP};
+use common::{ext4_disk, image, redis_image, require_root, ScratchDir, REDIS_APPEND, REDIS_READY};
+
+/// The logging channel's port on host A.
+const CHANNEL_PORT: u16 = 7700;
+/// Guest memory of every machine here.
+const MEMORY: &str = "512M";
+/// Size of each replica's data disk.
+const DISK_BYTES: u64 = 64 << 20;
+/// How long a pair may take to boot Redis.
+const BOOT_LIMIT: Duration = Duration::from_secs(180);
+/// How long a process may take to exit once it should.
+const EXIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// The pair tests run one at a time: each runs two machines on two cores.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static PAIRS: Mutex<()> = Mutex::new(());
+    PAIRS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn vmft() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vmft"))
+}
+
+fn arg(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// `vmft ARGS` with its standard output and error going to `out` and `err`.
+fn logged(mut command: Command, out: &Path, err: &Path) -> Command {
+    let file = |p: &Path| File::create(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    command
+        .stdin(Stdio::null())
+        .stdout(file(out))
+        .stderr(file(err));
+    command
+}
+
+fn read(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+}
+
+/// A primary and a backup of the Redis guest, on hosts A and B of their own topology.
+struct Pair {
+    // Field order is drop order: the processes die before their network goes.
+    primary: Process,
+    backup: Process,
+    net: Topology,
+    dir: ScratchDir,
+}
+
+impl Pair {
+    /// Builds the topology, gives each host its own copy of an empty data disk and starts
+    /// the pair; returns once Redis is up.
+    fn start(name: &str) -> Pair {
+        require_root("the fault-tolerance tests");
+        let image = redis_image();
+        let net = Topology::unique();
+        let dir = ScratchDir::new(name);
+        let key = dir.join("key");
+        let status = vmft()
+            .arg("keygen")
+            .arg(&key)
+            .status()
+            .expect("vmft keygen");
+        assert!(status.success(), "vmft keygen failed: {status}");
+        std::fs::create_dir(dir.join("arbiter")).expect("the arbiter directory");
+        ext4_disk(&dir.join("a.img"), DISK_BYTES);
+        std::fs::copy(dir.join("a.img"), dir.join("b.img")).expect("copy the disk");
+        let side = |host: Host, role: &str, disk: &str, peer: [&str; 2]| {
+            let mut command = net.command(host, env!("CARGO_BIN_EXE_vmft"));
+            command
+                .arg(role)
+                .args(["--image", &arg(&image.dir), "--memory", MEMORY])
+                .args(["--net", "tap=tap0", "--drive", &arg(&dir.join(disk))])
+                .args(["--append", REDIS_APPEND])
+                .args(peer)
+                .args(["--key-file", &arg(&key)])
+                .args(["--arbiter", &format!("file:{}", arg(&dir.join("arbiter")))]);
+            let out = dir.join(&format!("{role}.out"));
+            Process::spawn(logged(command, &out, &dir.join(&format!("{role}.err"))))
+        };
+        let listen = format!("{CHANNEL_A_IP}:{CHANNEL_PORT}");
+        let primary = side(Host::A, "primary", "a.img", ["--listen", &listen]);
+        let backup = side(Host::B, "backup", "b.img", ["--primary", &listen]);
+        let mut pair = Pair {
+            primary,
+            backup,
+            net,
+            dir,
+        };
+        pair.wait_for("primary.out", REDIS_READY, BOOT_LIMIT);
+        pair
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn log(&self, name: &str) -> String {
+        read(&self.path(name))
+    }
+
+    /// Waits until `file` holds `needle`, failing early if either side exits.
+    fn wait_for(&mut self, file: &str, needle: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.log(file).contains(needle) {
+            if !self.primary.is_running() || !self.backup.is_running() {
+                self.fail(&format!("a side exited before {file} showed {needle:?}"));
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("{file} did not show {needle:?} within {limit:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Fails the test with what both sides said.
+    fn fail(&self, why: &str) -> ! {
+        let tail = |name: &str| {
+            let text = self.log(name);
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(15)..].join("\n")
+        };
+        panic!(
+            "{why}\n--- primary stderr:\n{}\n--- backup stderr:\n{}\n--- primary console (end):\n{}\n--- backup console (end):\n{}",
+            self.log("primary.err"),
+            self.log("backup.err"),
+            tail("primary.out"),
+            tail("backup.out"),
+        );
+    }
+
+    /// Starts the writing client: one connection for `seconds`, acknowledged writes logged.
+    fn client(&self, seconds: u32, reads: bool) -> Process {
+        let mut command = self.net.command(Host::Clients, ft_client());
+        command
+            .args(["write", "--host", GUEST_IP, "--prefix", "k"])
+            .args(["--duration", &seconds.to_string()])
+            .args(["--out", &arg(&self.path("acked.jsonl"))]);
+        if reads {
+            command.arg("--reads");
+        }
+        Process::spawn(logged(
+            command,
+            &self.path("client.out"),
+            &self.path("client.err"),
+        ))
+    }
+
+    /// Waits for the client and returns its summary line, failing unless its connection
+    /// lasted the whole run and it saw writes acknowledged.
+    fn client_kept_its_connection(&self, client: &mut Process, seconds: u32) -> String {
+        let status = client
+            .wait_timeout(Duration::from_secs(u64::from(seconds) + 60))
+            .unwrap_or_else(|| self.fail("the client did not finish"));
+        let summary = self.log("client.out");
+        if !status.success() || !summary.contains(r#""connection": "kept""#) {
+            self.fail(&format!(
+                "the client's connection did not survive ({status}): {summary}{}",
+                self.log("client.err")
+            ));
+        }
+        let acked = json_number(&summary, "acked");
+        if acked < 10.0 {
+            self.fail(&format!("too few writes acknowledged: {summary}"));
+        }
+        summary
+    }
+
+    /// Reads back, on a new connection, every write the client saw acknowledged.
+    fn every_acknowledged_write_is_there(&self) {
+        let output = self
+            .net
+            .command(Host::Clients, ft_client())
+            .args(["check", "--host", GUEST_IP])
+            .args(["--file", &arg(&self.path("acked.jsonl"))])
+            .output()
+            .expect("ft-client check");
+        let summary = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() || !summary.contains(r#""missing": 0, "wrong": 0"#) {
+            self.fail(&format!(
+                "acknowledged writes are missing: {summary}{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+
+    /// Shuts Redis down, so that the guest powers off.
+    fn shut_redis_down(&self) {
+        // The reply may be a closed connection: Redis exits as it answers.
+        let _ = self
+            .net
+            .command(Host::Clients, "redis-cli")
+            .args(["-h", GUEST_IP, "shutdown"])
+            .output();
+    }
+
+    /// Waits for the primary (`primary`) or the backup to exit.
+    fn exits(&mut self, primary: bool) -> ExitStatus {
+        let (process, what) = match primary {
+            true => (&mut self.primary, "primary"),
+            false => (&mut self.backup, "backup"),
+        };
+        let status = process.wait_timeout(EXIT_LIMIT);
+        status.unwrap_or_else(|| self.fail(&format!("the {what} did not exit")))
+    }
+}
+
+/// The number after `"key":` in a JSON line.
+fn json_number(json: &str, key: &str) -> f64 {
+    let start = json
+        .find(&format!("\"{key}\":"))
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        + key.len()
+        + 3;
+    json[start..]
+        .trim_start()
+        .split([',', '}'])
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{key} in {json} is not a number"))
+}
+
+/// The number of ms after `label` in `text`, e.g. "median 3 ms".
+fn ms_after(text: &str, label: &str) -> u64 {
+    let start = text
+        .find(label)
+        .unwrap_or_else(|| panic!("no {label:?} in {text}"))
+        + label.len();
+    text[start..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in {text}"))
+}
+
+#[test]
+fn a_pair_serves_redis_under_load_with_every_digest_matching_and_the_backup_within_its_lag() {
+    let _one = one_at_a_time();
+    let mut pair = Pair::start("ft-load");
+    let mut client = pair.client(8, true);
+    let summary = pair.client_kept_its_connection(&mut client, 8);
+    pair.every_acknowledged_write_is_there();
+    pair.shut_redis_down();
+    let primary = pair.exits(true);
+    let backup = pair.exits(false);
+    if !primary.success() || !backup.success() {
+        pair.fail(&format!(
+            "the guest powered off, but the primary exited {primary} and the backup {backup}"
+        ));
+    }
+    let backup_said = pair.log("backup.err");
+    let digests = backup_said
+        .lines()
+        .find_map(|l| l.split("log entries; ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_else(|| pair.fail("the backup did not say how many digests matched"));
+    assert!(digests >= 2, "the backup checked {digests} digests");
+    let primary_said = pair.log("primary.err");
+    let median = ms_after(&primary_said, "backup lag (guest time): median");
+    let max = ms_after(&primary_said, ", max");
+    // Flow control keeps the backup within the bound: the primary slows down as soon as the
+    // lag passes it, so only a brief excursion may go past (at most one throttled slice and
+    // the acknowledgement's round trip).
+    assert!(
+        median <= 100,
+        "median lag {median} ms over the 100 ms bound"
+    );
+    assert!(
+        max <= 300,
+        "lag peaked at {max} ms, far over the 100 ms bound"
+    );
+    assert!(!pair.log("primary.err").contains("never acknowledged"));
+    eprintln!(
+        "client: {summary}backup: {digests} digests matched; lag median {median} ms, max {max} ms"
+    );
+}
+
+/// The moments (seconds into the write load) at which the primary-kill trials kill it, from
+/// `VMFT_FT_SEED` or the clock; the seed is printed so that a failure can be replayed.
+fn kill_moments(trials: usize) -> Vec<Duration> {
+    let seed = std::env::var("VMFT_FT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs())
+        });
+    eprintln!("kill moments from VMFT_FT_SEED={seed}");
+    let mut state = seed;
+    (0..trials)
+        .map(|_| {
+            // SplitMix64: enough randomness for a moment between 1 and 5 s.
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            Duration::from_millis(1000 + (z ^ (z >> 31)) % 4000)
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_of_the_primary_mid_load_keeps_the_client_s_connection_and_every_acknowledged_write() {
+    let _one = one_at_a_time();
+    let trials = std::env::var("VMFT_FT_TRIALS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    for (trial, moment) in kill_moments(trials).into_iter().enumerate() {
+        let mut pair = Pair::start(&format!("ft-kill-primary-{trial}"));
+        let load = 9;
+        let mut client = pair.client(load, false);
+        std::thread::sleep(moment);
+        let killed = pair.primary.kill();
+        assert!(!killed.success(), "the primary was still running: {killed}");
+        let summary = pair.client_kept_its_connection(&mut client, load);
+        pair.every_acknowledged_write_is_there();
+        let went_live = pair
+            .log("backup.err")
+            .lines()
+            .find(|l| l.contains("vmft: live in epoch 2"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| pair.fail("the backup did not go live in epoch 2"));
+        if !pair.backup.is_running() {
+            pair.fail("the backup stopped after going live");
+        }
+        eprintln!(
+            "trial {trial}: primary killed {moment:?} into the load; client: {}; {went_live}",
+            summary.trim()
+        );
+    }
+}
+
+#[test]
+fn kill_9_of_the_backup_leaves_the_primary_serving_alone_without_a_client_error() {
+    let _one = one_at_a_time();
+    let mut pair = Pair::start("ft-kill-backup");
+    let load = 8;
+    let mut client = pair.client(load, true);
+    std::thread::sleep(Duration::from_secs(3));
+    pair.backup.kill();
+    let summary = pair.client_kept_its_connection(&mut client, load);
+    pair.every_acknowledged_write_is_there();
+    let primary_said = pair.log("primary.err");
+    if !primary_said.contains("primary alone, unprotected in epoch 2") {
+        pair.fail("the primary did not go on alone in epoch 2");
+    }
+    if !pair.primary.is_running() {
+        pair.fail("the primary stopped after its backup died");
+    }
+    eprintln!("client: {}", summary.trim());
+}
+
+/// Pseudo-random bytes, as a peer that speaks no protocol at all sends them.
+fn garbage(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn wrong_key_machine_disk_or_garbage_is_refused_at_both_ends_and_the_pair_still_forms() {
+    let _one = one_at_a_time();
+    require_root("the fault-tolerance tests");
+    let dir = ScratchDir::new("ft-refusals");
+    let keygen = |name: &str| {
+        let status = vmft().arg("keygen").arg(dir.join(name)).status();
+        assert!(status.expect("vmft keygen").success());
+        dir.join(name)
+    };
+    let (key, other_key) = (keygen("key"), keygen("other-key"));
+    std::fs::create_dir(dir.join("arbiter")).expect("the arbiter directory");
+    std::fs::write(dir.join("a.img"), vec![0u8; 1 << 20]).expect("a disk");
+    std::fs::copy(dir.join("a.img"), dir.join("b.img")).expect("its copy");
+    let mut other_disk = vec![0u8; 1 << 20];
+    other_disk[4096] = 1;
+    std::fs::write(dir.join("c.img"), other_disk).expect("another disk");
+    let image = image();
+    let machine = |memory: &str, disk: &str| -> Vec<String> {
+        vec![
+            "--image".into(),
+            arg(&image.dir),
+            "--memory".into(),
+            memory.into(),
+            "--drive".into(),
+            arg(&dir.join(disk)),
+            "--append".into(),
+            "-- sh -c \"echo pair-formed\"".into(),
+            "--arbiter".into(),
+            format!("file:{}", arg(&dir.join("arbiter"))),
+        ]
+    };
+
+    let mut primary_command = vmft();
+    primary_command
+        .arg("primary")
+        .args(machine(MEMORY, "a.img"))
+        .args(["--listen", "127.0.0.1:0", "--key-file", &arg(&key)]);
+    let (p_out, p_err) = (dir.join("primary.out"), dir.join("primary.err"));
+    let mut primary = Process::spawn(logged(primary_command, &p_out, &p_err));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let address = loop {
+        let said = read(&p_err);
+        if let Some(rest) = said.split("listening on ").nth(1) {
+            break rest.split(';').next().unwrap_or_default().to_owned();
+        }
+        assert!(primary.is_running(), "the primary exited: {said}");
+        assert!(
+            Instant::now() < deadline,
+            "the primary did not listen: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    let backup = |name: &str, machine: Vec<String>, key: &Path, to: &str| {
+        let mut command = vmft();
+        command
+            .arg("backup")
+            .args(machine)
+            .args(["--primary", to, "--key-file", &arg(key)]);
+        let (out, err) = (
+            dir.join(&format!("{name}.out")),
+            dir.join(&format!("{name}.err")),
+        );
+        let mut process = Process::spawn(logged(command, &out, &err));
+        let status = process
+            .wait_timeout(EXIT_LIMIT)
+            .unwrap_or_else(|| panic!("backup {name} did not exit: {}", read(&err)));
+        (status, read(&err))
+    };
+    let mut refused = |name: &str, machine: Vec<String>, key: &Path, expected: &str| {
+        let (status, said) = backup(name, machine, key, &address);
+        assert_eq!(status.code(), Some(2), "backup {name}: {said}");
+        assert!(said.contains(expected), "backup {name} said: {said}");
+        let error_lines = said.lines().filter(|l| l.contains("error")).count();
+        assert_eq!(error_lines, 1, "one error line from backup {name}: {said}");
+        assert!(primary.is_running(), "the primary died of {name}");
+    };
+    refused(
+        "wrong-key",
+        machine(MEMORY, "b.img"),
+        &other_key,
+        "the peer holds another key",
+    );
+    refused(
+        "wrong-machine",
+        machine("256M", "b.img"),
+        &key,
+        "machine fingerprint",
+    );
+    refused("wrong-disk", machine(MEMORY, "c.img"), &key, "disk hash");
+
+    // A peer that sends garbage to the primary, and a "primary" that sends garbage back.
+    let mut peer = TcpStream::connect(&address).expect("connect to the primary");
+    let _ = peer.write_all(&garbage(4096));
+    let impostor = TcpListener::bind("127.0.0.1:0").expect("a fake primary");
+    let fake = impostor.local_addr().expect("its address").to_string();
+    let answering = std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = impostor.accept() {
+            let _ = stream.write_all(&garbage(4096));
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    let (status, said) = backup("to-garbage", machine(MEMORY, "b.img"), &key, &fake);
+    let _ = answering.join();
+    assert_eq!(status.code(), Some(2), "a backup facing garbage: {said}");
+    assert!(
+        said.contains("does not speak the vmft logging channel"),
+        "{said}"
+    );
+    drop(peer);
+
+    // After all that, the right backup joins and the pair runs the guest to its end.
+    let (status, said) = backup("right", machine(MEMORY, "b.img"), &key, &address);
+    assert!(status.success(), "the right backup: {status}: {said}");
+    let status = primary
+        .wait_timeout(EXIT_LIMIT)
+        .unwrap_or_else(|| panic!("the primary did not finish: {}", read(&p_err)));
+    let primary_said = read(&p_err);
+    assert!(status.success(), "the primary: {status}: {primary_said}");
+    assert!(read(&p_out).contains("pair-formed"), "{}", read(&p_out));
+    for (what, expected) in [
+        ("wrong key", "another key"),
+        ("another machine", "machine fingerprint"),
+        ("another disk", "disk hash"),
+        ("garbage", "does not speak the vmft logging channel"),
+    ] {
+        assert!(
+            primary_said.contains(expected),
+            "the primary said nothing of the {what}: {primary_said}"
+        );
+    }
+}
