@@ -80,6 +80,9 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
     let stream = connect(primary, CONNECT_PATIENCE)?;
     let (sender, receiver) = channel::connect(stream, &key, HANDSHAKE_TIMEOUT)
         .map_err(|e| anyhow!("the primary at {primary}: {e}"))?;
+    // A send to a host that vanished must not hold the protocol thread past the failure
+    // timeout: it fails as a silent peer would.
+    sender.set_write_timeout(Some(Duration::from_millis(options.timeout_ms)))?;
     eprintln!("vmft: backup {node} connected to the primary at {primary}");
 
     let (events, incoming) = mpsc::channel();

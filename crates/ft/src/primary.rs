@@ -83,6 +83,7 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
         lag: Vec::new(),
         sampled: Millis(0),
         sent: 0,
+        write_timeout: Duration::from_millis(options.timeout_ms),
     };
     let protocol = thread::Builder::new()
         .name("protocol".into())
@@ -188,6 +189,8 @@ struct ProtocolThread {
     sampled: Millis,
     /// Bytes sent on the logging channel.
     sent: u64,
+    /// How long one send may block.
+    write_timeout: Duration,
 }
 
 impl ProtocolThread {
@@ -239,6 +242,11 @@ impl ProtocolThread {
             Event::Engine(EngineEvent::Executed { .. } | EngineEvent::Drained) => {}
             Event::Connected(id, mut sender) => {
                 if self.core.state() == &PrimaryState::WaitingForBackup {
+                    // A send to a host that vanished must not hold this thread past the
+                    // failure timeout: it fails as a silent peer would.
+                    if let Err(error) = sender.set_write_timeout(Some(self.write_timeout)) {
+                        eprintln!("vmft: logging channel to the backup: {error}");
+                    }
                     self.connection = Some((id, sender));
                     self.core.connected(now);
                 } else {

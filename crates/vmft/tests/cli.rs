@@ -117,7 +117,28 @@ fn help_mentions_every_flag() {
     let replay = stdout(&vmft(&["replay", "--help"], b""));
     assert!(replay.contains("--from-snapshot"), "{replay}");
     let top = stdout(&vmft(&["--help"], b""));
-    assert!(top.contains("run") && top.contains("image"), "{top}");
+    for command in [
+        "run", "replay", "log", "primary", "backup", "keygen", "image",
+    ] {
+        assert!(top.contains(command), "help lacks {command}: {top}");
+    }
+    for (command, own) in [("primary", "--listen"), ("backup", "--primary")] {
+        let help = stdout(&vmft(&[command, "--help"], b""));
+        for flag in [
+            own,
+            "--key-file",
+            "--arbiter",
+            "--heartbeat-ms",
+            "--timeout-ms",
+            "--max-lag-ms",
+            "--node",
+            "--image",
+            "--drive",
+            "--net",
+        ] {
+            assert!(help.contains(flag), "{command} help lacks {flag}: {help}");
+        }
+    }
     let build = stdout(&vmft(&["image", "build", "--help"], b""));
     for flag in ["--out", "--mirror", "--cache", "--package"] {
         assert!(
@@ -938,4 +959,72 @@ fn replay_from_a_snapshot_of_another_run_or_position_is_refused() {
         "the error lists the log's snapshots: {}",
         stderr(&out)
     );
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_never_overwrites_one() {
+    let key = tmp("keygen.key");
+    let _ = std::fs::remove_file(&key);
+    let path = key.to_str().expect("temporary paths are UTF-8");
+    let out = vmft(&["keygen", path], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&key).expect("the key file");
+    assert_eq!(written.trim().len(), 64, "32 bytes in hex: {written}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key).expect("its metadata").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    assert_bad_input(&vmft(&["keygen", path], b""), "already exists");
+    assert_eq!(
+        std::fs::read_to_string(&key).expect("the key file"),
+        written
+    );
+}
+
+#[test]
+fn a_pair_refuses_bad_keys_arbiters_and_run_only_flags_before_it_starts() {
+    let program = assemble(
+        "pair-bad-input",
+        "    .globl _start\n_start:\n    j _start\n",
+    );
+    let program = program.to_str().expect("temporary paths are UTF-8");
+    let key = tmp("pair.key");
+    let _ = std::fs::remove_file(&key);
+    let key = key.to_str().expect("temporary paths are UTF-8");
+    assert_eq!(vmft(&["keygen", key], b"").status.code(), Some(0));
+    let loose = tmp("pair-loose.key");
+    std::fs::write(&loose, "00".repeat(32)).expect("a key file");
+    let loose = loose.to_str().expect("temporary paths are UTF-8");
+    let pair = |role: &str, key: &str, arbiter: &str, extra: &[&str]| {
+        let peer = if role == "primary" {
+            "--listen"
+        } else {
+            "--primary"
+        };
+        let mut args = vec![role, "--bios", "none", "--kernel", program, peer];
+        args.extend(["127.0.0.1:1", "--key-file", key, "--arbiter", arbiter]);
+        args.extend_from_slice(extra);
+        vmft(&args, b"")
+    };
+    let arbiter = format!("file:{}", env!("CARGO_TARGET_TMPDIR"));
+    for role in ["primary", "backup"] {
+        assert_bad_input(
+            &pair(role, "/nonexistent/key", &arbiter, &[]),
+            "vmft keygen",
+        );
+        assert_bad_input(&pair(role, loose, &arbiter, &[]), "chmod 600");
+        assert_bad_input(&pair(role, key, "etcd://x", &[]), "file:DIRECTORY");
+        assert_bad_input(
+            &pair(role, key, &arbiter, &["--timeout-ms", "10"]),
+            "minimum of 50 ms",
+        );
+        assert_bad_input(
+            &pair(role, key, &arbiter, &["--record", "x.log"]),
+            "--record",
+        );
+        assert_bad_input(
+            &pair(role, key, &arbiter, &["--restore", "x.snap"]),
+            "--restore",
+        );
+    }
 }
