@@ -20,18 +20,18 @@ use engine::host::{HostInput, NetGate};
 use engine::live::{print_stats, run_live, LiveRun, EXIT_LIMIT};
 use engine::output::{DirectOutputs, Outputs};
 use engine::replayer::{replay_loop, ReplayEnd, ReplayStats};
-use engine::setup::{build, disk_hash, Built};
+use engine::setup::Built;
 use hostio::Tap;
 use machine::{InputEvent, Machine};
 
 use crate::announce::GuestAddresses;
 use crate::channel;
 use crate::driver::{
-    connect, spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, EXIT_DIVERGED,
-    HANDSHAKE_TIMEOUT,
+    connect, spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, Side,
+    EXIT_DIVERGED, HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, BackupOutputs, ChannelSource, Delivery, EngineEvent};
-use crate::protocol::{Backup, BackupAction, BackupState, Identity};
+use crate::protocol::{Backup, BackupAction, BackupState};
 
 /// How often the protocol thread looks at its timers when no event comes.
 const TICK: Duration = Duration::from_millis(1);
@@ -63,18 +63,17 @@ struct GoLive {
 
 /// Runs the machine `config` describes as the backup of the primary at `primary`.
 pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Result<ExitCode> {
-    let (key, arbiter) = options.open()?;
-    let node = options.node();
-    let Built {
-        mut machine,
-        tap,
-        fingerprint,
-    } = build(&config, true, None)?;
-    let identity = Identity {
-        fingerprint,
-        disk_hash: disk_hash(&config)?,
-        node: node.clone(),
-    };
+    let Side {
+        key,
+        arbiter,
+        node,
+        built: Built {
+            mut machine,
+            tap,
+            fingerprint,
+        },
+        identity,
+    } = Side::prepare(&config, options)?;
     let known_epoch = lock(&arbiter).highest_epoch().context("the arbiter")?;
     let core = Backup::new(options.protocol(), identity, known_epoch)?;
     let stream = connect(primary, CONNECT_PATIENCE)?;

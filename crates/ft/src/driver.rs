@@ -9,11 +9,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use engine::config::RunConfig;
+use engine::setup::{build, disk_hash, Built};
 
 use crate::arbiter::{self, Arbiter, Claim};
 use crate::channel::{self, ChannelError, Key, Receiver};
 use crate::engine_io::{lock, EngineEvent};
-use crate::protocol::{ArbiterResult, Config, Millis};
+use crate::protocol::{ArbiterResult, Config, Identity, Millis};
 
 /// Exit status of a backup whose machine diverged from the primary's.
 pub const EXIT_DIVERGED: u8 = 5;
@@ -73,6 +75,43 @@ impl Options {
         let key = Key::load(&self.key_file)?;
         let arbiter = arbiter::open(&self.arbiter)?;
         Ok((key, Arc::new(Mutex::new(arbiter))))
+    }
+}
+
+/// What each side starts from: its key, arbiter and name, and its machine with the identity
+/// it shows its peer.
+pub struct Side {
+    /// The logging channel's key.
+    pub key: Key,
+    /// The arbiter.
+    pub arbiter: SharedArbiter,
+    /// This side's name.
+    pub node: String,
+    /// The machine, its TAP device (when it has a network) and fingerprint.
+    pub built: Built,
+    /// What the hello shows: the fingerprint, the disk's hash and the name.
+    pub identity: Identity,
+}
+
+impl Side {
+    /// Opens the key and the arbiter, and builds the machine `config` describes with its TAP
+    /// device attached: one-line errors for bad files.
+    pub fn prepare(config: &RunConfig, options: &Options) -> anyhow::Result<Side> {
+        let (key, arbiter) = options.open()?;
+        let node = options.node();
+        let built = build(config, true, None)?;
+        let identity = Identity {
+            fingerprint: built.fingerprint,
+            disk_hash: disk_hash(config)?,
+            node: node.clone(),
+        };
+        Ok(Side {
+            key,
+            arbiter,
+            node,
+            built,
+            identity,
+        })
     }
 }
 
@@ -163,10 +202,7 @@ pub fn connect(address: &str, patience: Duration) -> anyhow::Result<TcpStream> {
     loop {
         match TcpStream::connect(address) {
             Ok(stream) => return Ok(stream),
-            Err(error) if Instant::now() < deadline => {
-                let _ = error;
-                thread::sleep(Duration::from_millis(100));
-            }
+            Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
             Err(error) => {
                 return Err(error)
                     .with_context(|| format!("cannot connect to the primary at {address}"))

@@ -20,15 +20,15 @@ use engine::host::HostInput;
 use engine::live::{print_stats, run_live, LiveRun};
 use engine::output::DirectOutputs;
 use engine::record::{end_reason, Recorder};
-use engine::setup::{build, disk_hash, Built};
+use engine::setup::Built;
 
 use crate::arbiter::{Arbiter, Claim};
 use crate::channel::{self, Key};
 use crate::driver::{
-    spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, HANDSHAKE_TIMEOUT,
+    spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, Side, HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
-use crate::protocol::{Identity, Millis, Primary, PrimaryAction, PrimaryState};
+use crate::protocol::{Millis, Primary, PrimaryAction, PrimaryState};
 
 /// How often the protocol thread looks at its timers when no event comes.
 const TICK: Duration = Duration::from_millis(1);
@@ -39,18 +39,17 @@ const FINISH_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Runs the machine `config` describes as a primary listening on `listen`.
 pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result<ExitCode> {
-    let (key, arbiter) = options.open()?;
-    let node = options.node();
-    let Built {
-        mut machine,
-        tap,
-        fingerprint,
-    } = build(&config, true, None)?;
-    let identity = Identity {
-        fingerprint,
-        disk_hash: disk_hash(&config)?,
-        node: node.clone(),
-    };
+    let Side {
+        key,
+        arbiter,
+        node,
+        built: Built {
+            mut machine,
+            tap,
+            fingerprint,
+        },
+        identity,
+    } = Side::prepare(&config, options)?;
     let epoch = first_epoch(&mut **lock(&arbiter), &node)?;
     let listener =
         TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
