@@ -5,7 +5,8 @@
 //!
 //! The tests need root and build the Redis guest image on first use. They run one at a time
 //! (two machines already fill this project's two cores). `VMFT_FT_TRIALS` sets the number of
-//! primary-kill trials (default 5) and `VMFT_FT_SEED` replays their kill moments.
+//! primary-kill trials (default 5), `VMFT_FT_PARTITIONS` the number of partition trials
+//! (default 10), and `VMFT_FT_SEED` replays their random choices.
 
 mod common;
 
@@ -297,39 +298,53 @@ fn a_pair_serves_redis_under_load_with_every_digest_matching_and_the_backup_with
     );
 }
 
-/// The moments (seconds into the write load) at which the primary-kill trials kill it, from
-/// `VMFT_FT_SEED` or the clock; the seed is printed so that a failure can be replayed.
-fn kill_moments(trials: usize) -> Vec<Duration> {
-    let seed = std::env::var("VMFT_FT_SEED")
+/// The trials' random choices (SplitMix64), seeded from `VMFT_FT_SEED` or the clock; the
+/// seed is printed so that a failing trial can be replayed.
+struct Choices(u64);
+
+impl Choices {
+    fn seeded(what: &str) -> Choices {
+        let seed = std::env::var("VMFT_FT_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(1, |d| d.as_secs())
+            });
+        eprintln!("{what} from VMFT_FT_SEED={seed}");
+        Choices(seed)
+    }
+
+    /// A number below `bound`.
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % bound
+    }
+
+    /// A moment between 1 and 5 s into a load.
+    fn moment(&mut self) -> Duration {
+        Duration::from_millis(1000 + self.below(4000))
+    }
+}
+
+/// The number of trials `variable` asks for, or `default`.
+fn trials(variable: &str, default: usize) -> usize {
+    std::env::var(variable)
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(1, |d| d.as_secs())
-        });
-    eprintln!("kill moments from VMFT_FT_SEED={seed}");
-    let mut state = seed;
-    (0..trials)
-        .map(|_| {
-            // SplitMix64: enough randomness for a moment between 1 and 5 s.
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            Duration::from_millis(1000 + (z ^ (z >> 31)) % 4000)
-        })
-        .collect()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
 fn kill_9_of_the_primary_mid_load_keeps_the_client_s_connection_and_every_acknowledged_write() {
     let _one = one_at_a_time();
-    let trials = std::env::var("VMFT_FT_TRIALS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(5);
-    for (trial, moment) in kill_moments(trials).into_iter().enumerate() {
+    let mut choices = Choices::seeded("kill moments");
+    for trial in 0..trials("VMFT_FT_TRIALS", 5) {
+        let moment = choices.moment();
         let mut pair = Pair::start(&format!("ft-kill-primary-{trial}"));
         let load = 9;
         let mut client = pair.client(load, false);
@@ -517,6 +532,175 @@ fn wrong_key_machine_disk_or_garbage_is_refused_at_both_ends_and_the_pair_still_
         assert!(
             primary_said.contains(expected),
             "the primary said nothing of the {what}: {primary_said}"
+        );
+    }
+}
+
+/// How a partition trial cuts the logging channel.
+#[derive(Clone, Copy, Debug)]
+enum Cut {
+    /// `ip link set ch0 down` on one host: both directions stop.
+    LinkDown(Host),
+    /// `iptables` drops what one host sends on the channel: one direction only.
+    DropFrom(Host),
+}
+
+impl Cut {
+    fn choose(choices: &mut Choices) -> Cut {
+        let host = if choices.below(2) == 0 {
+            Host::A
+        } else {
+            Host::B
+        };
+        match choices.below(2) {
+            0 => Cut::LinkDown(host),
+            _ => Cut::DropFrom(host),
+        }
+    }
+
+    fn apply(self, net: &Topology) {
+        match self {
+            Cut::LinkDown(host) => net.run_ok(host, "ip", &["link", "set", "ch0", "down"]),
+            Cut::DropFrom(host) => net.run_ok(
+                host,
+                "iptables",
+                &["-A", "OUTPUT", "-o", "ch0", "-j", "DROP"],
+            ),
+        };
+    }
+}
+
+/// A capture of the frames that enter the switch from one host's port with the guest's MAC
+/// as their source: what that host's replica sent to the world.
+struct Capture {
+    tcpdump: Process,
+    file: PathBuf,
+}
+
+impl Capture {
+    fn start(pair: &Pair, port: &str) -> Capture {
+        let file = pair.path(&format!("{port}.pcap"));
+        let mut command = pair.net.command(Host::Switch, "tcpdump");
+        command
+            .args(["-i", port, "-Q", "in", "-U", "-n", "-w"])
+            .arg(&file)
+            .args(["ether", "src", common::topology::GUEST_MAC])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let capture = Capture {
+            tcpdump: Process::spawn(command),
+            file,
+        };
+        // tcpdump creates the file once it listens.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !capture.file.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        capture
+    }
+
+    /// Stops the capture and returns the arrival time (seconds since the Unix epoch) of
+    /// every frame it saw.
+    fn frames(mut self) -> Vec<f64> {
+        // SIGTERM lets tcpdump flush; the guard kills it if it does not stop.
+        let _ = Command::new("kill")
+            .arg(self.tcpdump.id().to_string())
+            .status();
+        let _ = self.tcpdump.wait_timeout(Duration::from_secs(5));
+        let output = Command::new("tcpdump")
+            .args(["-r"])
+            .arg(&self.file)
+            .args(["-tt", "-n"])
+            .output()
+            .expect("tcpdump -r");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect()
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[test]
+fn a_partitioned_logging_channel_leaves_exactly_one_side_serving_and_the_other_silent() {
+    let _one = one_at_a_time();
+    let mut choices = Choices::seeded("partitions");
+    for trial in 0..trials("VMFT_FT_PARTITIONS", 10) {
+        let cut = Cut::choose(&mut choices);
+        let moment = choices.moment();
+        let mut pair = Pair::start(&format!("ft-partition-{trial}"));
+        let captures = [Capture::start(&pair, "pa"), Capture::start(&pair, "pb")];
+        let load = 9;
+        let mut client = pair.client(load, false);
+        std::thread::sleep(moment);
+        let cut_at = unix_now();
+        cut.apply(&pair.net);
+        let summary = pair.client_kept_its_connection(&mut client, load);
+        pair.every_acknowledged_write_is_there();
+
+        // Exactly one side halts (having lost the arbiter, or seen the winner's epoch); the
+        // other goes on in epoch 2.
+        let deadline = Instant::now() + EXIT_LIMIT;
+        let (primary, backup) = loop {
+            let statuses = (
+                pair.primary.child_mut().try_wait().ok().flatten(),
+                pair.backup.child_mut().try_wait().ok().flatten(),
+            );
+            if statuses.0.is_some() || statuses.1.is_some() || Instant::now() > deadline {
+                break statuses;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let halted =
+            |status: Option<ExitStatus>| matches!(status.and_then(|s| s.code()), Some(3 | 4));
+        let (loser, winner_said) = match (primary, backup) {
+            (Some(p), None) if halted(Some(p)) => ("primary", "vmft: live in epoch 2"),
+            (None, Some(b)) if halted(Some(b)) => {
+                ("backup", "primary alone, unprotected in epoch 2")
+            }
+            other => pair.fail(&format!(
+                "{cut:?} {moment:?} into the load: expected one side to halt, got {other:?}"
+            )),
+        };
+        let winner_log = if loser == "primary" {
+            "backup.err"
+        } else {
+            "primary.err"
+        };
+        if !pair.log(winner_log).contains(winner_said) {
+            pair.fail(&format!(
+                "the {loser} halted but the other side did not go on"
+            ));
+        }
+
+        // The loser sent nothing to the world once the winner could have gone live: that
+        // takes the failure timeout (300 ms) after the cut at the least. A losing backup
+        // never sent anything.
+        let [from_a, from_b] = captures.map(Capture::frames);
+        let (late, silent_since) = match loser {
+            "primary" => (
+                from_a.iter().filter(|&&t| t > cut_at + 0.3).count(),
+                "0.3 s after the cut",
+            ),
+            _ => (from_b.len(), "the start"),
+        };
+        if late > 0 {
+            pair.fail(&format!(
+                "{late} frames from the losing {loser}'s host since {silent_since}"
+            ));
+        }
+        eprintln!(
+            "partition {trial}: {cut:?} {moment:?} into the load; the {loser} halted; \
+             frames from A {}, from B {}; client: {}",
+            from_a.len(),
+            from_b.len(),
+            summary.trim()
         );
     }
 }
