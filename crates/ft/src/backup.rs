@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -27,14 +27,11 @@ use machine::{InputEvent, Machine};
 use crate::announce::GuestAddresses;
 use crate::channel;
 use crate::driver::{
-    connect, spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, Side,
+    connect, next_turn, spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, Side,
     EXIT_DIVERGED, HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, BackupOutputs, ChannelSource, Delivery, EngineEvent};
 use crate::protocol::{Backup, BackupAction, BackupState};
-
-/// How often the protocol thread looks at its timers when no event comes.
-const TICK: Duration = Duration::from_millis(1);
 
 /// How long a backup keeps trying to reach a primary that is not listening yet.
 const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
@@ -249,17 +246,13 @@ struct ProtocolThread {
 
 impl ProtocolThread {
     fn run(mut self, incoming: Receiver<Event>) {
-        self.core.connected(self.clock.now());
-        loop {
-            let event = match incoming.recv_timeout(TICK) {
-                Ok(event) => Some(event),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return,
-            };
-            if let Some(event) = event {
+        self.core.connected(self.clock.advance());
+        while let Some(events) = next_turn(&incoming) {
+            let now = self.clock.advance();
+            for event in events {
                 self.handle(event);
             }
-            self.core.tick(self.clock.now());
+            self.core.tick(now);
             if self.perform() {
                 return;
             }

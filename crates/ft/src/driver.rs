@@ -3,7 +3,7 @@
 //! thread of their own (a claim on shared storage can block), and the protocol's clock.
 
 use std::net::TcpStream;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver as EventReceiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -180,20 +180,68 @@ pub fn spawn_claim(arbiter: &SharedArbiter, epoch: u64, node: &str, events: &Sen
     }
 }
 
-/// The protocol's clock: milliseconds since the driver started.
-#[derive(Clone, Copy)]
-pub struct Clock(Instant);
+/// The longest step the protocol's clock takes between two turns of a protocol thread.
+const MAX_CLOCK_STEP_MS: u64 = 10;
+
+/// How long a protocol thread waits for an event before it lets the core check its timers.
+const TICK: Duration = Duration::from_millis(1);
+
+/// The protocol's clock: milliseconds the protocol thread has been running to see them.
+///
+/// It follows the host's monotonic clock but advances at most [`MAX_CLOCK_STEP_MS`] per turn
+/// of the thread: when this process is stalled (a starved or descheduled host), the peer's
+/// frames wait unread in its socket and queue, and a clock that ran on would count our own
+/// stall as the peer's silence. A dead peer is still detected: every turn (at least one per
+/// millisecond) moves the clock on. Safety never depends on this clock (the arbiter decides
+/// who goes on); only how soon a failure is noticed.
+pub struct Clock {
+    started: Instant,
+    seen: Duration,
+    now: u64,
+}
 
 impl Clock {
     /// Starts now.
     pub fn start() -> Clock {
-        Clock(Instant::now())
+        Clock {
+            started: Instant::now(),
+            seen: Duration::ZERO,
+            now: 0,
+        }
     }
 
-    /// Now.
-    pub fn now(&self) -> Millis {
-        Millis(u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX))
+    /// Moves the clock on by the time passed since the last turn, at most one step.
+    pub fn advance(&mut self) -> Millis {
+        let elapsed = self.started.elapsed();
+        let step = (elapsed.saturating_sub(self.seen)).as_millis();
+        let step = u64::try_from(step)
+            .unwrap_or(u64::MAX)
+            .min(MAX_CLOCK_STEP_MS);
+        if step > 0 {
+            self.seen = elapsed;
+            self.now = self.now.saturating_add(step);
+        }
+        Millis(self.now)
     }
+
+    /// The time of this turn.
+    pub fn now(&self) -> Millis {
+        Millis(self.now)
+    }
+}
+
+/// The events of one turn of a protocol thread: the first to come within a tick, then every
+/// one already queued, so that frames that arrived count before any timer is checked.
+/// `None` once every sender is gone.
+pub fn next_turn(incoming: &EventReceiver<Event>) -> Option<Vec<Event>> {
+    let mut events = Vec::new();
+    match incoming.recv_timeout(TICK) {
+        Ok(event) => events.push(event),
+        Err(RecvTimeoutError::Timeout) => {}
+        Err(RecvTimeoutError::Disconnected) => return None,
+    }
+    events.extend(incoming.try_iter());
+    Some(events)
 }
 
 /// Connects to `address` (retrying while nothing listens there yet, up to `patience`).
@@ -208,5 +256,27 @@ pub fn connect(address: &str, patience: Duration) -> anyhow::Result<TcpStream> {
                     .with_context(|| format!("cannot connect to the primary at {address}"))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stall_of_this_process_moves_the_protocol_clock_one_step_only() {
+        let mut clock = Clock::start();
+        thread::sleep(Duration::from_millis(120));
+        let after_stall = clock.advance();
+        assert!(after_stall.0 <= MAX_CLOCK_STEP_MS, "{after_stall:?}");
+        // Turns that follow each other closely keep real time.
+        let before = clock.advance();
+        let mut now = before;
+        for _ in 0..30 {
+            thread::sleep(Duration::from_millis(2));
+            now = clock.advance();
+        }
+        assert!(now.0 - before.0 >= 60, "{before:?} -> {now:?}");
+        assert_eq!(clock.now(), now);
     }
 }

@@ -9,7 +9,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -25,13 +25,11 @@ use engine::setup::Built;
 use crate::arbiter::{Arbiter, Claim};
 use crate::channel::{self, Key};
 use crate::driver::{
-    spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, Side, HANDSHAKE_TIMEOUT,
+    next_turn, spawn_claim, spawn_receiver, Clock, Event, Options, SharedArbiter, Side,
+    HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
 use crate::protocol::{Millis, Primary, PrimaryAction, PrimaryState};
-
-/// How often the protocol thread looks at its timers when no event comes.
-const TICK: Duration = Duration::from_millis(1);
 
 /// How long a primary whose guest has ended waits for its backup to acknowledge the last
 /// outputs before it exits without them.
@@ -194,14 +192,9 @@ struct ProtocolThread {
 
 impl ProtocolThread {
     fn run(mut self, incoming: Receiver<Event>) {
-        loop {
-            let event = match incoming.recv_timeout(TICK) {
-                Ok(event) => Some(event),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return,
-            };
-            let now = self.clock.now();
-            if let Some(event) = event {
+        while let Some(events) = next_turn(&incoming) {
+            let now = self.clock.advance();
+            for event in events {
                 self.handle(event);
             }
             self.core.tick(now);
