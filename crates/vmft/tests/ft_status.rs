@@ -14,6 +14,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::topology::Process;
@@ -183,74 +184,110 @@ fn wait_for(side: &mut Side, what: &str, done: impl Fn(&Value) -> bool) -> Value
     }
 }
 
+/// A primary and a backup of the default image on loopback, with their control sockets and
+/// metrics endpoints.
+struct Pair {
+    // Field order is drop order: the processes die before their directory goes.
+    primary: Side,
+    backup: Side,
+    /// The primary's logging-channel address.
+    listen: String,
+    _dir: ScratchDir,
+}
+
+impl Pair {
+    /// Starts the primary, checks its status while it waits, starts the backup and returns
+    /// once the primary is protected (with a measured round trip) and the backup follows.
+    fn start(name: &str) -> Pair {
+        let dir = ScratchDir::new(name);
+        let key = dir.join("key");
+        assert!(vmft()
+            .arg("keygen")
+            .arg(&key)
+            .status()
+            .expect("vmft keygen")
+            .success());
+        std::fs::create_dir(dir.join("arbiter")).expect("the arbiter directory");
+        let image = image();
+        let spawn = |role: &str, node: &str, peer: [&str; 2]| {
+            let (control, metrics) = (dir.join(&format!("{role}.sock")), free_address());
+            let err = dir.join(&format!("{role}.err"));
+            let mut command = vmft();
+            command
+                .arg(role)
+                .args(["--image", &arg(&image.dir), "--memory", "256M"])
+                .args([
+                    "--append",
+                    "-- sh -c \"while true; do echo tick; sleep 0.2; done\"",
+                ])
+                .args(peer)
+                .args(["--key-file", &arg(&key), "--node", node])
+                .args(["--arbiter", &format!("file:{}", arg(&dir.join("arbiter")))])
+                .args(["--control", &arg(&control), "--metrics", &metrics])
+                .stdin(Stdio::null())
+                .stdout(File::create(dir.join(&format!("{role}.out"))).expect("stdout file"))
+                .stderr(File::create(&err).expect("stderr file"));
+            Side {
+                process: Process::spawn(command),
+                control,
+                metrics,
+                err,
+            }
+        };
+        let mut primary = spawn("primary", "a", ["--listen", "127.0.0.1:0"]);
+        let deadline = Instant::now() + LIMIT;
+        let listen = loop {
+            let said = read(&primary.err);
+            if let Some(rest) = said.split("listening on ").nth(1) {
+                break rest.split(';').next().unwrap_or_default().to_owned();
+            }
+            assert!(primary.process.is_running(), "the primary exited: {said}");
+            assert!(
+                Instant::now() < deadline,
+                "the primary did not listen: {said}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let waiting = status_json(&primary.control);
+        assert_eq!(waiting["role"], "primary", "{waiting}");
+        assert_eq!(waiting["state"], "waiting", "{waiting}");
+        assert_eq!(waiting["epoch"], 1, "{waiting}");
+        assert_eq!(waiting["protected"], false, "{waiting}");
+        assert_eq!(waiting["peer"], Value::Null, "{waiting}");
+        let mut backup = spawn("backup", "b", ["--primary", &listen]);
+        wait_for(&mut primary, "a protected primary", |s| {
+            s["state"] == "protected" && !s["heartbeat_rtt_ms"].is_null()
+        });
+        wait_for(&mut backup, "a following backup", |s| {
+            s["state"] == "following" && s["position"].as_u64() > Some(0)
+        });
+        Pair {
+            primary,
+            backup,
+            listen,
+            _dir: dir,
+        }
+    }
+}
+
+/// The pair tests run one at a time: each runs two machines on two cores.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static PAIRS: Mutex<()> = Mutex::new(());
+    PAIRS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn status_and_metrics_of_both_sides_agree_and_the_primary_shows_it_runs_alone_after_the_backup_dies(
 ) {
+    let _one = one_at_a_time();
     let started = Instant::now();
-    let dir = ScratchDir::new("ft-status");
-    let key = dir.join("key");
-    assert!(vmft()
-        .arg("keygen")
-        .arg(&key)
-        .status()
-        .expect("vmft keygen")
-        .success());
-    std::fs::create_dir(dir.join("arbiter")).expect("the arbiter directory");
-    let image = image();
-    let spawn = |role: &str, node: &str, peer: [&str; 2]| {
-        let (control, metrics) = (dir.join(&format!("{role}.sock")), free_address());
-        let err = dir.join(&format!("{role}.err"));
-        let mut command = vmft();
-        command
-            .arg(role)
-            .args(["--image", &arg(&image.dir), "--memory", "256M"])
-            .args([
-                "--append",
-                "-- sh -c \"while true; do echo tick; sleep 0.2; done\"",
-            ])
-            .args(peer)
-            .args(["--key-file", &arg(&key), "--node", node])
-            .args(["--arbiter", &format!("file:{}", arg(&dir.join("arbiter")))])
-            .args(["--control", &arg(&control), "--metrics", &metrics])
-            .stdin(Stdio::null())
-            .stdout(File::create(dir.join(&format!("{role}.out"))).expect("stdout file"))
-            .stderr(File::create(&err).expect("stderr file"));
-        Side {
-            process: Process::spawn(command),
-            control,
-            metrics,
-            err,
-        }
-    };
-    let mut primary = spawn("primary", "a", ["--listen", "127.0.0.1:0"]);
-    let deadline = Instant::now() + LIMIT;
-    let listen = loop {
-        let said = read(&primary.err);
-        if let Some(rest) = said.split("listening on ").nth(1) {
-            break rest.split(';').next().unwrap_or_default().to_owned();
-        }
-        assert!(primary.process.is_running(), "the primary exited: {said}");
-        assert!(
-            Instant::now() < deadline,
-            "the primary did not listen: {said}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let waiting = status_json(&primary.control);
-    assert_eq!(waiting["role"], "primary", "{waiting}");
-    assert_eq!(waiting["state"], "waiting", "{waiting}");
-    assert_eq!(waiting["epoch"], 1, "{waiting}");
-    assert_eq!(waiting["protected"], false, "{waiting}");
-    assert_eq!(waiting["peer"], Value::Null, "{waiting}");
-    let mut backup = spawn("backup", "b", ["--primary", &listen]);
-
-    // The pair forms; give the log and the acknowledgements a moment to flow.
-    wait_for(&mut primary, "a protected primary", |s| {
-        s["state"] == "protected" && !s["heartbeat_rtt_ms"].is_null()
-    });
-    wait_for(&mut backup, "a following backup", |s| {
-        s["state"] == "following" && s["position"].as_u64() > Some(0)
-    });
+    let Pair {
+        mut primary,
+        mut backup,
+        listen,
+        _dir,
+    } = Pair::start("ft-status");
+    // Give the log and the acknowledgements a moment to flow.
     std::thread::sleep(Duration::from_secs(2));
 
     // Read the backup, the primary, then the backup again: bytes cannot arrive before they
@@ -351,6 +388,41 @@ fn status_and_metrics_of_both_sides_agree_and_the_primary_shows_it_runs_alone_af
     );
     eprintln!(
         "status and metrics agreed; round trip {rtt:.3} ms; {:.1?} in all",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_backup_that_went_live_shows_itself_as_the_live_backup_of_the_next_epoch() {
+    let _one = one_at_a_time();
+    let started = Instant::now();
+    let Pair {
+        mut primary,
+        mut backup,
+        _dir,
+        ..
+    } = Pair::start("ft-status-live");
+    primary.process.kill();
+    let live = wait_for(&mut backup, "a live backup in epoch 2", |s| {
+        s["role"] == "live-backup" && s["epoch"] == 2
+    });
+    assert_eq!(live["state"], "unprotected", "{live}");
+    assert_eq!(live["protected"], false, "{live}");
+    assert_eq!(live["peer"], Value::Null, "{live}");
+    assert_eq!(live["lag_positions"], Value::Null, "{live}");
+    backup.metrics_agree_with(&live);
+    // The live machine runs on: its position moves with its outputs.
+    let moved = wait_for(&mut backup, "a live backup running on", |s| {
+        s["position"].as_u64() > live["position"].as_u64()
+    });
+    assert_eq!(moved["role"], "live-backup", "{moved}");
+    assert!(
+        read(&backup.err).contains("vmft: live in epoch 2"),
+        "{}",
+        read(&backup.err)
+    );
+    eprintln!(
+        "the live backup showed itself; {:.1?} in all",
         started.elapsed()
     );
 }
