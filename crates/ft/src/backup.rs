@@ -23,6 +23,7 @@ use engine::replayer::{replay_loop, ReplayEnd, ReplayStats};
 use engine::setup::Built;
 use hostio::Tap;
 use machine::{InputEvent, Machine};
+use tracing::{info, warn};
 
 use crate::announce::GuestAddresses;
 use crate::channel;
@@ -31,7 +32,9 @@ use crate::driver::{
     EXIT_DIVERGED, HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, BackupOutputs, ChannelSource, Delivery, EngineEvent};
-use crate::protocol::{Backup, BackupAction, BackupState};
+use crate::log::changes;
+use crate::protocol::{Backup, BackupAction, BackupState, Millis};
+use crate::status::{whole_ms, Board, Pending, Role, State, Traffic};
 
 /// How long a backup keeps trying to reach a primary that is not listening yet.
 const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
@@ -70,16 +73,24 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
             fingerprint,
         },
         identity,
-    } = Side::prepare(&config, options)?;
+        board,
+    } = Side::prepare(&config, options, Role::Backup)?;
     let known_epoch = lock(&arbiter).highest_epoch().context("the arbiter")?;
+    board.update(|status| status.epoch = known_epoch);
     let core = Backup::new(options.protocol(), identity, known_epoch)?;
     let stream = connect(primary, CONNECT_PATIENCE)?;
+    let peer_address = stream
+        .peer_addr()
+        .map_or_else(|_| primary.to_owned(), |a| a.to_string());
     let (sender, receiver) = channel::connect(stream, &key, HANDSHAKE_TIMEOUT)
         .map_err(|e| anyhow!("the primary at {primary}: {e}"))?;
     // A send to a host that vanished must not hold the protocol thread past the failure
     // timeout: it fails as a silent peer would.
     sender.set_write_timeout(Some(Duration::from_millis(options.timeout_ms)))?;
-    eprintln!("vmft: backup {node} connected to the primary at {primary}");
+    info!(
+        change = changes::CONNECTED,
+        "backup {node} connected to the primary at {primary}"
+    );
 
     let (events, incoming) = mpsc::channel();
     spawn_receiver(1, receiver, events.clone());
@@ -101,6 +112,11 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
         claim: None,
         drained: false,
         decided,
+        board: board.clone(),
+        traffic: Traffic::default(),
+        peer_address,
+        unexecuted: Pending::default(),
+        published: Millis(0),
     };
     thread::Builder::new()
         .name("protocol".into())
@@ -120,7 +136,10 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
         Ok(end) => end,
         Err(error) => {
             eprintln!("vmft: error: {error:#}");
-            eprintln!("vmft: the backup stops; its primary goes on alone");
+            info!(
+                change = changes::HALTED,
+                "the backup stops; its primary goes on alone"
+            );
             return Ok(ExitCode::from(EXIT_DIVERGED));
         }
     };
@@ -131,9 +150,11 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
         let lag = source.lag().map_or_else(String::new, |(median, max)| {
             format!("; lag behind the primary: median {median:.1?}, max {max:.1?}")
         });
-        eprintln!(
-            "vmft: backup replayed {} log entries; {} state digests matched{lag}",
-            stats.entries, stats.digests
+        info!(
+            change = changes::SUMMARY,
+            "backup replayed {} log entries; {} state digests matched{lag}",
+            stats.entries,
+            stats.digests
         );
     };
     match end {
@@ -142,7 +163,7 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
             Ok(ExitCode::from(status))
         }
         ReplayEnd::LimitReached => {
-            eprintln!("vmft: instruction limit reached ({limit} instructions)");
+            info!("instruction limit reached ({limit} instructions)");
             Ok(ExitCode::from(EXIT_LIMIT))
         }
         ReplayEnd::CutShort => {
@@ -166,19 +187,26 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
             if let Some(addresses) = addresses {
                 spawn_announcer(clone_tap(tap.as_ref()), addresses);
             }
-            eprintln!(
-                "vmft: live in epoch {} at position {}: primary failure detected {} ms after its \
+            info!(
+                change = changes::LIVE,
+                epoch = go.epoch,
+                "live in epoch {} at position {}: primary failure detected {} ms after its \
                  last frame; live {} ms after detection; {released} held outputs released",
                 go.epoch,
                 machine.position(),
                 go.silence.as_millis(),
                 go.detected.elapsed().as_millis(),
             );
+            let position = machine.position();
+            board.update(|status| status.position = position);
             let (status, _) = run_live(
                 &mut machine,
                 LiveRun {
                     recorder: None,
-                    outputs: &mut direct,
+                    outputs: &mut Noted {
+                        out: &mut direct,
+                        board,
+                    },
                     input: &mut input,
                     limit,
                     save_at: None,
@@ -196,10 +224,28 @@ fn clone_tap(tap: Option<&Tap>) -> Option<Tap> {
     tap.and_then(|t| match t.try_clone() {
         Ok(clone) => Some(clone),
         Err(error) => {
-            eprintln!("vmft: TAP {}: {error}; the guest has no network", t.name());
+            warn!("TAP {}: {error}; the guest has no network", t.name());
             None
         }
     })
+}
+
+/// A live backup's outputs, released at once; the board shows the position of the last.
+struct Noted<'a> {
+    out: &'a mut DirectOutputs,
+    board: Board,
+}
+
+impl Outputs for Noted<'_> {
+    fn console(&mut self, position: u64, bytes: &[u8]) {
+        self.board.update(|status| status.position = position);
+        self.out.console(position, bytes);
+    }
+
+    fn frame(&mut self, position: u64, frame: Vec<u8>) {
+        self.board.update(|status| status.position = position);
+        self.out.frame(position, frame);
+    }
 }
 
 /// Sends the later rounds of the go-live announcements.
@@ -218,7 +264,7 @@ fn spawn_announcer(tap: Option<Tap>, addresses: GuestAddresses) {
             }
         });
     if let Err(error) = spawned {
-        eprintln!("vmft: cannot repeat the announcements: {error}");
+        warn!("cannot repeat the announcements: {error}");
     }
 }
 
@@ -242,6 +288,17 @@ struct ProtocolThread {
     drained: bool,
     /// Told when the backup goes live.
     decided: Sender<GoLive>,
+    /// What `vmft status` and the metrics show.
+    board: Board,
+    /// The logging channel's traffic.
+    traffic: Traffic,
+    /// The primary's address.
+    peer_address: String,
+    /// Positions the primary vouched for that the replay has not executed yet, with when
+    /// they arrived.
+    unexecuted: Pending,
+    /// When the board was last brought up to date.
+    published: Millis,
 }
 
 impl ProtocolThread {
@@ -255,6 +312,10 @@ impl ProtocolThread {
             self.core.tick(now);
             if self.perform() {
                 return;
+            }
+            if now != self.published {
+                self.published = now;
+                self.publish();
             }
             if self.sender.is_none() && self.core.state() == &BackupState::WaitingForPrimary {
                 eprintln!(
@@ -270,14 +331,19 @@ impl ProtocolThread {
         match event {
             Event::Received(_, message) => {
                 self.last_heard = Instant::now();
+                self.traffic.received += message.len() as u64;
                 self.core.message(&message, now);
             }
             Event::ChannelFailed(_, error) => {
-                eprintln!("vmft: logging channel to the primary failed: {error}");
+                warn!(
+                    change = changes::CHANNEL,
+                    "logging channel to the primary failed: {error}"
+                );
                 self.sender = None;
                 self.core.disconnected(now);
             }
             Event::Engine(EngineEvent::Executed { position, mtime }) => {
+                self.unexecuted.reach(position);
                 self.core.executed(position, mtime, now)
             }
             Event::Engine(EngineEvent::Drained) => {
@@ -291,17 +357,50 @@ impl ProtocolThread {
         }
     }
 
+    /// Shows where the backup stands on its board.
+    fn publish(&mut self) {
+        let now = Instant::now();
+        let core = &self.core;
+        let state = core.state();
+        let primary = match state {
+            BackupState::Following { primary } => Some(primary.as_str()),
+            _ => None,
+        };
+        let address = primary.and(Some(self.peer_address.as_str()));
+        let (unexecuted, traffic) = (&self.unexecuted, &mut self.traffic);
+        self.board.update(|status| {
+            status.state = State::from(state);
+            status.epoch = core.epoch();
+            status.protected = primary.is_some();
+            if status.peer.as_deref() != primary {
+                status.peer = primary.map(str::to_owned);
+            }
+            if status.peer_address.as_deref() != address {
+                status.peer_address = address.map(str::to_owned);
+            }
+            status.position = core.executed_through();
+            status.lag_positions =
+                primary.map(|_| core.received().saturating_sub(core.executed_through()));
+            status.lag_ms = primary.map(|_| unexecuted.oldest_age(now).map_or(0, whole_ms));
+            traffic.show(status, now);
+        });
+    }
+
     /// Does what the core asks; true once the backup went live and the thread is done.
     fn perform(&mut self) -> bool {
         while let Some(action) = self.core.poll() {
             match action {
                 BackupAction::Send(bytes) => {
+                    self.traffic.sent += bytes.len() as u64;
                     let failed = match &mut self.sender {
                         Some(sender) => sender.send(&bytes).err(),
                         None => None,
                     };
                     if let Some(error) = failed {
-                        eprintln!("vmft: logging channel to the primary failed: {error}");
+                        warn!(
+                            change = changes::CHANNEL,
+                            "logging channel to the primary failed: {error}"
+                        );
                         self.sender = None;
                         self.core.disconnected(self.clock.now());
                     }
@@ -310,6 +409,7 @@ impl ProtocolThread {
                     let _ = self.deliver.send(Delivery::Bytes(bytes));
                 }
                 BackupAction::RunTo { vouched } => {
+                    self.unexecuted.push(vouched, self.last_heard);
                     let _ = self.deliver.send(Delivery::RunTo(vouched, self.last_heard));
                 }
                 BackupAction::Released { through } => {
@@ -329,6 +429,18 @@ impl ProtocolThread {
                     let (detected, silence) = self
                         .detected
                         .unwrap_or_else(|| (Instant::now(), self.last_heard.elapsed()));
+                    self.board.update(|status| {
+                        status.role = Role::LiveBackup;
+                        status.state = State::Unprotected;
+                        status.epoch = epoch;
+                        status.protected = false;
+                        status.peer = None;
+                        status.peer_address = None;
+                        status.lag_positions = None;
+                        status.lag_ms = None;
+                        status.channel_send_bytes_per_second = 0;
+                        status.channel_receive_bytes_per_second = 0;
+                    });
                     let _ = self.decided.send(GoLive {
                         epoch,
                         detected,
@@ -338,7 +450,10 @@ impl ProtocolThread {
                 }
                 BackupAction::Close { why } => {
                     if let Some(mut sender) = self.sender.take() {
-                        eprintln!("vmft: closing the logging channel: {why}");
+                        info!(
+                            change = changes::CHANNEL,
+                            "closing the logging channel: {why}"
+                        );
                         let _ = sender.shutdown();
                     }
                 }
@@ -351,7 +466,7 @@ impl ProtocolThread {
                     std::process::exit(EXIT_REFUSED);
                 }
                 BackupAction::Halt { reason, exit_code } => {
-                    eprintln!("vmft: halted: {reason}");
+                    warn!(change = changes::HALTED, exit_code, "halted: {reason}");
                     std::process::exit(exit_code);
                 }
                 BackupAction::State(change) => {
@@ -359,7 +474,13 @@ impl ProtocolThread {
                         self.detected
                             .get_or_insert((Instant::now(), self.last_heard.elapsed()));
                     }
-                    eprintln!("vmft: {change}");
+                    info!(
+                        change = changes::STATE,
+                        state = %State::from(&change.state),
+                        epoch = change.epoch,
+                        "{change}"
+                    );
+                    self.publish();
                 }
             }
         }

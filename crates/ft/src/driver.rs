@@ -15,7 +15,10 @@ use engine::setup::{build, disk_hash, Built};
 use crate::arbiter::{self, Arbiter, Claim};
 use crate::channel::{self, ChannelError, Key, Receiver};
 use crate::engine_io::{lock, EngineEvent};
+use crate::log::changes;
 use crate::protocol::{ArbiterResult, Config, Identity, Millis};
+use crate::status::{Board, Role, Status};
+use crate::{control, metrics};
 
 /// Exit status of a backup whose machine diverged from the primary's.
 pub const EXIT_DIVERGED: u8 = 5;
@@ -45,6 +48,10 @@ pub struct Options {
     pub max_lag_ms: u64,
     /// This side's name; the host name and process id when not given.
     pub node: Option<String>,
+    /// Where to serve the status on a Unix socket, if anywhere.
+    pub control: Option<std::path::PathBuf>,
+    /// Where to serve the metrics over HTTP (`ADDR:PORT`), if anywhere.
+    pub metrics: Option<String>,
 }
 
 impl Options {
@@ -91,14 +98,24 @@ pub struct Side {
     pub built: Built,
     /// What the hello shows: the fingerprint, the disk's hash and the name.
     pub identity: Identity,
+    /// The side's status, already served where the options say.
+    pub board: Board,
 }
 
 impl Side {
-    /// Opens the key and the arbiter, and builds the machine `config` describes with its TAP
-    /// device attached: one-line errors for bad files.
-    pub fn prepare(config: &RunConfig, options: &Options) -> anyhow::Result<Side> {
+    /// Opens the key and the arbiter, serves the status of a side in `role`, and builds the
+    /// machine `config` describes with its TAP device attached: one-line errors for bad files
+    /// and addresses.
+    pub fn prepare(config: &RunConfig, options: &Options, role: Role) -> anyhow::Result<Side> {
         let (key, arbiter) = options.open()?;
         let node = options.node();
+        let board = Board::new(Status::new(&node, role, 0));
+        if let Some(path) = &options.control {
+            control::serve(path, board.clone())?;
+        }
+        if let Some(address) = &options.metrics {
+            metrics::serve(address, board.clone())?;
+        }
         let built = build(config, true, None)?;
         let identity = Identity {
             fingerprint: built.fingerprint,
@@ -111,6 +128,7 @@ impl Side {
             node,
             built,
             identity,
+            board,
         })
     }
 }
@@ -119,8 +137,9 @@ impl Side {
 pub enum Event {
     /// From the engine.
     Engine(EngineEvent),
-    /// Primary: a backup's channel is up (after the handshake), with its connection number.
-    Connected(u64, channel::Sender),
+    /// Primary: a backup's channel is up (after the handshake), with its connection number
+    /// and the backup's address.
+    Connected(u64, channel::Sender, String),
     /// A message arrived on connection `0`.
     Received(u64, Vec<u8>),
     /// Connection `0` failed.
@@ -153,7 +172,7 @@ pub fn spawn_receiver(id: u64, mut receiver: Receiver, events: Sender<Event>) {
             }
         });
     if let Err(error) = spawned {
-        eprintln!("vmft: cannot start the channel's reader: {error}");
+        tracing::warn!("cannot start the channel's reader: {error}");
     }
 }
 
@@ -168,14 +187,22 @@ pub fn spawn_claim(arbiter: &SharedArbiter, epoch: u64, node: &str, events: &Sen
                 Ok(Claim::Won) => ArbiterResult::Won,
                 Ok(Claim::Lost { winner }) => ArbiterResult::Lost { winner },
                 Err(error) => {
-                    eprintln!("vmft: arbiter unreachable for epoch {epoch} ({error}); waiting");
+                    tracing::warn!(
+                        change = changes::ARBITER_UNREACHABLE,
+                        epoch,
+                        "arbiter unreachable for epoch {epoch} ({error}); waiting"
+                    );
                     ArbiterResult::Unreachable
                 }
             };
             let _ = answer.send(Event::Arbiter(result));
         });
     if let Err(error) = spawned {
-        eprintln!("vmft: cannot ask the arbiter: {error}");
+        tracing::warn!(
+            change = changes::ARBITER_UNREACHABLE,
+            epoch,
+            "cannot ask the arbiter: {error}"
+        );
         let _ = events.send(Event::Arbiter(ArbiterResult::Unreachable));
     }
 }

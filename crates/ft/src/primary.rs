@@ -21,6 +21,7 @@ use engine::live::{print_stats, run_live, LiveRun};
 use engine::output::DirectOutputs;
 use engine::record::{end_reason, Recorder};
 use engine::setup::Built;
+use tracing::{info, warn};
 
 use crate::arbiter::{Arbiter, Claim};
 use crate::channel::{self, Key};
@@ -29,7 +30,9 @@ use crate::driver::{
     HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
+use crate::log::changes;
 use crate::protocol::{Millis, Primary, PrimaryAction, PrimaryState};
+use crate::status::{whole_ms, Board, Pending, Role, State, Traffic};
 
 /// How long a primary whose guest has ended waits for its backup to acknowledge the last
 /// outputs before it exits without them.
@@ -47,12 +50,17 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
             fingerprint,
         },
         identity,
-    } = Side::prepare(&config, options)?;
+        board,
+    } = Side::prepare(&config, options, Role::Primary)?;
     let epoch = first_epoch(&mut **lock(&arbiter), &node)?;
+    board.update(|status| status.epoch = epoch);
     let listener =
         TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr().context("the listening address")?;
-    eprintln!("vmft: primary {node} in epoch {epoch} listening on {address}; waiting for a backup");
+    info!(
+        change = changes::LISTENING,
+        epoch, "primary {node} in epoch {epoch} listening on {address}; waiting for a backup"
+    );
 
     let core = Primary::new(options.protocol(), identity, epoch)?;
     let (events, incoming) = mpsc::channel();
@@ -79,8 +87,14 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
         finishing: None,
         lag: Vec::new(),
         sampled: Millis(0),
-        sent: 0,
         write_timeout: Duration::from_millis(options.timeout_ms),
+        board,
+        traffic: Traffic::default(),
+        peer_address: None,
+        held_since: Pending::default(),
+        vouches: Pending::default(),
+        probed: 0,
+        rtt_ms: None,
     };
     let protocol = thread::Builder::new()
         .name("protocol".into())
@@ -115,7 +129,7 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
     // the last outputs' acknowledgement and lets the process exit.
     recorder.finish(&mut machine, end_reason(last_exit))?;
     if protocol.join().is_err() {
-        eprintln!("vmft: the protocol thread failed");
+        warn!("the protocol thread failed");
     }
     if config.stats {
         print_stats(&machine, begun);
@@ -146,12 +160,15 @@ fn spawn_acceptor(listener: TcpListener, key: Key, events: Sender<Event>) -> any
                 let peer = peer_of(&stream);
                 match channel::accept(stream, &key, HANDSHAKE_TIMEOUT) {
                     Ok((sender, receiver)) => {
-                        if events.send(Event::Connected(id, sender)).is_err() {
+                        if events.send(Event::Connected(id, sender, peer)).is_err() {
                             return;
                         }
                         spawn_receiver(id, receiver, events.clone());
                     }
-                    Err(error) => eprintln!("vmft: refused a connection from {peer}: {error}"),
+                    Err(error) => warn!(
+                        change = changes::REFUSED,
+                        "refused a connection from {peer}: {error}"
+                    ),
                 }
             }
         })
@@ -184,10 +201,23 @@ struct ProtocolThread {
     lag: Vec<u64>,
     /// When the lag was last sampled.
     sampled: Millis,
-    /// Bytes sent on the logging channel.
-    sent: u64,
     /// How long one send may block.
     write_timeout: Duration,
+    /// What `vmft status` and the metrics show.
+    board: Board,
+    /// The logging channel's traffic.
+    traffic: Traffic,
+    /// The current backup's address.
+    peer_address: Option<String>,
+    /// The positions of the outputs held, with when they were produced.
+    held_since: Pending,
+    /// Positions vouched for to the backup and not acknowledged yet, with when the log
+    /// message that vouched for them went out; `probed` is the highest.
+    vouches: Pending,
+    probed: u64,
+    /// The last round trip from a log message to the acknowledgement of what it vouched,
+    /// while a backup is connected.
+    rtt_ms: Option<f64>,
 }
 
 impl ProtocolThread {
@@ -199,9 +229,11 @@ impl ProtocolThread {
             }
             self.core.tick(now);
             self.perform();
+            self.probe();
             if now != self.sampled {
                 self.sampled = now;
                 self.lag.extend(self.core.lag_ms());
+                self.publish();
             }
             let pause = self.core.throttle().map_or(0, |ms| ms.0 * 1_000_000);
             self.pause_ns.store(pause, Ordering::Relaxed);
@@ -209,7 +241,7 @@ impl ProtocolThread {
                 let done = lock(&self.held).is_empty();
                 if done || since.elapsed() > FINISH_PATIENCE {
                     if !done {
-                        eprintln!("vmft: exiting with outputs the backup never acknowledged");
+                        warn!("exiting with outputs the backup never acknowledged");
                     }
                     self.report();
                     return;
@@ -229,26 +261,43 @@ impl ProtocolThread {
                 self.core.log(bytes);
                 self.core.position(position, mtime, now);
             }
-            Event::Engine(EngineEvent::Output { position }) => self.core.output(position, now),
+            Event::Engine(EngineEvent::Output { position }) => {
+                self.held_since.push(position, Instant::now());
+                self.core.output(position, now)
+            }
             Event::Engine(EngineEvent::Finished) => self.finishing = Some(Instant::now()),
             Event::Engine(EngineEvent::Executed { .. } | EngineEvent::Drained) => {}
-            Event::Connected(id, mut sender) => {
+            Event::Connected(id, mut sender, address) => {
                 if self.core.state() == &PrimaryState::WaitingForBackup {
                     // A send to a host that vanished must not hold this thread past the
                     // failure timeout: it fails as a silent peer would.
                     if let Err(error) = sender.set_write_timeout(Some(self.write_timeout)) {
-                        eprintln!("vmft: logging channel to the backup: {error}");
+                        warn!("logging channel to the backup: {error}");
                     }
+                    tracing::debug!("a backup connected from {address}");
                     self.connection = Some((id, sender));
+                    self.peer_address = Some(address);
                     self.core.connected(now);
                 } else {
-                    eprintln!("vmft: refused another backup: this primary has one already");
+                    warn!(
+                        change = changes::REFUSED,
+                        "refused another backup: this primary has one already"
+                    );
                     let _ = sender.shutdown();
                 }
             }
-            Event::Received(id, message) if self.is_current(id) => self.core.message(&message, now),
+            Event::Received(id, message) if self.is_current(id) => {
+                self.traffic.received += message.len() as u64;
+                self.core.message(&message, now);
+                if let Some(sent) = self.vouches.reach(self.core.acknowledged()) {
+                    self.rtt_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
             Event::ChannelFailed(id, error) if self.is_current(id) => {
-                eprintln!("vmft: logging channel to the backup failed: {error}");
+                warn!(
+                    change = changes::CHANNEL,
+                    "logging channel to the backup failed: {error}"
+                );
                 self.connection = None;
                 self.core.disconnected(now);
             }
@@ -257,16 +306,66 @@ impl ProtocolThread {
         }
     }
 
+    /// Notes when the core vouched for a new position, to time the backup's acknowledgement.
+    fn probe(&mut self) {
+        if self.connection.is_none() {
+            self.vouches.clear();
+            self.probed = 0;
+            self.rtt_ms = None;
+            return;
+        }
+        let vouched = self.core.vouched();
+        if vouched > self.probed {
+            self.probed = vouched;
+            self.vouches.push(vouched, Instant::now());
+        }
+    }
+
+    /// Shows where the primary stands on its board.
+    fn publish(&mut self) {
+        let now = Instant::now();
+        let core = &self.core;
+        let state = core.state();
+        let backup = match state {
+            PrimaryState::Protected { backup } => Some(backup.as_str()),
+            _ => None,
+        };
+        let address = backup.and(self.peer_address.as_deref());
+        let (held_since, traffic, rtt_ms) = (&self.held_since, &mut self.traffic, self.rtt_ms);
+        self.board.update(|status| {
+            status.state = State::from(state);
+            status.epoch = core.epoch();
+            status.protected = backup.is_some();
+            if status.peer.as_deref() != backup {
+                status.peer = backup.map(str::to_owned);
+            }
+            if status.peer_address.as_deref() != address {
+                status.peer_address = address.map(str::to_owned);
+            }
+            status.position = core.reported_position();
+            status.lag_positions = core.lag_positions();
+            status.lag_ms = core.lag_ms();
+            status.held_outputs = held_since.len() as u64;
+            status.oldest_held_ms = held_since.oldest_age(now).map(whole_ms);
+            traffic.show(status, now);
+            status.heartbeat_rtt_ms = rtt_ms;
+        });
+    }
+
     /// Prints what the pair did: the backup's lag and the channel's traffic.
     fn report(&mut self) {
         self.lag.sort_unstable();
         if let (Some(median), Some(max)) = (self.lag.get(self.lag.len() / 2), self.lag.last()) {
-            eprintln!(
-                "vmft: backup lag (guest time): median {median} ms, max {max} ms over {} samples",
+            info!(
+                change = changes::SUMMARY,
+                "backup lag (guest time): median {median} ms, max {max} ms over {} samples",
                 self.lag.len()
             );
         }
-        eprintln!("vmft: logging channel: {} bytes sent", self.sent);
+        info!(
+            change = changes::SUMMARY,
+            "logging channel: {} bytes sent", self.traffic.sent
+        );
     }
 
     fn is_current(&self, id: u64) -> bool {
@@ -277,13 +376,16 @@ impl ProtocolThread {
         while let Some(action) = self.core.poll() {
             match action {
                 PrimaryAction::Send(bytes) => {
-                    self.sent += bytes.len() as u64;
+                    self.traffic.sent += bytes.len() as u64;
                     let failed = match &mut self.connection {
                         Some((_, sender)) => sender.send(&bytes).err(),
                         None => None,
                     };
                     if let Some(error) = failed {
-                        eprintln!("vmft: logging channel to the backup failed: {error}");
+                        warn!(
+                            change = changes::CHANNEL,
+                            "logging channel to the backup failed: {error}"
+                        );
                         self.connection = None;
                         self.core.disconnected(self.clock.now());
                     }
@@ -293,27 +395,44 @@ impl ProtocolThread {
                         let _ = started.send(());
                     }
                 }
-                PrimaryAction::Release { through } => lock(&self.held).release(through),
+                PrimaryAction::Release { through } => {
+                    lock(&self.held).release(through);
+                    self.held_since.reach(through);
+                }
                 PrimaryAction::Claim { epoch } => {
                     spawn_claim(&self.arbiter, epoch, &self.node, &self.events)
                 }
                 PrimaryAction::Close { why } => {
                     if let Some((_, mut sender)) = self.connection.take() {
-                        eprintln!("vmft: closing the logging channel: {why}");
+                        info!(
+                            change = changes::CHANNEL,
+                            "closing the logging channel: {why}"
+                        );
                         let _ = sender.shutdown();
                     }
                 }
                 PrimaryAction::Refused { reason } => {
-                    eprintln!("vmft: refused a backup: {reason}")
+                    warn!(change = changes::REFUSED, "refused a backup: {reason}")
                 }
                 PrimaryAction::PeerRefused { reason } => {
-                    eprintln!("vmft: the backup refused this primary: {reason}")
+                    warn!(
+                        change = changes::REFUSED,
+                        "the backup refused this primary: {reason}"
+                    )
                 }
                 PrimaryAction::Halt { reason, exit_code } => {
-                    eprintln!("vmft: halted: {reason}");
+                    warn!(change = changes::HALTED, exit_code, "halted: {reason}");
                     std::process::exit(exit_code);
                 }
-                PrimaryAction::State(change) => eprintln!("vmft: {change}"),
+                PrimaryAction::State(change) => {
+                    info!(
+                        change = changes::STATE,
+                        state = %State::from(&change.state),
+                        epoch = change.epoch,
+                        "{change}"
+                    );
+                    self.publish();
+                }
             }
         }
     }

@@ -60,6 +60,25 @@ pub enum Command {
     /// Write a new pre-shared key for the logging channel to FILE (mode 0600); copy it to
     /// both hosts of a pair.
     Keygen(KeygenArgs),
+    /// Show the status of a side of a fault-tolerant pair, read from its control socket
+    /// (`vmft primary|backup --control PATH`): role, state, epoch, peer, whether the pair is
+    /// protected, the backup's lag, held outputs, the logging channel's traffic and round
+    /// trip, position and uptime, as aligned `key: value` lines (or JSON with --json).
+    ///
+    /// Exit status: 0, or 2 when PATH is missing or is not a vmft control socket.
+    Status(StatusArgs),
+}
+
+/// Arguments of `vmft status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The side's control socket.
+    #[arg(value_name = "PATH")]
+    pub socket: PathBuf,
+
+    /// Print the status as a JSON object instead of `key: value` lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `vmft keygen`.
@@ -101,6 +120,16 @@ pub struct FtArgs {
     /// process id.
     #[arg(long, value_name = "NAME")]
     pub node: Option<String>,
+
+    /// Serve this side's status on a Unix socket at PATH, for `vmft status PATH`. A socket
+    /// left there by a side that exited is replaced. Default: no control socket.
+    #[arg(long, value_name = "PATH")]
+    pub control: Option<PathBuf>,
+
+    /// Serve this side's status as Prometheus metrics over HTTP at
+    /// `http://ADDR:PORT/metrics`. Default: no metrics endpoint.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<String>,
 }
 
 /// Arguments of `vmft primary`.

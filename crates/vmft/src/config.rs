@@ -128,6 +128,8 @@ pub fn ft_options(args: FtArgs) -> ft::driver::Options {
         timeout_ms: args.timeout_ms,
         max_lag_ms: args.max_lag_ms,
         node: args.node,
+        control: args.control,
+        metrics: args.metrics,
     }
 }
 

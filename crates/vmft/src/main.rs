@@ -1,8 +1,8 @@
 //! `vmft`: fault-tolerant RISC-V virtual machines. `vmft run` boots a machine (a bare-metal
 //! program, or firmware with a Linux kernel) and can record its inputs; `vmft replay`
 //! re-executes a recording; `vmft log` shows what a recording holds; `vmft primary` and
-//! `vmft backup` run the two sides of a fault-tolerant pair (`vmft keygen` makes their key);
-//! `vmft image build` makes guest images. This crate only parses arguments and picks a front
+//! `vmft backup` run the two sides of a fault-tolerant pair (`vmft keygen` makes their key,
+//! `vmft status` shows where a side stands); `vmft image build` makes guest images. This crate only parses arguments and picks a front
 //! end: the engine and ft crates do the work.
 
 mod cli;
@@ -17,6 +17,7 @@ use crate::cli::{Cli, Command, ImageCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ft::log::init();
     let result = match cli.command {
         Command::Run(args) => config::run_config(args)
             .map_err(Into::into)
@@ -45,6 +46,16 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
             .map_err(Into::into),
+        Command::Status(args) => ft::control::query(&args.socket)
+            .map_err(Into::into)
+            .and_then(|status| {
+                if args.json {
+                    println!("{}", serde_json::to_string_pretty(&status)?);
+                } else {
+                    print!("{}", status.text());
+                }
+                Ok(ExitCode::SUCCESS)
+            }),
         Command::Image(ImageCommand::Build(args)) => {
             let cache = args.cache.unwrap_or_else(image::default_cache_dir);
             let out = args.out.unwrap_or_else(|| cache.join("image"));

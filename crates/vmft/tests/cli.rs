@@ -118,7 +118,7 @@ fn help_mentions_every_flag() {
     assert!(replay.contains("--from-snapshot"), "{replay}");
     let top = stdout(&vmft(&["--help"], b""));
     for command in [
-        "run", "replay", "log", "primary", "backup", "keygen", "image",
+        "run", "replay", "log", "primary", "backup", "keygen", "status", "image",
     ] {
         assert!(top.contains(command), "help lacks {command}: {top}");
     }
@@ -132,12 +132,18 @@ fn help_mentions_every_flag() {
             "--timeout-ms",
             "--max-lag-ms",
             "--node",
+            "--control",
+            "--metrics",
             "--image",
             "--drive",
             "--net",
         ] {
             assert!(help.contains(flag), "{command} help lacks {flag}: {help}");
         }
+    }
+    let status = stdout(&vmft(&["status", "--help"], b""));
+    for word in ["PATH", "--json", "--control"] {
+        assert!(status.contains(word), "status help lacks {word}: {status}");
     }
     let build = stdout(&vmft(&["image", "build", "--help"], b""));
     for flag in ["--out", "--mirror", "--cache", "--package"] {
@@ -1026,5 +1032,44 @@ fn a_pair_refuses_bad_keys_arbiters_and_run_only_flags_before_it_starts() {
             &pair(role, key, &arbiter, &["--restore", "x.snap"]),
             "--restore",
         );
+        assert_bad_input(
+            &pair(role, key, &arbiter, &["--control", loose]),
+            "exists and is not a socket",
+        );
+        assert_bad_input(
+            &pair(role, key, &arbiter, &["--metrics", "not-an-address"]),
+            "--metrics not-an-address",
+        );
     }
+}
+
+#[test]
+fn status_of_a_missing_socket_a_file_or_a_stranger_s_socket_is_one_line_and_exit_2() {
+    let missing = tmp("status-missing.sock");
+    let _ = std::fs::remove_file(&missing);
+    let missing = missing.to_str().expect("temporary paths are UTF-8");
+    assert_bad_input(&vmft(&["status", missing], b""), "no control socket at");
+
+    let file = tmp("status-file.sock");
+    std::fs::write(&file, "not a socket").expect("a file");
+    let file = file.to_str().expect("temporary paths are UTF-8");
+    assert_bad_input(&vmft(&["status", file, "--json"], b""), "is not a socket");
+
+    // A socket whose owner speaks another protocol, and one nobody listens on any more.
+    let stranger = tmp("status-stranger.sock");
+    let _ = std::fs::remove_file(&stranger);
+    let listener = std::os::unix::net::UnixListener::bind(&stranger).expect("a socket");
+    let answering = std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let _ = stream.write_all(b"+OK POP3 server ready\r\n");
+        }
+    });
+    let path = stranger.to_str().expect("temporary paths are UTF-8");
+    assert_bad_input(
+        &vmft(&["status", path], b""),
+        "is not a vmft control socket",
+    );
+    let _ = answering.join();
+    assert_bad_input(&vmft(&["status", path], b""), "nothing listens on");
+    let _ = std::fs::remove_file(&stranger);
 }

@@ -161,6 +161,16 @@ impl Backup {
         self.epoch
     }
 
+    /// The highest position the primary vouched for.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// How far the replayer executed.
+    pub fn executed_through(&self) -> u64 {
+        self.executed
+    }
+
     /// A connection to a primary is up: sends this node's Hello. One connection at a time: a
     /// new one replaces (and fails) the previous one.
     pub fn connected(&mut self, now: Millis) {

@@ -110,8 +110,10 @@ pub struct Primary {
     position: u64,
     mtime: u64,
     stream: LogStream,
-    /// The backup's progress: log received through, and `mtime` where it executed to.
+    /// The backup's progress: log received through, and the position and `mtime` it
+    /// executed to.
     acked: u64,
+    backup_executed: u64,
     backup_executed_mtime: u64,
     /// Positions of the outputs not yet released, ascending.
     held: VecDeque<u64>,
@@ -176,6 +178,7 @@ impl Primary {
             mtime: 0,
             stream: LogStream::default(),
             acked: 0,
+            backup_executed: 0,
             backup_executed_mtime: 0,
             held: VecDeque::new(),
             released_through: 0,
@@ -196,6 +199,27 @@ impl Primary {
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
         self.epoch
+    }
+
+    /// The machine's latest reported position.
+    pub fn reported_position(&self) -> u64 {
+        self.position
+    }
+
+    /// The highest position vouched for to the current backup (0 when there is none).
+    pub fn vouched(&self) -> u64 {
+        self.stream.vouched_sent
+    }
+
+    /// The highest position whose log the backup acknowledged receiving.
+    pub fn acknowledged(&self) -> u64 {
+        self.acked
+    }
+
+    /// How many positions the backup's execution trails this machine, while protected.
+    pub fn lag_positions(&self) -> Option<u64> {
+        matches!(self.state, PrimaryState::Protected { .. })
+            .then(|| self.position.saturating_sub(self.backup_executed))
     }
 
     /// A backup's connection is up: sends this node's Hello. One connection at a time: a new
@@ -509,6 +533,7 @@ impl Primary {
             ));
         }
         self.acked = self.acked.max(received);
+        self.backup_executed = self.backup_executed.max(executed);
         self.backup_executed_mtime = self.backup_executed_mtime.max(executed_mtime);
         let stream = &mut self.stream;
         while let Some(&(vouched, bytes_through)) = stream.unacked.front() {
