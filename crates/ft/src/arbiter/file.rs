@@ -1,20 +1,5 @@
-//! The arbiter: an atomic test-and-set of the next epoch, so that at most one side goes live.
-//!
-//! Before a side goes live alone (a backup promoting itself, or a primary carrying on without
-//! its backup) it [`claim`](Arbiter::claim)s the next epoch. Exactly one claimant of an epoch
-//! wins; every other learns the winner's identity and halts. A side that gets
-//! [`ArbiterError::Unreachable`] waits and retries: it never goes live on a guess.
-//!
-//! Identities must be unique per side (a host name and role, say): a side that claims again an
-//! epoch it already won — after a crash, or an error after its claim was made — wins it again
-//! once its identity is recorded. A claimant that died before recording its identity still
-//! holds the epoch; the others lose it to an unknown winner, so at worst nobody goes live in
-//! that epoch, never two.
-//!
-//! # The file arbiter
-//!
-//! [`open`]`("file:DIR")` gives a [`FileArbiter`] on a directory that both hosts mount. Claiming
-//! epoch N creates `DIR/epoch-N` with `O_CREAT|O_EXCL`, writes the winner's identity and a
+//! The file arbiter: [`open`](super::open)`("file:DIR")` gives a [`FileArbiter`] on a directory
+//! that both hosts mount. Claiming epoch N creates `DIR/epoch-N` with `O_CREAT|O_EXCL`, writes the winner's identity and a
 //! newline, and fsyncs the file and the directory. The atomicity of `O_EXCL` creation is the
 //! whole of its safety, and it holds on:
 //!
@@ -27,7 +12,8 @@
 //! It does **not** hold on NFSv2, on some FUSE filesystems (sshfs, object-store mounts such as
 //! s3fs) and some SMB/CIFS setups, which may let two clients both create the same file. The
 //! directory must be on storage both hosts share; a directory local to each host would let
-//! both sides win. Where no such storage exists, use a consensus store (etcd).
+//! both sides win. Where no such storage exists, use a consensus store: etcd, through
+//! [`EtcdArbiter`](super::EtcdArbiter).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -35,60 +21,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The outcome of a claim.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// This side holds the epoch: it may go live.
-    Won,
-    /// Another side holds the epoch: this side must halt.
-    Lost {
-        /// The identity the winner recorded.
-        winner: String,
-    },
-}
-
-/// Why the arbiter gave no answer.
-#[derive(Debug, thiserror::Error)]
-pub enum ArbiterError {
-    /// The arbiter spec names no supported arbiter.
-    #[error("unsupported arbiter {spec:?}: the supported arbiter is file:DIRECTORY")]
-    UnsupportedSpec {
-        /// The spec as given.
-        spec: String,
-    },
-    /// An identity the arbiter cannot record faithfully.
-    #[error("invalid arbiter identity {identity:?}: it must be non-empty, one line, without control characters")]
-    InvalidIdentity {
-        /// The identity as given.
-        identity: String,
-    },
-    /// The arbiter could not be reached or could not record the claim: wait and retry.
-    #[error("arbiter unreachable: {0}")]
-    Unreachable(String),
-}
-
-/// An atomic test-and-set of epochs, shared by the primary and the backup.
-pub trait Arbiter: Send {
-    /// Claims `epoch` for the side named `identity`: [`Claim::Won`] for exactly one claimant,
-    /// [`Claim::Lost`] with the winner's identity for every other.
-    fn claim(&mut self, epoch: u64, identity: &str) -> Result<Claim, ArbiterError>;
-
-    /// The highest epoch anyone has claimed, or 0 when none has been.
-    fn highest_epoch(&mut self) -> Result<u64, ArbiterError>;
-}
-
-/// Opens the arbiter that `spec` names: `file:DIRECTORY` for a [`FileArbiter`].
-///
-/// The directory is not checked here: an arbiter that is unreachable now may be reachable when
-/// it is needed, and [`Arbiter::claim`] reports it then.
-pub fn open(spec: &str) -> Result<Box<dyn Arbiter>, ArbiterError> {
-    match spec.strip_prefix("file:") {
-        Some(dir) if !dir.is_empty() => Ok(Box::new(FileArbiter::new(dir))),
-        _ => Err(ArbiterError::UnsupportedSpec {
-            spec: spec.to_owned(),
-        }),
-    }
-}
+use super::{check_identity, Arbiter, ArbiterError, Claim};
 
 /// How long a loser waits for the winner to finish writing its identity.
 const WINNER_WRITE_WAIT: Duration = Duration::from_secs(1);
@@ -143,11 +76,7 @@ impl FileArbiter {
 
 impl Arbiter for FileArbiter {
     fn claim(&mut self, epoch: u64, identity: &str) -> Result<Claim, ArbiterError> {
-        if identity.is_empty() || identity.chars().any(char::is_control) {
-            return Err(ArbiterError::InvalidIdentity {
-                identity: identity.to_owned(),
-            });
-        }
+        check_identity(identity)?;
         let path = self.epoch_path(epoch);
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(file) => {
@@ -190,6 +119,7 @@ fn unreachable(what: &str, path: &Path, e: io::Error) -> ArbiterError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arbiter::open;
     use std::sync::{Arc, Barrier};
 
     #[test]
@@ -307,16 +237,10 @@ mod tests {
 
     #[test]
     fn bad_specs_and_identities_are_refused() {
-        for spec in [
-            "",
-            "file:",
-            "etcd://10.0.0.1:2379",
-            "/shared/arbiter",
-            "FILE:/x",
-        ] {
+        for spec in ["", "file:", "/shared/arbiter", "FILE:/x", "etcd:/x/y"] {
             let err = open(spec).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(
-                err.contains("supported arbiter is file:DIRECTORY"),
+                err.contains("supported arbiters are file:DIRECTORY and etcd://"),
                 "{spec}: {err}"
             );
         }
