@@ -448,6 +448,9 @@ impl PrecopyRam {
     /// A chunk of the `picked` pages (with their current hashes), recorded as sent.
     fn copy(&mut self, machine: &Machine, picked: &[(usize, [u8; 16])]) -> Chunk {
         let mut chunk = Chunk::new(ChunkKind::Ram, self.round, self.ram_size);
+        let data_pages = picked.iter().filter(|(_, hash)| *hash != [0; 16]).count();
+        chunk.data.reserve_exact(data_pages * PAGE);
+        chunk.entries.reserve_exact(picked.len());
         let mem = machine.memory();
         for &(page, hash) in picked {
             let data = hash != [0; 16];
