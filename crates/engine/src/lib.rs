@@ -7,7 +7,9 @@
 //!   backup's acknowledgement;
 //! - a replay ([`replayer::replay_loop`]) takes inputs from a [`replayer::LogSource`], checks
 //!   every state digest and reports a divergence with what differs ([`divergence`]): `vmft
-//!   replay` reads a file, a backup the logging channel, and goes live when it ends.
+//!   replay` reads a file, a backup the logging channel, and goes live when it ends;
+//! - a live transfer ([`transfer`]) pre-copies a running machine's RAM and disk between the
+//!   live loop's slices, for a new backup to start from.
 //!
 //! The machine is a pure function of its initial state and its input log: everything from
 //! outside enters through `Machine::inject` at a position this crate chooses (live) or reads
@@ -22,3 +24,4 @@ pub mod output;
 pub mod record;
 pub mod replayer;
 pub mod setup;
+pub mod transfer;

@@ -61,6 +61,27 @@ impl FileDisk {
         }
         Ok(FileDisk { file, len })
     }
+
+    /// Makes a writable image of `len` zero bytes at `path` (sparse: no blocks are written),
+    /// replacing any file there: where a live transfer writes the disk it receives.
+    pub fn create(path: &Path, len: u64) -> Result<FileDisk, DiskError> {
+        let name = path.display().to_string();
+        if !len.is_multiple_of(512) {
+            return Err(DiskError::Unaligned {
+                path: name,
+                size: len,
+            });
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .and_then(|file| file.set_len(len).map(|()| file))
+            .map_err(|source| DiskError::Open { path: name, source })?;
+        Ok(FileDisk { file, len })
+    }
 }
 
 impl DiskBackend for FileDisk {
@@ -97,6 +118,21 @@ mod tests {
         disk.read_at(512, &mut buf).unwrap();
         assert_eq!(&buf, b"data");
         assert_eq!(&std::fs::read(&path).unwrap()[512..516], b"data");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_created_image_is_zeros_of_its_length_and_replaces_the_file() {
+        let path = std::env::temp_dir().join(format!("vmft-disk-new-{}", std::process::id()));
+        std::fs::write(&path, vec![7u8; 10_000]).unwrap();
+        let mut disk = FileDisk::create(&path, 8192).unwrap();
+        assert_eq!(disk.len(), 8192);
+        let mut buf = vec![1u8; 8192];
+        disk.read_at(0, &mut buf).unwrap();
+        assert!(buf.iter().all(|&b| b == 0));
+        disk.write_at(4096, b"data").unwrap();
+        assert_eq!(FileDisk::open(&path, true).unwrap().len(), 8192);
+        assert!(FileDisk::create(&path, 1000).is_err());
         std::fs::remove_file(&path).unwrap();
     }
 

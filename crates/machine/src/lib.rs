@@ -9,6 +9,7 @@
 pub mod board;
 pub mod boot;
 pub mod clint;
+pub mod dirty;
 pub mod fdt;
 pub mod htif;
 pub mod loader;
@@ -22,6 +23,7 @@ pub mod uart;
 mod test_asm;
 
 pub use boot::FirmwareBoot;
+pub use dirty::{DirtyBlocks, DISK_BLOCK};
 pub use loader::{LoadError, Program};
 pub use machine::{
     Boot, Devices, InputEvent, Machine, MachineConfig, MachineError, RunExit, SLICE_INSTRUCTIONS,

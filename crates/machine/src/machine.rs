@@ -10,11 +10,14 @@
 //! state, `mtime` included; only [`Machine::position`] keeps counting, so positions in a log
 //! stay increasing across resets.
 
+use std::sync::OnceLock;
+
 use rv64::{Exit, Hart, Memory, MemoryError};
 use thiserror::Error;
 
 use crate::board::{Board, Disk, VirtioSlot, SLOT_ENTROPY, SLOT_NET};
 use crate::boot::{self, BootError, FirmwareBoot};
+use crate::dirty::DirtyBlocks;
 use crate::htif::{Htif, HtifExit};
 use crate::loader::{LoadError, Program};
 use crate::snapshot::zero_page_hashes;
@@ -139,6 +142,11 @@ pub struct Machine {
     pub(crate) halted: Option<RunExit>,
     /// The hart sleeps in `wfi` until a locally enabled interrupt is pending.
     pub(crate) sleeping: bool,
+    /// [`Boot::fingerprint`] of `program`, once computed: hashing a Linux boot's images takes
+    /// tens of milliseconds, too long for a stop-and-copy's [`Machine::save_state`].
+    pub(crate) fingerprint: OnceLock<[u8; 32]>,
+    /// The disk's written blocks, once [`Machine::track_disk_writes`] has been called.
+    pub(crate) disk_dirty: Option<DirtyBlocks>,
 }
 
 impl Machine {
@@ -170,6 +178,8 @@ impl Machine {
             halted: None,
             sleeping: false,
             page_hashes,
+            fingerprint: OnceLock::new(),
+            disk_dirty: None,
         })
     }
 

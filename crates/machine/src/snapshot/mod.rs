@@ -1,5 +1,6 @@
 //! Snapshots: the whole machine's state in one self-delimiting, checksummed byte stream, for
-//! `--save-at`/`--restore`, and later for handing a running guest to a new backup.
+//! `--save-at`/`--restore`, and machine states, the same without RAM and disk contents, for
+//! handing a running guest to a new backup.
 //!
 //! [`Machine::save_snapshot`] writes one; [`Machine::restore_snapshot`] builds a machine from
 //! one, given the same configuration, boot images and devices as the machine that wrote it
@@ -7,6 +8,12 @@
 //! fingerprint of them and refuses to restore onto anything else). [`Machine::digest`],
 //! [`Machine::checkpoint`] and [`Machine::state_summary`] hash the same state for divergence
 //! detection.
+//!
+//! A live transfer moves RAM and disk contents while the guest runs (pre-copy), then stops it
+//! for the rest and the state: [`Machine::save_state`] writes everything but RAM and disk
+//! contents (a few KiB, in microseconds), and [`Machine::restore_state`] builds the machine
+//! from such a state and the RAM pages the caller received, leaving the disk, which the
+//! caller received too, as it is.
 //!
 //! Each component saves a plain-data state ([`rv64::persist::Persist`]) that is restored
 //! through a checked constructor: a snapshot that passes its checksum but holds a state no
@@ -20,7 +27,7 @@
 //! |-------:|-----:|-----------------------------------------------------------------------|
 //! |      0 |    8 | magic `VMFTSNAP` ([`MAGIC`])                                           |
 //! |      8 |    2 | format version, u16 ([`VERSION`])                                      |
-//! |     10 |    2 | flags, u16; none are defined, must be 0                                |
+//! |     10 |    2 | flags, u16: bit 0 ([`FLAG_STATE`]) marks a machine state; others are 0 |
 //! |     12 |    8 | total length of the snapshot in bytes, u64, checksum included         |
 //! |     20 |    8 | RAM size, u64                                                          |
 //! |     28 |   32 | boot fingerprint ([`Boot::fingerprint`])                               |
@@ -47,6 +54,10 @@
 //! | `VRNG` | virtio-rng transport and device (only with an entropy device)                 |
 //! | `RAM ` | RAM contents, sparse and compressed (see `pages.rs`)                           |
 //! | `DISK` | the disk's contents, sparse and compressed (only with a disk)                  |
+//!
+//! A machine state ([`Machine::save_state`]) is a snapshot with flag [`FLAG_STATE`] and
+//! without the `RAM ` and `DISK` sections. Each kind is refused where the other is expected
+//! ([`SnapshotError::WrongKind`]).
 //!
 //! The snapshot is checked as a whole before any section is decoded: its length first, then
 //! the checksum, then the configuration. Restoring writes the saved disk contents back to
@@ -82,6 +93,8 @@ pub const MAGIC: [u8; 8] = *b"VMFTSNAP";
 pub const VERSION: u16 = 1;
 /// Size of the header before the first section.
 pub const HEADER_LEN: usize = 76;
+/// Header flag of a machine state: a snapshot without RAM and disk contents.
+pub const FLAG_STATE: u16 = 1;
 
 const DEVICE_BLOCK: u8 = 1;
 const DEVICE_NET: u8 = 2;
@@ -142,6 +155,31 @@ pub enum SnapshotError {
     /// RAM of the configured size could not be allocated.
     #[error(transparent)]
     Memory(#[from] MemoryError),
+    /// A machine state where a snapshot was expected, or the other way round.
+    #[error("expected a {expected}, found a {found}")]
+    WrongKind {
+        /// What the caller asked for.
+        expected: &'static str,
+        /// What the stream holds.
+        found: &'static str,
+    },
+    /// A RAM page handed to [`Machine::restore_state`] is not a whole page within RAM.
+    #[error("RAM page {page} of {len} bytes does not fit: pages are 4096 bytes within RAM")]
+    RamPage {
+        /// The page number, from the start of RAM.
+        page: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
+}
+
+/// What a snapshot stream holds, by its header's flags.
+fn kind_name(state: bool) -> &'static str {
+    if state {
+        "machine state (without RAM and disk)"
+    } else {
+        "snapshot"
+    }
 }
 
 /// The machine configuration a snapshot belongs to (the header's fields).
@@ -156,10 +194,10 @@ struct Identity {
 }
 
 impl Identity {
-    fn encode(&self, total_len: u64, out: &mut Vec<u8>) {
+    fn encode(&self, flags: u16, total_len: u64, out: &mut Vec<u8>) {
         out.extend_from_slice(&MAGIC);
         VERSION.encode(out);
-        0u16.encode(out);
+        flags.encode(out);
         total_len.encode(out);
         self.ram_size.encode(out);
         out.extend_from_slice(&self.boot);
@@ -206,7 +244,7 @@ impl Identity {
             entropy: devices & DEVICE_ENTROPY != 0,
         };
         let mut canonical = Vec::new();
-        identity.encode(0, &mut canonical);
+        identity.encode(0, 0, &mut canonical);
         if canonical[20..] != header[20..HEADER_LEN] {
             return Err(Malformed {
                 offset: 61,
@@ -319,8 +357,9 @@ impl Boot {
     }
 }
 
-/// The tags of the sections a machine of identity `id` has, in order.
-fn section_tags(id: &Identity) -> Vec<&'static [u8; 4]> {
+/// The tags of the sections a machine of identity `id` has, in order; the RAM and disk
+/// sections only with `contents`.
+fn section_tags(id: &Identity, contents: bool) -> Vec<&'static [u8; 4]> {
     let mut tags: Vec<&'static [u8; 4]> =
         vec![b"HART", b"MACH", b"CLNT", b"UART", b"PLIC", b"BORD"];
     if id.block.is_some() {
@@ -332,9 +371,11 @@ fn section_tags(id: &Identity) -> Vec<&'static [u8; 4]> {
     if id.entropy {
         tags.push(b"VRNG");
     }
-    tags.push(b"RAM ");
-    if id.block.is_some() {
-        tags.push(b"DISK");
+    if contents {
+        tags.push(b"RAM ");
+        if id.block.is_some() {
+            tags.push(b"DISK");
+        }
     }
     tags
 }
@@ -354,7 +395,7 @@ impl Machine {
         };
         Identity {
             ram_size: self.mem.size(),
-            boot: self.program.fingerprint(),
+            boot: self.boot_fingerprint(),
             block,
             net: self.mac(),
             entropy: matches!(
@@ -412,20 +453,49 @@ impl Machine {
         sections
     }
 
+    /// [`Boot::fingerprint`] of the machine's boot images. The first call hashes them (tens
+    /// of milliseconds for a Linux boot); later calls, and a restored machine's, are free.
+    pub fn boot_fingerprint(&self) -> [u8; 32] {
+        *self.fingerprint.get_or_init(|| self.program.fingerprint())
+    }
+
     /// Writes a snapshot of the machine to `w` and returns its length in bytes. The snapshot
     /// is assembled in memory (its RAM and disk sections compressed), then written at once.
     ///
     /// Takes `&mut self` only because reading the disk backend does; the machine does not
     /// change. Take the console output and transmitted frames first if they should not be
     /// in the snapshot.
-    pub fn save_snapshot(&mut self, mut w: impl Write) -> Result<u64, SnapshotError> {
+    pub fn save_snapshot(&mut self, w: impl Write) -> Result<u64, SnapshotError> {
+        let out = self.encode(true)?;
+        write_out(out, w)
+    }
+
+    /// Writes the machine's state without RAM and disk contents to `w` (a snapshot with flag
+    /// [`FLAG_STATE`]: the hart, the devices and the identity header, a few KiB) and returns
+    /// its length in bytes: what a live transfer sends last, with the machine stopped, after
+    /// the RAM and disk contents. Reads neither RAM nor the disk. The boot fingerprint is
+    /// hashed at the first call unless [`Machine::boot_fingerprint`] was called before.
+    ///
+    /// Take the console output and transmitted frames first if they should not be in the
+    /// state.
+    pub fn save_state(&mut self, w: impl Write) -> Result<u64, SnapshotError> {
+        let out = self.encode(false)?;
+        write_out(out, w)
+    }
+
+    /// The snapshot's bytes (with `contents`) or the state's (without), checksum left out.
+    fn encode(&mut self, contents: bool) -> Result<Vec<u8>, SnapshotError> {
         let identity = self.identity();
         let mut out = Vec::new();
-        identity.encode(0, &mut out);
+        let flags = if contents { 0 } else { FLAG_STATE };
+        identity.encode(flags, 0, &mut out);
         for (tag, body) in self.component_sections(true) {
             out.extend_from_slice(tag);
             (body.len() as u64).encode(&mut out);
             out.extend_from_slice(&body);
+        }
+        if !contents {
+            return Ok(out);
         }
         let section = |out: &mut Vec<u8>, tag: &[u8; 4]| {
             out.extend_from_slice(tag);
@@ -449,13 +519,7 @@ impl Machine {
                 .map_err(SnapshotError::Disk)?;
             close(&mut out, start);
         }
-        let total = out.len() as u64 + 4;
-        out[12..20].copy_from_slice(&total.to_le_bytes());
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        w.write_all(&out)?;
-        w.flush()?;
-        Ok(total)
+        Ok(out)
     }
 
     /// Builds the machine a snapshot describes. `config`, `boot` and `devices` must be what
@@ -471,91 +535,160 @@ impl Machine {
         devices: Devices,
         r: impl Read,
     ) -> Result<Machine, SnapshotError> {
-        let boot = boot.into();
-        let expected = Identity {
-            ram_size: config.ram_size,
-            boot: boot.fingerprint(),
-            block: devices.disk.as_ref().map(|(disk, ro)| (*ro, disk.len())),
-            net: devices.net,
-            entropy: devices.entropy,
-        };
-        let bytes = read_checked(r)?;
-        let header_error = |e: Malformed| SnapshotError::Malformed {
-            section: "header".into(),
-            offset: e.offset,
-            reason: e.reason,
-        };
-        let saved = Identity::decode(&bytes[..HEADER_LEN]).map_err(header_error)?;
-        if let Some(why) = expected.mismatch(&saved) {
-            return Err(SnapshotError::WrongMachine(why));
-        }
-        let mut sections = Sections {
-            r: Reader::new(&bytes[..bytes.len() - 4], 0),
-            tags: section_tags(&saved).into_iter(),
-        };
-        sections.r.bytes(HEADER_LEN).map_err(header_error)?;
-        let hart: HartState = sections.decode()?;
-        let machine: MachineState = sections.decode()?;
-        let mut board = BoardState {
-            clint: sections.decode()?,
-            uart: sections.decode()?,
-            plic: sections.decode()?,
-            virtio: Default::default(),
-            power: None,
-            notified: Vec::new(),
-            output: Vec::new(),
-        };
-        let misc: BoardMisc = sections.decode()?;
-        (board.power, board.notified, board.output) = (misc.power, misc.notified, misc.output);
-        if saved.block.is_some() {
-            board.virtio[SLOT_BLOCK] = Some(SlotState::Block(sections.decode()?));
-        }
-        if saved.net.is_some() {
-            board.virtio[SLOT_NET] = Some(SlotState::Net(sections.decode()?));
-        }
-        if saved.entropy {
-            board.virtio[SLOT_ENTROPY] = Some(SlotState::Entropy(sections.decode()?));
-        }
-        let mut mem = Memory::new(RAM_BASE, config.ram_size)?;
-        let (tag, mut r) = sections.next()?;
-        pages::decode(&mut r, tag, config.ram_size, |piece| match piece {
-            pages::Piece::Data(off, data) => Ok(mem.write(RAM_BASE + off, data)?),
-            pages::Piece::Zero(..) => Ok(()),
-        })?;
-        let disk = match saved.block {
-            Some(_) => Some(sections.next()?),
-            None => None,
-        };
-        sections.r.finish().map_err(|e| malformed(b"end ", e))?;
-
-        let state = |tag: &[u8], source: StateError| SnapshotError::State {
-            section: tag_name(tag),
-            source,
-        };
-        let hart = Hart::restore((), &hart).map_err(|e| state(b"HART", e))?;
-        let htif = match &machine.htif {
-            Some(h) => {
-                Some(Htif::restore((RAM_BASE, config.ram_size), h).map_err(|e| state(b"MACH", e))?)
-            }
-            None => None,
-        };
-        let mut board = Board::restore(devices, &board).map_err(|e| state(b"BORD", e))?;
-        if let (Some((tag, r)), Some(VirtioSlot::Block(t))) = (disk, &mut board.virtio[SLOT_BLOCK])
-        {
-            restore_disk(t.device_mut().backend_mut(), tag, r)?;
-        }
-        Ok(Machine {
-            program: boot,
-            hart,
-            mem,
-            board,
-            htif,
-            base: machine.base,
-            halted: machine.halted,
-            sleeping: machine.sleeping,
-            page_hashes: Vec::new(),
-        })
+        restore(config, boot.into(), devices, r, None::<std::iter::Empty<_>>)
     }
+
+    /// Builds the machine a machine state ([`Machine::save_state`]) describes, with RAM
+    /// holding the pages `ram` yields, (page number from the start of RAM, its 4096 bytes),
+    /// in any order (a later page wins), and zeros elsewhere. `config`, `boot` and `devices`
+    /// are checked as by [`Machine::restore_snapshot`], with the same errors; a full
+    /// snapshot is refused with [`SnapshotError::WrongKind`], a page that is not 4096 bytes
+    /// within RAM with [`SnapshotError::RamPage`]. Reads exactly the state's length from `r`.
+    ///
+    /// The disk backend is left as it is: the caller has given it the saving machine's
+    /// contents. The first digest of the new machine hashes only the pages `ram` yields.
+    pub fn restore_state<'a>(
+        config: MachineConfig,
+        boot: impl Into<Boot>,
+        devices: Devices,
+        r: impl Read,
+        ram: impl IntoIterator<Item = (usize, &'a [u8])>,
+    ) -> Result<Machine, SnapshotError> {
+        restore(config, boot.into(), devices, r, Some(ram))
+    }
+}
+
+/// Appends the checksum to a snapshot's bytes, fills in its length and writes it to `w`.
+fn write_out(mut out: Vec<u8>, mut w: impl Write) -> Result<u64, SnapshotError> {
+    let total = out.len() as u64 + 4;
+    out[12..20].copy_from_slice(&total.to_le_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    w.write_all(&out)?;
+    w.flush()?;
+    Ok(total)
+}
+
+/// [`Machine::restore_snapshot`] (without `ram`) and [`Machine::restore_state`] (with it).
+fn restore<'a>(
+    config: MachineConfig,
+    boot: Boot,
+    devices: Devices,
+    r: impl Read,
+    ram: Option<impl IntoIterator<Item = (usize, &'a [u8])>>,
+) -> Result<Machine, SnapshotError> {
+    let fingerprint = boot.fingerprint();
+    let expected = Identity {
+        ram_size: config.ram_size,
+        boot: fingerprint,
+        block: devices.disk.as_ref().map(|(disk, ro)| (*ro, disk.len())),
+        net: devices.net,
+        entropy: devices.entropy,
+    };
+    let (bytes, flags) = read_checked(r)?;
+    let is_state = flags & FLAG_STATE != 0;
+    if is_state != ram.is_some() {
+        return Err(SnapshotError::WrongKind {
+            expected: kind_name(ram.is_some()),
+            found: kind_name(is_state),
+        });
+    }
+    let header_error = |e: Malformed| SnapshotError::Malformed {
+        section: "header".into(),
+        offset: e.offset,
+        reason: e.reason,
+    };
+    let saved = Identity::decode(&bytes[..HEADER_LEN]).map_err(header_error)?;
+    if let Some(why) = expected.mismatch(&saved) {
+        return Err(SnapshotError::WrongMachine(why));
+    }
+    let mut sections = Sections {
+        r: Reader::new(&bytes[..bytes.len() - 4], 0),
+        tags: section_tags(&saved, !is_state).into_iter(),
+    };
+    sections.r.bytes(HEADER_LEN).map_err(header_error)?;
+    let hart: HartState = sections.decode()?;
+    let machine: MachineState = sections.decode()?;
+    let mut board = BoardState {
+        clint: sections.decode()?,
+        uart: sections.decode()?,
+        plic: sections.decode()?,
+        virtio: Default::default(),
+        power: None,
+        notified: Vec::new(),
+        output: Vec::new(),
+    };
+    let misc: BoardMisc = sections.decode()?;
+    (board.power, board.notified, board.output) = (misc.power, misc.notified, misc.output);
+    if saved.block.is_some() {
+        board.virtio[SLOT_BLOCK] = Some(SlotState::Block(sections.decode()?));
+    }
+    if saved.net.is_some() {
+        board.virtio[SLOT_NET] = Some(SlotState::Net(sections.decode()?));
+    }
+    if saved.entropy {
+        board.virtio[SLOT_ENTROPY] = Some(SlotState::Entropy(sections.decode()?));
+    }
+    let mut mem = Memory::new(RAM_BASE, config.ram_size)?;
+    // RAM starts as zeros with matching page hashes: the first digest hashes only the pages
+    // written below.
+    let page_hashes = zero_page_hashes(&mut mem);
+    let mut disk = None;
+    match ram {
+        Some(ram) => {
+            for (page, data) in ram {
+                let end = (page as u64)
+                    .checked_add(1)
+                    .and_then(|n| n.checked_mul(pages::PAGE as u64));
+                let fits = data.len() == pages::PAGE && end.is_some_and(|e| e <= config.ram_size);
+                if !fits {
+                    let len = data.len();
+                    return Err(SnapshotError::RamPage { page, len });
+                }
+                mem.write(RAM_BASE + (page * pages::PAGE) as u64, data)?;
+            }
+        }
+        None => {
+            let (tag, mut r) = sections.next()?;
+            pages::decode(&mut r, tag, config.ram_size, |piece| match piece {
+                pages::Piece::Data(off, data) => Ok(mem.write(RAM_BASE + off, data)?),
+                pages::Piece::Zero(..) => Ok(()),
+            })?;
+            if saved.block.is_some() {
+                disk = Some(sections.next()?);
+            }
+        }
+    }
+    sections.r.finish().map_err(|e| malformed(b"end ", e))?;
+
+    let state = |tag: &[u8], source: StateError| SnapshotError::State {
+        section: tag_name(tag),
+        source,
+    };
+    let hart = Hart::restore((), &hart).map_err(|e| state(b"HART", e))?;
+    let htif = match &machine.htif {
+        Some(h) => {
+            Some(Htif::restore((RAM_BASE, config.ram_size), h).map_err(|e| state(b"MACH", e))?)
+        }
+        None => None,
+    };
+    let mut board = Board::restore(devices, &board).map_err(|e| state(b"BORD", e))?;
+    if let (Some((tag, r)), Some(VirtioSlot::Block(t))) = (disk, &mut board.virtio[SLOT_BLOCK]) {
+        restore_disk(t.device_mut().backend_mut(), tag, r)?;
+    }
+    Ok(Machine {
+        program: boot,
+        hart,
+        mem,
+        board,
+        htif,
+        base: machine.base,
+        halted: machine.halted,
+        sleeping: machine.sleeping,
+        page_hashes,
+        fingerprint: fingerprint.into(),
+        disk_dirty: None,
+    })
 }
 
 fn malformed(tag: &[u8], e: Malformed) -> SnapshotError {
@@ -644,9 +777,9 @@ impl<'a> Sections<'a> {
 }
 
 /// Reads a whole snapshot from `r` and checks its magic, version, flags, length and
-/// checksum. Memory grows with the bytes actually read, never with the length the header
-/// claims.
-fn read_checked(r: impl Read) -> Result<Vec<u8>, SnapshotError> {
+/// checksum; returns it with its flags. Memory grows with the bytes actually read, never with
+/// the length the header claims.
+fn read_checked(r: impl Read) -> Result<(Vec<u8>, u16), SnapshotError> {
     let mut r = r;
     let mut bytes = Vec::with_capacity(HEADER_LEN);
     (&mut r).take(HEADER_LEN as u64).read_to_end(&mut bytes)?;
@@ -670,11 +803,12 @@ fn read_checked(r: impl Read) -> Result<Vec<u8>, SnapshotError> {
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[12..20]);
     let total = u64::from_le_bytes(len_bytes);
-    if flags != 0 || total < HEADER_LEN as u64 + 4 {
+    let unknown = flags & !FLAG_STATE;
+    if unknown != 0 || total < HEADER_LEN as u64 + 4 {
         return Err(SnapshotError::Malformed {
             section: "header".into(),
-            offset: if flags != 0 { 10 } else { 12 },
-            reason: if flags != 0 {
+            offset: if unknown != 0 { 10 } else { 12 },
+            reason: if unknown != 0 {
                 format!("unknown flags {flags:#x}")
             } else {
                 format!("total length {total} is shorter than a header")
@@ -696,5 +830,5 @@ fn read_checked(r: impl Read) -> Result<Vec<u8>, SnapshotError> {
     if stored != computed {
         return Err(SnapshotError::Checksum { stored, computed });
     }
-    Ok(bytes)
+    Ok((bytes, flags))
 }

@@ -407,3 +407,179 @@ fn untaken_output_is_in_the_snapshot_but_not_in_the_digest() {
     let mut restored = restore(&save(&mut m)).unwrap();
     assert_eq!(restored.take_output(), m.take_output());
 }
+
+fn save_state(m: &mut Machine) -> Vec<u8> {
+    let mut out = Vec::new();
+    let len = m.save_state(&mut out).unwrap();
+    assert_eq!(len, out.len() as u64);
+    out
+}
+
+/// The machine's non-zero RAM pages, as a transfer would deliver them.
+fn ram_pages(m: &Machine) -> Vec<(usize, Vec<u8>)> {
+    let mem = m.memory();
+    (0..(mem.size() as usize / pages::PAGE))
+        .filter_map(|page| {
+            let bytes = mem
+                .slice(RAM_BASE + (page * pages::PAGE) as u64, pages::PAGE)
+                .unwrap();
+            (!pages::is_zero(bytes)).then(|| (page, bytes.to_vec()))
+        })
+        .collect()
+}
+
+fn restore_state(
+    state: &[u8],
+    ram: &[(usize, Vec<u8>)],
+    disk: Vec<u8>,
+) -> Result<Machine, SnapshotError> {
+    let ram = ram.iter().map(|(page, bytes)| (*page, bytes.as_slice()));
+    Machine::restore_state(config(), busy_program(), devices(disk), state, ram)
+}
+
+#[test]
+fn a_state_with_the_ram_pages_restores_the_machine_and_leaves_the_disk_alone() {
+    let mut m = busy_machine();
+    run_to(&mut m, 150_000);
+    let state = save_state(&mut m);
+    assert!(state.len() < 4096, "{} bytes", state.len());
+    let disk = vec![0x5a; 64 * 1024];
+    let mut restored = restore_state(&state, &ram_pages(&m), disk.clone()).unwrap();
+    assert_eq!(restored.digest(), m.digest());
+    let mut contents = vec![0; disk.len()];
+    restored.read_disk(0, &mut contents).unwrap();
+    assert_eq!(contents, disk, "the disk is the caller's");
+    assert_eq!(save_state(&mut restored), state);
+    for target in [200_000, 300_000] {
+        run_to(&mut m, target);
+        run_to(&mut restored, target);
+        assert_eq!(restored.digest(), m.digest(), "at {target}");
+        assert_eq!(restored.take_output(), m.take_output());
+    }
+}
+
+#[test]
+fn a_restored_state_s_first_digest_hashes_only_the_pages_given() {
+    let mut m = busy_machine();
+    run_to(&mut m, 50_000);
+    let ram = ram_pages(&m);
+    let mut restored = restore_state(&save_state(&mut m), &ram, disk_image()).unwrap();
+    let changed: Vec<usize> = restored
+        .checkpoint()
+        .changed_pages
+        .iter()
+        .map(|p| p.0)
+        .collect();
+    let given: Vec<usize> = ram.iter().map(|p| p.0).collect();
+    assert_eq!(changed, given);
+    restored.page_hashes.clear();
+    assert_eq!(restored.digest(), m.digest());
+}
+
+#[test]
+fn a_state_is_not_a_snapshot_and_a_snapshot_is_not_a_state() {
+    let mut m = busy_machine();
+    run_to(&mut m, 10_000);
+    let state = save_state(&mut m);
+    let err = restore(&state).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "expected a snapshot, found a machine state (without RAM and disk)"
+    );
+    let err = restore_state(&save(&mut m), &[], disk_image())
+        .err()
+        .unwrap();
+    assert!(matches!(err, SnapshotError::WrongKind { .. }), "{err}");
+}
+
+#[test]
+fn a_corrupt_or_truncated_state_is_an_error() {
+    let mut m = busy_machine();
+    run_to(&mut m, 5_000);
+    let state = save_state(&mut m);
+    let ram = ram_pages(&m);
+    for at in 0..state.len() {
+        let mut bad = state.clone();
+        bad[at] ^= 0x10;
+        assert!(
+            restore_state(&bad, &ram, disk_image()).is_err(),
+            "flip at {at}"
+        );
+    }
+    for len in 0..state.len() {
+        let err = restore_state(&state[..len], &ram, disk_image()).err();
+        assert!(
+            matches!(err, Some(SnapshotError::Truncated { .. })),
+            "at {len}"
+        );
+    }
+}
+
+#[test]
+fn a_ram_page_outside_ram_or_of_another_size_is_refused() {
+    let mut m = busy_machine();
+    let state = save_state(&mut m);
+    let pages = RAM as usize / pages::PAGE;
+    for (page, len) in [(pages, pages::PAGE), (0, 100), (usize::MAX, pages::PAGE)] {
+        let err = restore_state(&state, &[(page, vec![1; len])], disk_image())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, SnapshotError::RamPage { page: p, len: l } if p == page && l == len),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn tracked_disk_writes_mark_their_blocks_and_reads_see_them() {
+    let mut m = busy_machine();
+    assert_eq!(m.disk_len(), Some(64 * 1024));
+    let dirty = m.track_disk_writes().unwrap();
+    assert_eq!(dirty.blocks(), 16);
+    assert!(dirty.peek().iter().all(|&w| w == 0));
+    let Some(VirtioSlot::Block(t)) = &mut m.board.virtio[SLOT_BLOCK] else {
+        panic!("no disk");
+    };
+    // 8 bytes across the boundary of blocks 2 and 3, and one sector in block 9.
+    t.device_mut()
+        .backend_mut()
+        .write_at(3 * 4096 - 4, b"straddle")
+        .unwrap();
+    t.device_mut()
+        .backend_mut()
+        .write_at(9 * 4096 + 512, &[1; 512])
+        .unwrap();
+    let again = m.track_disk_writes().unwrap();
+    assert_eq!(again.peek(), vec![0b10_0000_1100], "the same bitmap");
+    let mut buf = [0u8; 8];
+    m.read_disk(3 * 4096 - 4, &mut buf).unwrap();
+    assert_eq!(&buf, b"straddle");
+    dirty.clear(3, 1);
+    assert_eq!(dirty.take(), vec![0b10_0000_0100]);
+    assert_eq!(dirty.peek(), vec![0]);
+    let mut no_disk = Machine::new(config(), busy_program()).unwrap();
+    assert!(no_disk.track_disk_writes().is_none());
+    assert!(no_disk.read_disk(0, &mut buf).is_err());
+}
+
+#[test]
+fn save_state_is_cheap() {
+    // Reads no RAM: a 512 MiB machine's state costs what a 1 MiB machine's does.
+    let big = MachineConfig {
+        ram_size: 512 << 20,
+    };
+    let mut m = Machine::with_devices(big, busy_program(), devices(disk_image())).unwrap();
+    run_to(&mut m, 100_000);
+    m.boot_fingerprint();
+    let mut out = Vec::with_capacity(8192);
+    let start = std::time::Instant::now();
+    let runs = 100;
+    for _ in 0..runs {
+        out.clear();
+        m.save_state(&mut out).unwrap();
+    }
+    let each = start.elapsed() / runs;
+    eprintln!("save_state: {} bytes in {each:?}", out.len());
+    assert!(each < std::time::Duration::from_millis(1), "{each:?}");
+}
