@@ -12,7 +12,7 @@ use anyhow::Context;
 use engine::config::RunConfig;
 use engine::setup::{build, disk_hash, Built};
 
-use crate::arbiter::{self, Arbiter, Claim};
+use crate::arbiter::{self, Arbiter, ArbiterError, Claim};
 use crate::channel::{self, ChannelError, Key, Receiver};
 use crate::engine_io::{lock, EngineEvent};
 use crate::log::changes;
@@ -38,7 +38,7 @@ pub type SharedArbiter = Arc<Mutex<Box<dyn Arbiter>>>;
 pub struct Options {
     /// The pre-shared key's file.
     pub key_file: std::path::PathBuf,
-    /// The arbiter, as `file:DIR`.
+    /// The arbiter, as `file:DIR` or `etcd://HOST:PORT[,...]/PREFIX`.
     pub arbiter: String,
     /// Milliseconds between heartbeats.
     pub heartbeat_ms: u64,
@@ -183,7 +183,17 @@ pub fn spawn_claim(arbiter: &SharedArbiter, epoch: u64, node: &str, events: &Sen
     let spawned = thread::Builder::new()
         .name("arbiter".into())
         .spawn(move || {
-            let result = match lock(&arbiter).claim(epoch, &node) {
+            // A client library that panics on a malformed answer must not leave the protocol
+            // waiting for ever: that claim counts as unanswered, and is asked again.
+            let claimed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                lock(&arbiter).claim(epoch, &node)
+            }))
+            .unwrap_or_else(|_| {
+                Err(ArbiterError::Unreachable(
+                    "the arbiter's client failed on its answer".into(),
+                ))
+            });
+            let result = match claimed {
                 Ok(Claim::Won) => ArbiterResult::Won,
                 Ok(Claim::Lost { winner }) => ArbiterResult::Lost { winner },
                 Err(error) => {

@@ -98,7 +98,9 @@ pub struct FtArgs {
     pub key_file: PathBuf,
 
     /// The arbiter that decides which side may go on alone: `file:DIR`, a directory on
-    /// storage both hosts share, where epochs are claimed by creating files atomically.
+    /// storage both hosts share, where epochs are claimed by creating files atomically; or
+    /// `etcd://HOST:PORT[,HOST:PORT...]/PREFIX`, an etcd cluster where a claim is one
+    /// transaction under PREFIX.
     #[arg(long, value_name = "SPEC")]
     pub arbiter: String,
 
