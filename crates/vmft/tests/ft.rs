@@ -3,10 +3,15 @@
 //! on its own link), serving Debian's Redis to a client in a third namespace. The client's
 //! view is what counts: its one TCP connection, and every write it saw acknowledged.
 //!
+//! Most pairs use the file arbiter; those of the `etcd_*` tests and the partition trials use
+//! the etcd arbiter: a three-member etcd cluster on a management network of the topology's own
+//! (see `common::topology`), which a test can cut off from a host, or stop member by member.
+//!
 //! The tests need root and build the Redis guest image on first use. They run one at a time
 //! (two machines already fill this project's two cores). `VMFT_FT_TRIALS` sets the number of
 //! primary-kill trials (default 5), `VMFT_FT_PARTITIONS` the number of partition trials
-//! (default 10), and `VMFT_FT_SEED` replays their random choices.
+//! (default 10), `VMFT_FT_PARTITION_ARBITER=file` runs those with the file arbiter instead of
+//! etcd, and `VMFT_FT_SEED` replays their random choices.
 
 mod common;
 
@@ -18,7 +23,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::topology::{ft_client, Host, Process, Topology, CHANNEL_A_IP, GUEST_IP};
+use common::topology::{ft_client, Host, Link, Process, Topology, CHANNEL_A_IP, GUEST_IP};
 use common::{ext4_disk, image, redis_image, require_root, ScratchDir, REDIS_APPEND, REDIS_READY};
 
 /// The logging channel's port on host A.
@@ -60,6 +65,15 @@ fn read(path: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
 }
 
+/// The arbiter of a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arbiter {
+    /// `file:DIR`, DIR in the test's scratch directory (both "hosts" share this machine's disk).
+    File,
+    /// The topology's own three-member etcd cluster, on its management network.
+    Etcd,
+}
+
 /// A primary and a backup of the Redis guest, on hosts A and B of their own topology.
 struct Pair {
     // Field order is drop order: the processes die before their network goes.
@@ -73,9 +87,21 @@ impl Pair {
     /// Builds the topology, gives each host its own copy of an empty data disk and starts
     /// the pair; returns once Redis is up.
     fn start(name: &str) -> Pair {
+        Pair::start_with(name, Arbiter::File)
+    }
+
+    /// [`Pair::start`] with the given arbiter.
+    fn start_with(name: &str, arbiter: Arbiter) -> Pair {
         require_root("the fault-tolerance tests");
         let image = redis_image();
-        let net = Topology::unique();
+        let net = match arbiter {
+            Arbiter::File => Topology::unique(),
+            Arbiter::Etcd => Topology::with_etcd(),
+        };
+        let arbiter = match arbiter {
+            Arbiter::File => String::new(),
+            Arbiter::Etcd => net.etcd_spec(),
+        };
         let dir = ScratchDir::new(name);
         let key = dir.join("key");
         let status = vmft()
@@ -85,6 +111,10 @@ impl Pair {
             .expect("vmft keygen");
         assert!(status.success(), "vmft keygen failed: {status}");
         std::fs::create_dir(dir.join("arbiter")).expect("the arbiter directory");
+        let arbiter = match arbiter.is_empty() {
+            true => format!("file:{}", arg(&dir.join("arbiter"))),
+            false => arbiter,
+        };
         ext4_disk(&dir.join("a.img"), DISK_BYTES);
         std::fs::copy(dir.join("a.img"), dir.join("b.img")).expect("copy the disk");
         let side = |host: Host, role: &str, disk: &str, peer: [&str; 2]| {
@@ -96,7 +126,7 @@ impl Pair {
                 .args(["--append", REDIS_APPEND])
                 .args(peer)
                 .args(["--key-file", &arg(&key)])
-                .args(["--arbiter", &format!("file:{}", arg(&dir.join("arbiter")))]);
+                .args(["--arbiter", &arbiter]);
             let out = dir.join(&format!("{role}.out"));
             Process::spawn(logged(command, &out, &dir.join(&format!("{role}.err"))))
         };
@@ -133,6 +163,70 @@ impl Pair {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Waits up to `limit` until `file` holds `needle`, whatever the sides do meanwhile.
+    fn shows_within(&self, file: &str, needle: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.log(file).contains(needle) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The backup's go-live line for epoch 2, if it printed one.
+    fn went_live(&self) -> Option<String> {
+        self.log("backup.err")
+            .lines()
+            .find(|l| l.contains("vmft: live in epoch"))
+            .map(str::to_owned)
+    }
+
+    /// Waits until one side exits; fails the test unless it halted (exit status 3 or 4)
+    /// while the other runs on, having said it went on in epoch 2. Returns the loser:
+    /// "primary" or "backup".
+    fn exactly_one_goes_on(&mut self, what: &str) -> &'static str {
+        let deadline = Instant::now() + EXIT_LIMIT;
+        let (primary, backup) = loop {
+            let statuses = (
+                self.primary.child_mut().try_wait().ok().flatten(),
+                self.backup.child_mut().try_wait().ok().flatten(),
+            );
+            if statuses.0.is_some() || statuses.1.is_some() || Instant::now() > deadline {
+                break statuses;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // Had both halted, the second would exit within moments of the first.
+        std::thread::sleep(Duration::from_millis(500));
+        let (primary, backup) = (
+            primary.or_else(|| self.primary.child_mut().try_wait().ok().flatten()),
+            backup.or_else(|| self.backup.child_mut().try_wait().ok().flatten()),
+        );
+        let halted =
+            |status: Option<ExitStatus>| matches!(status.and_then(|s| s.code()), Some(3 | 4));
+        let (loser, winner_log, winner_said) = match (primary, backup) {
+            (Some(p), None) if halted(Some(p)) => {
+                ("primary", "backup.err", "vmft: live in epoch 2")
+            }
+            (None, Some(b)) if halted(Some(b)) => (
+                "backup",
+                "primary.err",
+                "primary alone, unprotected in epoch 2",
+            ),
+            other => self.fail(&format!("{what}: expected one side to halt, got {other:?}")),
+        };
+        if !self.log(winner_log).contains(winner_said) {
+            self.fail(&format!(
+                "{what}: the {loser} halted but the other side did not go on"
+            ));
+        }
+        loser
     }
 
     /// Fails the test with what both sides said.
@@ -339,34 +433,69 @@ fn trials(variable: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// One primary-kill trial: a client writes over one connection for 9 s; `before_kill` runs
+/// `moment` into the load, and the primary is killed with SIGKILL right after. The client
+/// must keep its connection and every acknowledged write, and the backup must go live in
+/// epoch 2 and go on. Returns a line for the test's output.
+fn primary_kill_trial(
+    name: &str,
+    arbiter: Arbiter,
+    moment: Duration,
+    before_kill: impl FnOnce(&Pair),
+) -> String {
+    let mut pair = Pair::start_with(name, arbiter);
+    let load = 9;
+    let mut client = pair.client(load, false);
+    std::thread::sleep(moment);
+    before_kill(&pair);
+    let killed = pair.primary.kill();
+    assert!(!killed.success(), "the primary was still running: {killed}");
+    let summary = pair.client_kept_its_connection(&mut client, load);
+    pair.every_acknowledged_write_is_there();
+    let went_live = pair
+        .went_live()
+        .filter(|l| l.contains("vmft: live in epoch 2 "))
+        .unwrap_or_else(|| pair.fail("the backup did not go live in epoch 2"));
+    if !pair.backup.is_running() {
+        pair.fail("the backup stopped after going live");
+    }
+    format!(
+        "primary killed {moment:?} into the load ({arbiter:?} arbiter); client: {}; {went_live}",
+        summary.trim()
+    )
+}
+
 #[test]
 fn kill_9_of_the_primary_mid_load_keeps_the_client_s_connection_and_every_acknowledged_write() {
     let _one = one_at_a_time();
     let mut choices = Choices::seeded("kill moments");
     for trial in 0..trials("VMFT_FT_TRIALS", 5) {
         let moment = choices.moment();
-        let mut pair = Pair::start(&format!("ft-kill-primary-{trial}"));
-        let load = 9;
-        let mut client = pair.client(load, false);
-        std::thread::sleep(moment);
-        let killed = pair.primary.kill();
-        assert!(!killed.success(), "the primary was still running: {killed}");
-        let summary = pair.client_kept_its_connection(&mut client, load);
-        pair.every_acknowledged_write_is_there();
-        let went_live = pair
-            .log("backup.err")
-            .lines()
-            .find(|l| l.contains("vmft: live in epoch 2"))
-            .map(str::to_owned)
-            .unwrap_or_else(|| pair.fail("the backup did not go live in epoch 2"));
-        if !pair.backup.is_running() {
-            pair.fail("the backup stopped after going live");
-        }
-        eprintln!(
-            "trial {trial}: primary killed {moment:?} into the load; client: {}; {went_live}",
-            summary.trim()
-        );
+        let name = format!("ft-kill-primary-{trial}");
+        let line = primary_kill_trial(&name, Arbiter::File, moment, |_| {});
+        eprintln!("trial {trial}: {line}");
     }
+}
+
+#[test]
+fn etcd_kill_9_of_the_primary_fails_over_as_with_the_file_arbiter() {
+    let _one = one_at_a_time();
+    let moment = Choices::seeded("kill moment").moment();
+    let line = primary_kill_trial("ft-etcd-kill-primary", Arbiter::Etcd, moment, |_| {});
+    eprintln!("{line}");
+}
+
+#[test]
+fn etcd_with_one_member_killed_the_primary_s_kill_still_fails_over() {
+    let _one = one_at_a_time();
+    let moment = Choices::seeded("kill moment").moment();
+    // Member 1 is every arbiter client's first choice; it dies half a second before the
+    // primary, so the backup's claim meets a dead member and, if it led, an election.
+    let line = primary_kill_trial("ft-etcd-member-down", Arbiter::Etcd, moment, |pair| {
+        pair.net.kill_etcd_member(1);
+        std::thread::sleep(Duration::from_millis(500));
+    });
+    eprintln!("etcd member 1 killed 0.5 s before the primary: {line}");
 }
 
 #[test]
@@ -634,7 +763,8 @@ fn a_partitioned_logging_channel_leaves_exactly_one_side_serving_and_the_other_s
     for trial in 0..trials("VMFT_FT_PARTITIONS", 10) {
         let cut = Cut::choose(&mut choices);
         let moment = choices.moment();
-        let mut pair = Pair::start(&format!("ft-partition-{trial}"));
+        let arbiter = partition_arbiter();
+        let mut pair = Pair::start_with(&format!("ft-partition-{trial}"), arbiter);
         let captures = [Capture::start(&pair, "pa"), Capture::start(&pair, "pb")];
         let load = 9;
         let mut client = pair.client(load, false);
@@ -646,38 +776,7 @@ fn a_partitioned_logging_channel_leaves_exactly_one_side_serving_and_the_other_s
 
         // Exactly one side halts (having lost the arbiter, or seen the winner's epoch); the
         // other goes on in epoch 2.
-        let deadline = Instant::now() + EXIT_LIMIT;
-        let (primary, backup) = loop {
-            let statuses = (
-                pair.primary.child_mut().try_wait().ok().flatten(),
-                pair.backup.child_mut().try_wait().ok().flatten(),
-            );
-            if statuses.0.is_some() || statuses.1.is_some() || Instant::now() > deadline {
-                break statuses;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let halted =
-            |status: Option<ExitStatus>| matches!(status.and_then(|s| s.code()), Some(3 | 4));
-        let (loser, winner_said) = match (primary, backup) {
-            (Some(p), None) if halted(Some(p)) => ("primary", "vmft: live in epoch 2"),
-            (None, Some(b)) if halted(Some(b)) => {
-                ("backup", "primary alone, unprotected in epoch 2")
-            }
-            other => pair.fail(&format!(
-                "{cut:?} {moment:?} into the load: expected one side to halt, got {other:?}"
-            )),
-        };
-        let winner_log = if loser == "primary" {
-            "backup.err"
-        } else {
-            "primary.err"
-        };
-        if !pair.log(winner_log).contains(winner_said) {
-            pair.fail(&format!(
-                "the {loser} halted but the other side did not go on"
-            ));
-        }
+        let loser = pair.exactly_one_goes_on(&format!("{cut:?} {moment:?} into the load"));
 
         // The loser sent nothing to the world once the winner could have gone live: that
         // takes the failure timeout (300 ms) after the cut at the least. A losing backup
@@ -696,11 +795,235 @@ fn a_partitioned_logging_channel_leaves_exactly_one_side_serving_and_the_other_s
             ));
         }
         eprintln!(
-            "partition {trial}: {cut:?} {moment:?} into the load; the {loser} halted; \
-             frames from A {}, from B {}; client: {}",
+            "partition {trial} ({arbiter:?} arbiter): {cut:?} {moment:?} into the load; \
+             the {loser} halted; frames from A {}, from B {}; client: {}",
             from_a.len(),
             from_b.len(),
             summary.trim()
         );
     }
+}
+
+/// The partition trials' arbiter: etcd, unless `VMFT_FT_PARTITION_ARBITER=file`.
+fn partition_arbiter() -> Arbiter {
+    match std::env::var("VMFT_FT_PARTITION_ARBITER").as_deref() {
+        Ok("file") => Arbiter::File,
+        Ok("etcd") | Err(_) => Arbiter::Etcd,
+        Ok(other) => panic!("VMFT_FT_PARTITION_ARBITER={other}: file or etcd"),
+    }
+}
+
+/// How long the tests below leave a pair without a quorum: ten failure timeouts and more
+/// than one whole claim's attempt on every member.
+const NO_QUORUM: Duration = Duration::from_secs(4);
+
+/// Kills every etcd member of the pair's topology.
+fn stop_etcd(pair: &Pair) {
+    for member in 1..=3 {
+        pair.net.kill_etcd_member(member);
+    }
+}
+
+/// Restarts every etcd member of the pair's topology on its data; returns when (as seen by
+/// this test's clock) the members were started.
+fn restart_etcd(pair: &Pair) -> f64 {
+    let at = unix_now();
+    for member in 1..=3 {
+        pair.net.start_etcd_member(member);
+    }
+    at
+}
+
+/// Frames (arrival times) strictly between `from` and `to`.
+fn between(frames: &[f64], from: f64, to: f64) -> usize {
+    frames.iter().filter(|&&t| t > from && t < to).count()
+}
+
+#[test]
+fn etcd_down_the_backup_of_a_killed_primary_waits_and_goes_live_once_etcd_is_back() {
+    let _one = one_at_a_time();
+    let mut pair = Pair::start_with("ft-etcd-down-kill", Arbiter::Etcd);
+    let captures = [Capture::start(&pair, "pa"), Capture::start(&pair, "pb")];
+    let load = 12;
+    let mut client = pair.client(load, false);
+    std::thread::sleep(Duration::from_secs(2));
+    stop_etcd(&pair);
+    let killed_at = unix_now();
+    pair.primary.kill();
+
+    // Without a quorum the backup detects the failure, cannot win epoch 2 and waits: it does
+    // not go live, and nothing leaves host B.
+    std::thread::sleep(NO_QUORUM);
+    if let Some(line) = pair.went_live() {
+        pair.fail(&format!("the backup went live without a quorum: {line}"));
+    }
+    if !pair.backup.is_running() {
+        pair.fail("the backup stopped while etcd was down");
+    }
+    let restored_at = restart_etcd(&pair);
+
+    // With etcd back, the backup wins epoch 2 and goes live.
+    if !pair.shows_within(
+        "backup.err",
+        "vmft: live in epoch 2 ",
+        Duration::from_secs(30),
+    ) {
+        pair.fail("the backup did not go live in epoch 2 once etcd was back");
+    }
+    let went_live = pair.went_live().unwrap_or_default();
+    // The client's connection may have given up during the wait; what it saw acknowledged
+    // must all be there.
+    let status = client
+        .wait_timeout(Duration::from_secs(u64::from(load) + 60))
+        .unwrap_or_else(|| pair.fail("the client did not finish"));
+    pair.every_acknowledged_write_is_there();
+    if !pair.backup.is_running() {
+        pair.fail("the backup stopped after going live");
+    }
+    let [from_a, from_b] = captures.map(Capture::frames);
+    let early = between(&from_b, 0.0, restored_at);
+    if early > 0 {
+        pair.fail(&format!(
+            "{early} frames from host B before etcd was back ({:.3} s after the kill)",
+            restored_at - killed_at
+        ));
+    }
+    if from_b.is_empty() {
+        pair.fail("the live backup sent nothing");
+    }
+    eprintln!(
+        "etcd down {:.1} s: {went_live}; frames from A {}, from B {} (all after etcd was back); \
+         client ({status}): {}",
+        restored_at - killed_at,
+        from_a.len(),
+        from_b.len(),
+        pair.log("client.out").trim()
+    );
+}
+
+#[test]
+fn etcd_down_a_cut_channel_leaves_both_sides_waiting_then_exactly_one_goes_on() {
+    let _one = one_at_a_time();
+    let mut pair = Pair::start_with("ft-etcd-down-cut", Arbiter::Etcd);
+    let captures = [Capture::start(&pair, "pa"), Capture::start(&pair, "pb")];
+    let load = 12;
+    let mut client = pair.client(load, false);
+    std::thread::sleep(Duration::from_secs(2));
+    stop_etcd(&pair);
+    let cut_at = unix_now();
+    pair.net.cut(Link::Channel);
+
+    // Both sides live and each thinks the other failed; neither can win epoch 2, so neither
+    // goes on: the backup stays shut, the primary holds its outputs.
+    std::thread::sleep(NO_QUORUM);
+    if !pair.primary.is_running() || !pair.backup.is_running() {
+        pair.fail("a side stopped while etcd was down");
+    }
+    for (file, said) in [
+        ("backup.err", "vmft: live in epoch"),
+        ("primary.err", "primary alone"),
+    ] {
+        if pair.log(file).contains(said) {
+            pair.fail(&format!("{file} says {said:?} without a quorum"));
+        }
+    }
+    let restored_at = restart_etcd(&pair);
+
+    // With etcd back exactly one wins epoch 2; the other loses and halts.
+    let loser = pair.exactly_one_goes_on("a cut channel with etcd down, then etcd back");
+    let status = client
+        .wait_timeout(Duration::from_secs(u64::from(load) + 60))
+        .unwrap_or_else(|| pair.fail("the client did not finish"));
+    pair.every_acknowledged_write_is_there();
+    let [from_a, from_b] = captures.map(Capture::frames);
+    // Nothing left either host while nobody held epoch 2 (the primary may still release, at
+    // the cut, what the backup had acknowledged); the loser sent nothing after the cut.
+    let held = between(&from_a, cut_at + 0.3, restored_at) + between(&from_b, 0.0, restored_at);
+    if held > 0 {
+        pair.fail(&format!("{held} frames left the hosts while etcd was down"));
+    }
+    let late = match loser {
+        "primary" => between(&from_a, cut_at + 0.3, f64::INFINITY),
+        _ => from_b.len(),
+    };
+    if late > 0 {
+        pair.fail(&format!("{late} frames from the losing {loser}'s host"));
+    }
+    eprintln!(
+        "etcd down {:.1} s with the channel cut; then the {loser} halted; frames from A {}, \
+         from B {}; client ({status}): {}",
+        restored_at - cut_at,
+        from_a.len(),
+        from_b.len(),
+        pair.log("client.out").trim()
+    );
+}
+
+#[test]
+fn etcd_a_primary_cut_off_from_its_backup_and_etcd_never_goes_on_and_releases_nothing() {
+    let _one = one_at_a_time();
+    let moment = Choices::seeded("cut moment").moment();
+    let mut pair = Pair::start_with("ft-etcd-isolated", Arbiter::Etcd);
+    let captures = [Capture::start(&pair, "pa"), Capture::start(&pair, "pb")];
+    let load = 9;
+    let mut client = pair.client(load, false);
+    std::thread::sleep(moment);
+    // Host A keeps its uplink to the clients, and loses its peer and the arbiter at once.
+    let cut_at = unix_now();
+    pair.net.cut(Link::ManagementA);
+    pair.net.cut(Link::Channel);
+
+    // B wins epoch 2 and serves; the client's connection survives on it.
+    if !pair.shows_within(
+        "backup.err",
+        "vmft: live in epoch 2 ",
+        Duration::from_secs(30),
+    ) {
+        pair.fail("the backup did not go live in epoch 2");
+    }
+    let summary = pair.client_kept_its_connection(&mut client, load);
+    pair.every_acknowledged_write_is_there();
+    if !pair.backup.is_running() {
+        pair.fail("the backup stopped after going live");
+    }
+    // A never went on alone: it cannot reach etcd, so it waits (or halts) with its outputs
+    // held.
+    if pair.log("primary.err").contains("primary alone") {
+        pair.fail("the isolated primary went on alone");
+    }
+    let primary_waited = pair.primary.is_running();
+
+    // Back on the management network, A learns that B won epoch 2, and halts.
+    let restored_at = unix_now();
+    pair.net.restore(Link::ManagementA);
+    let status = pair.exits(true);
+    if !matches!(status.code(), Some(3 | 4)) {
+        pair.fail(&format!("the isolated primary exited {status}, not halted"));
+    }
+    let [from_a, from_b] = captures.map(Capture::frames);
+    let late = between(&from_a, cut_at + 0.3, f64::INFINITY);
+    if late > 0 {
+        pair.fail(&format!(
+            "{late} frames from host A since 0.3 s after it was cut off"
+        ));
+    }
+    eprintln!(
+        "A cut off {moment:?} into the load; it {} for {:.1} s, then halted ({status}) once \
+         it reached etcd; frames from A {}, from B {} (the first {:.3} s after the cut); {}; \
+         client: {}",
+        if primary_waited {
+            "waited"
+        } else {
+            "had halted"
+        },
+        restored_at - cut_at,
+        from_a.len(),
+        from_b.len(),
+        from_b
+            .iter()
+            .find(|&&t| t > cut_at)
+            .map_or(-1.0, |t| t - cut_at),
+        pair.went_live().unwrap_or_default(),
+        summary.trim()
+    );
 }

@@ -9,6 +9,11 @@
 //!   A: ch0 10.99.0.1/30 ══════│═══ switch: br0 ═══│══════ ch0 10.99.0.2/30 :B
 //!                             └ pc ══ eth0 10.0.2.2/24 :clients
 //! ```
+//!
+//! [`Topology::with_etcd`] adds a management network (a bridge of its own, neither the switch
+//! nor the logging channel) joining A (`mg0` 10.98.0.11) and B (`mg0` 10.98.0.12) to a
+//! three-member etcd cluster, each member in its own namespace (10.98.0.1-3); a test can cut a
+//! host's management link ([`Link::ManagementA`]) and kill or restart members.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -69,6 +74,10 @@ pub enum Link {
     Clients,
     /// The logging channel between A and B (`ch0`).
     Channel,
+    /// Host A's link to the management network and etcd (its port `mga` there).
+    ManagementA,
+    /// Host B's link to the management network and etcd (its port `mgb` there).
+    ManagementB,
 }
 
 impl Link {
@@ -78,6 +87,8 @@ impl Link {
             Link::UplinkB => "b",
             Link::Clients => "c",
             Link::Channel => "ch",
+            Link::ManagementA => "mga",
+            Link::ManagementB => "mgb",
         }
     }
 }
@@ -97,21 +108,32 @@ pub fn ft_client() -> PathBuf {
 #[derive(Debug)]
 pub struct Topology {
     prefix: String,
+    etcd: bool,
 }
 
 impl Topology {
     /// Builds the topology with namespaces `PREFIX{sw,a,b,c}` (`prefix`: 1-13 letters, digits,
     /// `_` or `-`), replacing any earlier one with the same prefix. Fails the test if it cannot.
     pub fn up(prefix: &str) -> Topology {
+        Topology::build(prefix, false)
+    }
+
+    fn build(prefix: &str, etcd: bool) -> Topology {
         require_root("the fault-tolerance test network");
-        let output = ft_net_cmd(&["up", prefix]);
+        let mut args = vec!["up", prefix];
+        if etcd {
+            args.push("--etcd");
+        }
+        let output = ft_net_cmd(&args);
         // Owned from here on, so that even a half-built topology is removed.
         let topology = Topology {
             prefix: prefix.to_string(),
+            etcd,
         };
         assert!(
             output.status.success(),
-            "`ft-net up {prefix}` failed ({}):\n{}{}",
+            "`ft-net {}` failed ({}):\n{}{}",
+            args.join(" "),
             output.status,
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
@@ -123,15 +145,49 @@ impl Topology {
     /// `vf<pid in base 36>-<n>`. Also removes topologies of earlier test processes that died
     /// before they could clean up.
     pub fn unique() -> Topology {
-        require_root("the fault-tolerance test network");
-        remove_stale();
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let prefix = format!(
-            "{PREFIX}{}-{}",
-            base36(std::process::id()),
-            COUNT.fetch_add(1, Ordering::Relaxed)
+        Topology::build(&unique_prefix(), false)
+    }
+
+    /// [`Topology::unique`] with the management network and a running three-member etcd
+    /// cluster (`ft-net up PREFIX --etcd`), returned once the cluster has a quorum.
+    pub fn with_etcd() -> Topology {
+        Topology::build(&unique_prefix(), true)
+    }
+
+    /// The `--arbiter` spec of this topology's etcd cluster:
+    /// `etcd://10.98.0.1:2379,10.98.0.2:2379,10.98.0.3:2379/vmft-PREFIX`.
+    pub fn etcd_spec(&self) -> String {
+        assert!(self.etcd, "the topology {} has no etcd", self.prefix);
+        let endpoints: Vec<String> = (1..=3).map(|m| format!("10.98.0.{m}:2379")).collect();
+        format!("etcd://{}/vmft-{}", endpoints.join(","), self.prefix)
+    }
+
+    /// Kills etcd member `member` (1-3) with SIGKILL.
+    pub fn kill_etcd_member(&self, member: u8) {
+        self.etcd_cmd(&["stop", &member.to_string()]);
+    }
+
+    /// Restarts etcd member `member` (1-3) on its data; returns without waiting for a quorum.
+    pub fn start_etcd_member(&self, member: u8) {
+        self.etcd_cmd(&["start", &member.to_string()]);
+    }
+
+    /// Waits (up to 30 s, failing the test after) until the running members have a quorum.
+    pub fn wait_for_etcd(&self) {
+        self.etcd_cmd(&["wait", "30"]);
+    }
+
+    fn etcd_cmd(&self, args: &[&str]) {
+        assert!(self.etcd, "the topology {} has no etcd", self.prefix);
+        let mut all = vec!["etcd", &self.prefix];
+        all.extend_from_slice(args);
+        let output = ft_net_cmd(&all);
+        assert!(
+            output.status.success(),
+            "`ft-net {}` failed: {}",
+            all.join(" "),
+            String::from_utf8_lossy(&output.stderr)
         );
-        Topology::up(&prefix)
     }
 
     /// The prefix of this topology's namespaces.
@@ -244,6 +300,19 @@ fn ft_net_cmd(args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()))
 }
 
+/// A prefix no other test (in this process or another) uses, after removing the topologies of
+/// earlier test processes that died before they could.
+fn unique_prefix() -> String {
+    require_root("the fault-tolerance test network");
+    remove_stale();
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{PREFIX}{}-{}",
+        base36(std::process::id()),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 fn base36(mut n: u32) -> String {
     let mut digits = Vec::new();
     loop {
@@ -270,7 +339,7 @@ fn remove_stale() {
         };
         let count = rest.bytes().take_while(u8::is_ascii_digit).count();
         let suffix = &rest[count..];
-        if count == 0 || !["sw", "a", "b", "c"].contains(&suffix) {
+        if count == 0 || !["sw", "a", "b", "c", "mg", "e1", "e2", "e3"].contains(&suffix) {
             continue;
         }
         let Ok(pid) = u32::from_str_radix(pid, 36) else {
