@@ -12,6 +12,9 @@
 # target/release/vmft as it is, without `cargo build`), VMFT_FT_ARGS (more options for both
 # `vmft primary` and `vmft backup`, split on spaces, e.g. "--timeout-ms 1000"; default none:
 # vmft's own heartbeat, timeout and lag limits).
+#
+# The pair's arbiter is FT_ARBITER: "file" (default: a directory of the trial's) or "etcd" (the
+# topology's own three-member etcd cluster on its management network: `ft-net up --etcd`).
 
 FT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FT_TARGET=${CARGO_TARGET_DIR:-$FT_ROOT/target}
@@ -24,6 +27,7 @@ FT_CHANNEL=10.99.0.1:7700
 FT_READY="Ready to accept connections tcp"
 FT_BOOT_TIMEOUT=${FT_BOOT_TIMEOUT:-300}
 FT_NAME=${FT_NAME:-ft-lib}
+FT_ARBITER=${FT_ARBITER:-file}
 
 # What ft_cleanup must undo: pids of processes started here, and topology prefixes built here.
 FT_PIDS=()
@@ -64,10 +68,17 @@ ft_args() {
         --append "vmft.ip=$FT_GUEST/24 vmft.mount=/dev/vda:/data -- redis-server --bind 0.0.0.0 --protected-mode no --dir /data --appendonly yes --appendfsync always --save")
 }
 
-# ft_net_up PREFIX LOG: builds a fresh topology.
+# ft_net_up PREFIX LOG: builds a fresh topology (with etcd when FT_ARBITER=etcd).
 ft_net_up() {
+    local with=()
+    case $FT_ARBITER in
+    file) ;;
+    etcd) with=(--etcd) ;;
+    *) ft_die "FT_ARBITER=$FT_ARBITER: file or etcd" ;;
+    esac
     FT_PREFIXES+=("$1")
-    "$FT_NET" up "$1" >"$2" 2>&1 || ft_die "scripts/ft-net up $1 failed: $(tail -n 3 "$2")"
+    "$FT_NET" up "$1" "${with[@]}" >"$2" 2>&1 ||
+        ft_die "scripts/ft-net up $1 ${with[*]} failed: $(tail -n 3 "$2")"
 }
 
 ft_net_down() {
@@ -151,14 +162,17 @@ ft_solo_start() {
     FT_PIDS+=("$FT_SOLO_PID")
 }
 
-# ft_pair_start DIR PREFIX: a fresh key and arbiter in DIR, the primary on host A (disk
-# DIR/a.img) and the backup on host B (DIR/b.img). Sets FT_PRIMARY_PID and FT_BACKUP_PID.
-# Console and messages of each side in DIR/{primary,backup}.{out,err}.
+# ft_pair_start DIR PREFIX: a fresh key (and arbiter directory) in DIR, the primary on host A
+# (disk DIR/a.img) and the backup on host B (DIR/b.img), with FT_ARBITER's arbiter. Sets
+# FT_PRIMARY_PID and FT_BACKUP_PID. Console and messages of each side in
+# DIR/{primary,backup}.{out,err}.
 ft_pair_start() {
-    local dir=$1 p=$2
+    local dir=$1 p=$2 arbiter
     "$FT_VMFT" keygen "$dir/key" >"$dir/keygen.log" 2>&1 || ft_die "vmft keygen failed"
     mkdir -p "$dir/arbiter"
-    local common=(--key-file "$dir/key" --arbiter "file:$dir/arbiter")
+    arbiter=file:$dir/arbiter
+    [[ $FT_ARBITER != etcd ]] || arbiter=$("$FT_NET" etcd "$p" spec)
+    local common=(--key-file "$dir/key" --arbiter "$arbiter")
     # shellcheck disable=SC2206 # split on spaces, as documented
     [[ -z ${VMFT_FT_ARGS:-} ]] || common+=($VMFT_FT_ARGS)
     ft_args "$dir/a.img"
@@ -317,6 +331,120 @@ ft_trial() {
         fi
     fi
     [[ -z $FT_R_ERROR ]]
+}
+
+# ft_partition_trial DIR PREFIX LOAD_SECONDS: one partition trial on a fresh topology and pair
+# (FT_ARBITER's arbiter): wait for Redis, write for LOAD_SECONDS over one connection, cut the
+# logging channel (`ip link set ch0 down` on host A: both directions) at a random moment between
+# 4/15 and 9/15 of the load, and time how long until one side says it serves in the new epoch:
+# the backup's "vmft: live in epoch" or the primary's "primary alone, unprotected in epoch"
+# line, seen by polling both sides' messages every 10 ms. Then every acknowledged write is read
+# back, and the trial passes iff exactly one side halted (exit status 3 or 4), the other went
+# on, and nothing acknowledged was lost. Sets FT_R_* (FT_R_SERVING_MS: cut to that line,
+# FT_R_WINNER: primary or backup) and removes the topology; logs stay in DIR.
+ft_partition_trial() {
+    local dir=$1 p=$2 load=$3
+    local lo hi
+    lo=$((load * 4000 / 15)) hi=$((load * 9000 / 15))
+    FT_R_KILL_MS=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+    FT_R_ACKED=- FT_R_MISSING=- FT_R_WRONG=- FT_R_CONN=- FT_R_GAP=- FT_R_SERVING_MS=-
+    FT_R_WINNER=- FT_R_ERROR="" FT_R_PRIMARY_EXIT=- FT_R_BACKUP_EXIT=- FT_R_CHECKED=-
+    mkdir -p "$dir"
+    ft_net_up "$p" "$dir/net.log"
+    ft_disks "$dir"
+    ft_pair_start "$dir" "$p"
+    if ! ft_wait_ready "$dir/primary.out" "trial $p" "$FT_PRIMARY_PID" "$FT_BACKUP_PID"; then
+        FT_R_ERROR="the pair did not start: $(ft_why "$dir")"
+        ft_stop "$FT_PRIMARY_PID" "$FT_BACKUP_PID"
+        ft_net_down "$p"
+        rm -f "$dir/a.img" "$dir/b.img"
+        return 1
+    fi
+    ip netns exec "${p}c" python3 "$FT_CLIENT" write --host "$FT_GUEST" --duration "$load" \
+        --prefix "t$p" --out "$dir/acked.jsonl" >"$dir/client.json" 2>"$dir/client.err" &
+    local client=$!
+    FT_PIDS+=("$client")
+    sleep "$(ft_sec "$FT_R_KILL_MS")"
+    local split
+    split=$(grep -a -m1 -h -e '^vmft: primary alone' -e '^vmft: live in epoch' \
+        "$dir/primary.err" "$dir/backup.err" 2>/dev/null || true)
+    [[ -z $split ]] || FT_R_ERROR="the pair split before the cut: $(ft_why "$dir")"
+    local cut_ns seen_ns="" i
+    cut_ns=$(date +%s%N)
+    "$FT_NET" link "$p" ch down || FT_R_ERROR="could not cut the logging channel"
+    for ((i = 0; i < 3000; i++)); do
+        if grep -aqs '^vmft: live in epoch' "$dir/backup.err"; then
+            seen_ns=$(date +%s%N) FT_R_WINNER=backup
+            break
+        fi
+        if grep -aqs '^vmft: primary alone, unprotected in epoch' "$dir/primary.err"; then
+            seen_ns=$(date +%s%N) FT_R_WINNER=primary
+            break
+        fi
+        sleep 0.01
+    done
+    [[ -z $seen_ns ]] || FT_R_SERVING_MS=$(((seen_ns - cut_ns) / 1000000))
+    wait "$client" 2>/dev/null || true
+    ft_forget "$client"
+    read -r -d '' FT_R_ACKED FT_R_GAP FT_R_CONN < <(ft_json "$dir/client.json" \
+        acked max_gap_ms connection && printf '\0') || true
+    ip netns exec "${p}c" python3 "$FT_CLIENT" check --host "$FT_GUEST" --file "$dir/acked.jsonl" \
+        >"$dir/check.json" 2>"$dir/check.err" || true
+    read -r -d '' FT_R_MISSING FT_R_WRONG FT_R_CHECKED < <(ft_json "$dir/check.json" \
+        missing wrong checked && printf '\0') || true
+    # The loser halts at once when it loses the arbiter or sees the newer epoch.
+    local loser_pid=$FT_PRIMARY_PID winner_pid=$FT_BACKUP_PID
+    if [[ $FT_R_WINNER == primary ]]; then
+        loser_pid=$FT_BACKUP_PID winner_pid=$FT_PRIMARY_PID
+    fi
+    local loser_exit=timeout
+    if ft_wait_exit "$loser_pid" 30; then loser_exit=$FT_STATUS; fi
+    ft_shutdown "$p"
+    local winner_exit=timeout
+    if ft_wait_exit "$winner_pid" 30; then winner_exit=$FT_STATUS; fi
+    # Only a process still running is signalled: a reaped one's pid may have been reused.
+    [[ $loser_exit != timeout ]] || ft_stop "$loser_pid"
+    [[ $winner_exit != timeout ]] || ft_stop "$winner_pid"
+    if [[ $FT_R_WINNER == primary ]]; then
+        FT_R_PRIMARY_EXIT=$winner_exit FT_R_BACKUP_EXIT=$loser_exit
+    else
+        FT_R_PRIMARY_EXIT=$loser_exit FT_R_BACKUP_EXIT=$winner_exit
+    fi
+    ft_net_down "$p"
+    rm -f "$dir/a.img" "$dir/b.img"
+    if [[ -z $FT_R_ERROR ]]; then
+        if [[ $FT_R_WINNER == - ]]; then
+            FT_R_ERROR="neither side went on within 30 s of the cut: $(ft_why "$dir")"
+        elif [[ $loser_exit != 3 && $loser_exit != 4 ]]; then
+            FT_R_ERROR="the losing side did not halt (exit status $loser_exit): $(ft_why "$dir")"
+        elif [[ $FT_R_MISSING != 0 || $FT_R_WRONG != 0 || $FT_R_CHECKED != "$FT_R_ACKED" ]]; then
+            FT_R_ERROR="acknowledged writes lost: missing $FT_R_MISSING, wrong $FT_R_WRONG (check: $(ft_json "$dir/check.json" error))"
+        elif [[ $FT_R_ACKED == - || $FT_R_ACKED == error || $FT_R_ACKED -eq 0 ]]; then
+            FT_R_ERROR="the client acknowledged no write: $(ft_json "$dir/client.json" error)"
+        fi
+    fi
+    [[ -z $FT_R_ERROR ]]
+}
+
+# ft_partition_line N TOTAL: one line for a finished partition trial.
+ft_partition_line() {
+    local verdict=pass gap=$FT_R_GAP
+    [[ -z $FT_R_ERROR ]] || verdict=FAIL
+    [[ ! $gap =~ ^[0-9.]+$ ]] || gap=$(printf '%.1f' "$gap")
+    printf 'partition %s/%s: %-4s cut at %5s s  %-7s serving %5s ms after the cut  acked %5s  missing %s  connection %-4s  max gap %7s ms  exits: primary %s, backup %s%s\n' \
+        "$1" "$2" "$verdict" "$(ft_sec "$FT_R_KILL_MS")" "$FT_R_WINNER" "$FT_R_SERVING_MS" \
+        "$FT_R_ACKED" "$FT_R_MISSING" "$FT_R_CONN" "$gap" "$FT_R_PRIMARY_EXIT" "$FT_R_BACKUP_EXIT" \
+        "${FT_R_ERROR:+  ($FT_R_ERROR)}"
+}
+
+# ft_partition_record FILE: appends "PASS ACKED LOST CONNECTION WINNER SERVING GAP" to FILE.
+ft_partition_record() {
+    local pass=1 lost=-
+    [[ -z $FT_R_ERROR ]] || pass=0
+    if [[ $FT_R_MISSING =~ ^[0-9]+$ && $FT_R_WRONG =~ ^[0-9]+$ ]]; then
+        lost=$((FT_R_MISSING + FT_R_WRONG))
+    fi
+    echo "$pass $FT_R_ACKED $lost $FT_R_CONN $FT_R_WINNER $FT_R_SERVING_MS $FT_R_GAP" >>"$1"
 }
 
 # ft_gap_where: where the longest gap ended relative to the kill, as words.
