@@ -77,7 +77,7 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
     } = Side::prepare(&config, options, Role::Backup)?;
     let known_epoch = lock(&arbiter).highest_epoch().context("the arbiter")?;
     board.update(|status| status.epoch = known_epoch);
-    let core = Backup::new(options.protocol(), identity, known_epoch)?;
+    let core = Backup::new(options.protocol(), identity, known_epoch, false)?;
     let stream = connect(primary, CONNECT_PATIENCE)?;
     let peer_address = stream
         .peer_addr()
@@ -405,6 +405,8 @@ impl ProtocolThread {
                         self.core.disconnected(self.clock.now());
                     }
                 }
+                // Never given to a backup that does not join.
+                BackupAction::DeliverTransfer { .. } | BackupAction::Synced { .. } => {}
                 BackupAction::Deliver { bytes } => {
                     let _ = self.deliver.send(Delivery::Bytes(bytes));
                 }

@@ -31,7 +31,7 @@ use crate::driver::{
 };
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
 use crate::log::changes;
-use crate::protocol::{Millis, Primary, PrimaryAction, PrimaryState};
+use crate::protocol::{ConnId, Millis, Primary, PrimaryAction, PrimaryState};
 use crate::status::{whole_ms, Board, Pending, Role, State, Traffic};
 
 /// How long a primary whose guest has ended waits for its backup to acknowledge the last
@@ -277,7 +277,7 @@ impl ProtocolThread {
                     tracing::debug!("a backup connected from {address}");
                     self.connection = Some((id, sender));
                     self.peer_address = Some(address);
-                    self.core.connected(now);
+                    self.core.connected(ConnId(id), now);
                 } else {
                     warn!(
                         change = changes::REFUSED,
@@ -288,7 +288,7 @@ impl ProtocolThread {
             }
             Event::Received(id, message) if self.is_current(id) => {
                 self.traffic.received += message.len() as u64;
-                self.core.message(&message, now);
+                self.core.message(ConnId(id), &message, now);
                 if let Some(sent) = self.vouches.reach(self.core.acknowledged()) {
                     self.rtt_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
                 }
@@ -299,7 +299,7 @@ impl ProtocolThread {
                     "logging channel to the backup failed: {error}"
                 );
                 self.connection = None;
-                self.core.disconnected(now);
+                self.core.disconnected(ConnId(id), now);
             }
             Event::Received(..) | Event::ChannelFailed(..) => {}
             Event::Arbiter(result) => self.core.arbiter(result, now),
@@ -375,11 +375,11 @@ impl ProtocolThread {
     fn perform(&mut self) {
         while let Some(action) = self.core.poll() {
             match action {
-                PrimaryAction::Send(bytes) => {
+                PrimaryAction::Send { conn, bytes } => {
                     self.traffic.sent += bytes.len() as u64;
                     let failed = match &mut self.connection {
-                        Some((_, sender)) => sender.send(&bytes).err(),
-                        None => None,
+                        Some((id, sender)) if ConnId(*id) == conn => sender.send(&bytes).err(),
+                        _ => None,
                     };
                     if let Some(error) = failed {
                         warn!(
@@ -387,7 +387,7 @@ impl ProtocolThread {
                             "logging channel to the backup failed: {error}"
                         );
                         self.connection = None;
-                        self.core.disconnected(self.clock.now());
+                        self.core.disconnected(conn, self.clock.now());
                     }
                 }
                 PrimaryAction::Start => {
@@ -402,8 +402,12 @@ impl ProtocolThread {
                 PrimaryAction::Claim { epoch } => {
                     spawn_claim(&self.arbiter, epoch, &self.node, &self.events)
                 }
-                PrimaryAction::Close { why } => {
-                    if let Some((_, mut sender)) = self.connection.take() {
+                // Never given: this driver connects a backup only before the machine starts.
+                PrimaryAction::StartTransfer | PrimaryAction::AbortTransfer => {}
+                PrimaryAction::Close { conn, why } => {
+                    if let Some((_, mut sender)) =
+                        self.connection.take_if(|(id, _)| ConnId(*id) == conn)
+                    {
                         info!(
                             change = changes::CHANNEL,
                             "closing the logging channel: {why}"
