@@ -34,8 +34,8 @@ use crate::driver::{
 };
 use crate::engine_io::{lock, BackupOutputs, ChannelSource, Delivery, EngineEvent};
 use crate::join::Receiving;
-use crate::primary::{self, Serving};
 use crate::log::changes;
+use crate::primary::{self, Serving};
 use crate::protocol::{Backup, BackupAction, BackupState, Millis, Primary};
 use crate::status::{whole_ms, Board, Pending, Role, State, Traffic};
 
@@ -83,7 +83,12 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
     // a backup that started first is not taken for one of an older epoch.
     let known_epoch = lock(&arbiter).highest_epoch().context("the arbiter")?;
     board.update(|status| status.epoch = known_epoch);
-    let core = Backup::new(options.protocol(), identity.clone(), known_epoch, options.join)?;
+    let core = Backup::new(
+        options.protocol(),
+        identity.clone(),
+        known_epoch,
+        options.join,
+    )?;
     let peer_address = stream
         .peer_addr()
         .map_or_else(|_| primary.to_owned(), |a| a.to_string());
@@ -110,7 +115,7 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
         sender: Some(sender),
         deliver,
         released: released.clone(),
-        arbiter,
+        arbiter: arbiter.clone(),
         node,
         last_heard: Instant::now(),
         detected: None,
@@ -130,7 +135,7 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
 
     // The TAP stays open and drained, its frames discarded, until the backup goes live.
     let gate = NetGate::closed();
-    let mut input =
+    let input =
         HostInput::start_gated(tap.as_ref(), &gate).context("starting the input threads")?;
     let mut source = ChannelSource::new(deliveries, fingerprint, events.clone());
     if options.join {

@@ -43,8 +43,8 @@ pub enum EngineEvent {
         /// Its position.
         position: u64,
     },
-    /// Primary: a chunk of the live state transfer to a joining backup.
-    Transfer(engine::transfer::Chunk),
+    /// Primary: a chunk of the live state transfer to a joining backup, encoded.
+    Transfer(Vec<u8>),
     /// Primary: the stop-and-copy is done at `position`, where the machine's digest is
     /// `digest`; `state` is the machine without RAM and disk contents. Log bytes after this
     /// event start a new log from `position`.

@@ -8,7 +8,7 @@
 //! of RAM and disk, the machine's state and its digest, and a fresh input log from exactly
 //! that position. The backup checks the digest of what it rebuilt before it follows the log.
 
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +38,9 @@ const BLOCKS_PER_SLICE: usize = 64;
 const STOP_COST_PER_PAGE: Duration = Duration::from_micros(2);
 /// The fixed part of a stop-and-copy: a scan of the page hashes, the state, the digest.
 const STOP_FIXED_COST: Duration = Duration::from_millis(2);
+/// Chunks handed to the protocol thread and not sent yet, at most: a channel slower than the
+/// copy holds the pre-copy back instead of queueing the guest's RAM in memory.
+const MAX_IN_FLIGHT: usize = 16;
 /// The share of the run loop's time the pre-copy may take: a busy guest ends a slice every
 /// few tens of microseconds, and copying a slice's worth of pages takes about a millisecond,
 /// so the guest keeps at least the rest.
@@ -63,6 +66,8 @@ pub struct Precopy {
     /// Bytes per second the transfer may use, if capped.
     rate_cap: Option<u64>,
     running: Option<Running>,
+    /// Chunks handed over and not yet sent; the protocol thread counts them down.
+    in_flight: Arc<AtomicUsize>,
 }
 
 /// A transfer under way.
@@ -77,7 +82,8 @@ struct Running {
 }
 
 impl Precopy {
-    /// A transfer driven by `commands`, handing chunks to the protocol thread through `events`;
+    /// A transfer driven by `commands`, handing chunks (encoded) to the protocol thread
+    /// through `events`, which counts `in_flight` down as it sends them;
     /// the new log after the stop shares `pause_ns` and `unvouched` with the primary's first
     /// (see [`ChannelLog::new`]).
     pub fn new(
@@ -87,8 +93,10 @@ impl Precopy {
         fingerprint: Fingerprint,
         max_pause: Duration,
         transfer_mbps: Option<u64>,
+        in_flight: Arc<AtomicUsize>,
     ) -> Precopy {
         Precopy {
+            in_flight,
             commands,
             events,
             pause_ns,
@@ -105,12 +113,14 @@ impl Precopy {
         let _ = self.events.send(event.into());
     }
 
+    /// Encodes (compresses) `chunk` here, on the run loop's time, and hands it over.
     fn hand_over(&mut self, chunk: Chunk) {
         if let Some(running) = &mut self.running {
             running.sent += chunk.data_len() as u64;
         }
         if !chunk.is_empty() {
-            self.send(EngineEvent::Transfer(chunk));
+            self.in_flight.fetch_add(1, Ordering::AcqRel);
+            self.send(EngineEvent::Transfer(chunk.encode()));
         }
     }
 
@@ -145,7 +155,8 @@ impl Precopy {
         let position = machine.position();
         for chunk in chunks.into_iter().chain(disk_chunks) {
             running.sent += chunk.data_len() as u64;
-            self.send(EngineEvent::Transfer(chunk));
+            self.in_flight.fetch_add(1, Ordering::AcqRel);
+            self.send(EngineEvent::Transfer(chunk.encode()));
         }
         self.send(EngineEvent::Synced {
             position,
@@ -208,7 +219,9 @@ impl BetweenSlices for Precopy {
             return Ok(false);
         };
         let elapsed = running.started.elapsed();
-        if running.busy.as_secs_f64() > elapsed.as_secs_f64() * PRECOPY_SHARE {
+        if running.busy.as_secs_f64() > elapsed.as_secs_f64() * PRECOPY_SHARE
+            || self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT
+        {
             return Ok(true);
         }
         if let Some(cap) = self.rate_cap {
@@ -224,13 +237,13 @@ impl BetweenSlices for Precopy {
             None => None,
         };
         let round_done = ram_chunk.is_none() && disk_chunk.is_none();
-        running.busy += working.elapsed();
         for chunk in ram_chunk.into_iter().chain(disk_chunk) {
             self.hand_over(chunk);
         }
         let Some(running) = &mut self.running else {
             return Ok(false);
         };
+        running.busy += working.elapsed();
         if round_done && running.ram.round() >= 1 {
             let estimate = Precopy::stop_estimate(running, machine);
             if estimate <= self.max_pause {
@@ -288,7 +301,9 @@ impl Receiving {
             (ChunkKind::Disk, Some(disk)) => {
                 disk.apply(bytes).context("a transferred disk chunk")?;
             }
-            (ChunkKind::Disk, None) => bail!("the primary sent disk blocks to a backup without a disk"),
+            (ChunkKind::Disk, None) => {
+                bail!("the primary sent disk blocks to a backup without a disk")
+            }
         }
         self.bytes += bytes.len() as u64;
         self.chunks += 1;

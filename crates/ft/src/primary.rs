@@ -10,7 +10,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -34,7 +34,7 @@ use crate::driver::{
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
 use crate::join::{Precopy, TransferCommand};
 use crate::log::changes;
-use crate::protocol::{Millis, Primary, PrimaryAction, PrimaryState};
+use crate::protocol::{ConnId, Millis, Primary, PrimaryAction, PrimaryState};
 use crate::status::{whole_ms, Board, Pending, Role, State, Traffic};
 
 /// How long a primary whose guest has ended waits for its backup to acknowledge the last
@@ -134,6 +134,7 @@ pub(crate) fn serve(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
     let pause_ns = Arc::new(AtomicU64::new(0));
     let (started, start) = mpsc::channel();
     let (transfer, transfer_commands) = mpsc::channel();
+    let in_flight = Arc::new(AtomicUsize::new(0));
     let waiting = core.state() == &PrimaryState::WaitingForBackup;
     let protocol = ProtocolThread {
         core,
@@ -146,6 +147,7 @@ pub(crate) fn serve(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
         connection: None,
         started: Some(started),
         transfer,
+        in_flight: in_flight.clone(),
         finishing: None,
         lag: Vec::new(),
         sampled: Millis(0),
@@ -181,6 +183,7 @@ pub(crate) fn serve(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
         fingerprint,
         Duration::from_millis(options.max_pause_ms),
         options.transfer_mbps,
+        in_flight,
     );
     let mut outputs = PrimaryOutputs::new(held, events, unvouched);
     let begun = Instant::now();
@@ -267,6 +270,8 @@ struct ProtocolThread {
     started: Option<Sender<()>>,
     /// Starts and stops the live state transfer to a joining backup.
     transfer: Sender<TransferCommand>,
+    /// Transfer chunks handed over by the run loop and not sent yet.
+    in_flight: Arc<AtomicUsize>,
     /// When the guest's run ended.
     finishing: Option<Instant>,
     /// The backup's lag in ms of guest time, sampled every millisecond while protected.
@@ -296,8 +301,11 @@ impl ProtocolThread {
     fn run(mut self, incoming: Receiver<Event>) {
         while let Some(events) = next_turn(&incoming) {
             let now = self.clock.advance();
+            // What an event asks for is done before the next event: a backlog of transfer
+            // chunks must not hold back the heartbeats and acknowledgements behind it.
             for event in events {
                 self.handle(event);
+                self.perform();
             }
             self.core.tick(now);
             self.perform();
@@ -338,7 +346,10 @@ impl ProtocolThread {
                 self.core.output(position, now)
             }
             Event::Engine(EngineEvent::Finished) => self.finishing = Some(Instant::now()),
-            Event::Engine(EngineEvent::Transfer(chunk)) => self.core.transfer(&chunk.encode(), now),
+            Event::Engine(EngineEvent::Transfer(chunk)) => {
+                self.core.transfer(&chunk, now);
+                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            }
             Event::Engine(EngineEvent::Synced {
                 position,
                 digest,
@@ -346,10 +357,10 @@ impl ProtocolThread {
             }) => self.core.synced(position, digest, state, now),
             Event::Engine(EngineEvent::TransferFailed(why)) => {
                 warn!(change = changes::REFUSED, "giving up the join: {why}");
-                if let Some((_, mut sender)) = self.connection.take() {
+                if let Some((id, mut sender)) = self.connection.take() {
                     let _ = sender.shutdown();
+                    self.core.disconnected(ConnId(id), now);
                 }
-                self.core.disconnected(now);
             }
             Event::Engine(EngineEvent::Executed { .. } | EngineEvent::Drained) => {}
             Event::Connected(id, mut sender, address) => {
@@ -366,7 +377,7 @@ impl ProtocolThread {
                     tracing::debug!("a backup connected from {address}");
                     self.connection = Some((id, sender));
                     self.peer_address = Some(address);
-                    self.core.connected(now);
+                    self.core.connected(ConnId(id), now);
                 } else {
                     warn!(
                         change = changes::REFUSED,
@@ -377,7 +388,7 @@ impl ProtocolThread {
             }
             Event::Received(id, message) if self.is_current(id) => {
                 self.traffic.received += message.len() as u64;
-                self.core.message(&message, now);
+                self.core.message(ConnId(id), &message, now);
                 if let Some(sent) = self.vouches.reach(self.core.acknowledged()) {
                     self.rtt_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
                 }
@@ -388,7 +399,7 @@ impl ProtocolThread {
                     "logging channel to the backup failed: {error}"
                 );
                 self.connection = None;
-                self.core.disconnected(now);
+                self.core.disconnected(ConnId(id), now);
             }
             Event::Received(..) | Event::ChannelFailed(..) => {}
             Event::Arbiter(result) => self.core.arbiter(result, now),
@@ -464,11 +475,11 @@ impl ProtocolThread {
     fn perform(&mut self) {
         while let Some(action) = self.core.poll() {
             match action {
-                PrimaryAction::Send(bytes) => {
+                PrimaryAction::Send { conn, bytes } => {
                     self.traffic.sent += bytes.len() as u64;
                     let failed = match &mut self.connection {
-                        Some((_, sender)) => sender.send(&bytes).err(),
-                        None => None,
+                        Some((id, sender)) if ConnId(*id) == conn => sender.send(&bytes).err(),
+                        _ => None,
                     };
                     if let Some(error) = failed {
                         warn!(
@@ -476,7 +487,7 @@ impl ProtocolThread {
                             "logging channel to the backup failed: {error}"
                         );
                         self.connection = None;
-                        self.core.disconnected(self.clock.now());
+                        self.core.disconnected(conn, self.clock.now());
                     }
                 }
                 PrimaryAction::Start => {
@@ -497,8 +508,10 @@ impl ProtocolThread {
                 PrimaryAction::Claim { epoch } => {
                     spawn_claim(&self.arbiter, epoch, &self.node, &self.events)
                 }
-                PrimaryAction::Close { why } => {
-                    if let Some((_, mut sender)) = self.connection.take() {
+                PrimaryAction::Close { conn, why } => {
+                    if let Some((_, mut sender)) =
+                        self.connection.take_if(|(id, _)| ConnId(*id) == conn)
+                    {
                         info!(
                             change = changes::CHANNEL,
                             "closing the logging channel: {why}"

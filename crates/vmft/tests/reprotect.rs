@@ -94,10 +94,17 @@ impl Hosts {
             .args(["--net", "tap=tap0", "--drive", &arg(&self.dir.join(disk))])
             .args(["--append", REDIS_APPEND])
             .args(["--key-file", &arg(&self.dir.join("key"))])
-            .args(["--arbiter", &format!("file:{}", arg(&self.dir.join("arbiter")))])
+            .args([
+                "--arbiter",
+                &format!("file:{}", arg(&self.dir.join("arbiter"))),
+            ])
             .args(extra);
         self.started += 1;
-        let name = format!("{}-{role}-{}", if host == Host::A { "a" } else { "b" }, self.started);
+        let name = format!(
+            "{}-{role}-{}",
+            if host == Host::A { "a" } else { "b" },
+            self.started
+        );
         let file = |suffix: &str| {
             let path = self.dir.join(&format!("{name}.{suffix}"));
             (File::create(&path).expect("a log file"), path)
@@ -125,7 +132,9 @@ impl Hosts {
                 self.fail(&format!("side {side} exited before showing {needle:?}"));
             }
             if Instant::now() > deadline {
-                self.fail(&format!("side {side} did not show {needle:?} within {LIMIT:?}"));
+                self.fail(&format!(
+                    "side {side} did not show {needle:?} within {LIMIT:?}"
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -156,7 +165,11 @@ fn chained_failovers_keep_one_client_connection_and_every_acknowledged_write() {
     let listen = |host| vec!["--listen".to_owned(), channel(host)];
     let mut primary = hosts.start(Host::A, "primary", &listen(Host::A));
     let mut joining = [
-        vec!["--primary".to_owned(), channel(Host::A), "--join".to_owned()],
+        vec![
+            "--primary".to_owned(),
+            channel(Host::A),
+            "--join".to_owned(),
+        ],
         listen(Host::B),
     ]
     .concat();
@@ -207,7 +220,9 @@ fn chained_failovers_keep_one_client_connection_and_every_acknowledged_write() {
         .unwrap_or_else(|| hosts.fail("the client did not finish"));
     let summary = read(&hosts.dir.join("client.out"));
     if !status.success() || !summary.contains(r#""connection": "kept""#) {
-        hosts.fail(&format!("the client's connection did not survive: {summary}"));
+        hosts.fail(&format!(
+            "the client's connection did not survive: {summary}"
+        ));
     }
     let check = hosts
         .net
