@@ -85,6 +85,20 @@ pub fn print_stats(machine: &Machine, start: Instant) {
     eprintln!("vmft: {instructions} instructions in {seconds:.3} s ({mips:.1} MIPS)");
 }
 
+/// Work a front end does between two slices of a live run, with the guest stopped: a
+/// primary's live state transfer to a joining backup. Each call should take about a
+/// millisecond at most, so that the guest hardly notices.
+pub trait BetweenSlices {
+    /// Does a piece of the work on `machine`, whose recorder (if any) it may replace (a new
+    /// log from the current position). Returns true while work is pending: an idle guest's
+    /// run loop then does not sleep.
+    fn between_slices(
+        &mut self,
+        machine: &mut Machine,
+        recorder: Option<&mut Recorder>,
+    ) -> anyhow::Result<bool>;
+}
+
 /// What a live run does besides running the guest.
 pub struct LiveRun<'a> {
     /// Logs every input (and checkpoints) when present.
@@ -97,6 +111,8 @@ pub struct LiveRun<'a> {
     pub limit: u64,
     /// Save a snapshot to the file when the position reaches this one.
     pub save_at: Option<(u64, PathBuf)>,
+    /// Work between slices, if any.
+    pub between: Option<&'a mut dyn BetweenSlices>,
 }
 
 /// Runs `machine` live until the guest powers off or fails, the limit runs out or the user
@@ -108,6 +124,7 @@ pub fn run_live(machine: &mut Machine, run: LiveRun<'_>) -> anyhow::Result<(u8, 
         input,
         limit,
         mut save_at,
+        mut between,
     } = run;
     let mut next_digest = (machine.position() / DIGEST_INTERVAL + 1) * DIGEST_INTERVAL;
     let mut clock = HostClock::start(machine.position(), machine.mtime());
@@ -172,6 +189,9 @@ pub fn run_live(machine: &mut Machine, run: LiveRun<'_>) -> anyhow::Result<(u8, 
                 for event in input.take_events(machine) {
                     apply(machine, &mut recorder, event)?;
                 }
+                if let Some(work) = between.as_mut() {
+                    work.between_slices(machine, recorder.as_deref_mut())?;
+                }
                 if let Some(pause) = progress(machine, &mut recorder)? {
                     // Flow control: the backup lags; slow down (the wall clock goes on, and
                     // the guest's clock follows it), never stop.
@@ -184,20 +204,31 @@ pub fn run_live(machine: &mut Machine, run: LiveRun<'_>) -> anyhow::Result<(u8, 
                 // The guest sleeps: wait until the wall clock reaches its timer deadline (or
                 // input arrives), then move its clock on to the wall clock's, so that it
                 // wakes on time and on the wall clock.
+                let busy = match between.as_mut() {
+                    Some(work) => work.between_slices(machine, recorder.as_deref_mut())?,
+                    None => false,
+                };
                 if let Some(r) = recorder.as_mut() {
                     r.flush()?;
                 }
                 progress(machine, &mut recorder)?;
                 let mtime = machine.mtime();
-                let woke = input.wait(wake_in.map(|ticks| clock.until(mtime, ticks)));
+                // Work pending between slices goes on while the guest sleeps: wait no longer
+                // than it takes to look for input.
+                let timeout = match busy {
+                    true => Some(std::time::Duration::ZERO),
+                    false => wake_in.map(|ticks| clock.until(mtime, ticks)),
+                };
+                let woke = input.wait(timeout);
                 if woke == Wait::Closed {
                     eprintln!("vmft: guest is idle (wfi) with no timer armed and no input left");
                     return Ok((EXIT_IDLE, exit));
                 }
                 // Catch up with the wall clock; a timer wake-up reaches at least the deadline.
                 let caught_up = clock.target().saturating_sub(mtime);
+                // (Only a real sleep reaches the deadline: a busy loop's zero wait does not.)
                 let skip = match (wake_in, woke) {
-                    (Some(ticks), Wait::Timeout) => ticks.max(caught_up),
+                    (Some(ticks), Wait::Timeout) if !busy => ticks.max(caught_up),
                     _ => caught_up,
                 };
                 if skip > 0 {
@@ -252,6 +283,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
             input: &mut input,
             limit: config.max_instructions.unwrap_or(u64::MAX),
             save_at: config.save_at.clone(),
+            between: None,
         },
     )?;
     if let Some(r) = recorder {

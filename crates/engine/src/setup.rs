@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{BootConfig, RunConfig};
 use crate::record::FingerprintBuilder;
+use crate::transfer::RamImage;
 
 fn read(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
@@ -36,6 +37,37 @@ pub fn build(
     config: &RunConfig,
     attach_host: bool,
     resume: Option<&Path>,
+) -> anyhow::Result<Built> {
+    build_with(
+        config,
+        attach_host,
+        resume.map_or(Start::Configured, Start::Snapshot),
+    )
+}
+
+/// Builds the machine the configuration describes in the state a primary transferred:
+/// `state` (the machine without RAM and disk contents, as `Machine::save_state` writes it)
+/// with the RAM of `ram`. The disk file must already hold the transferred disk: it is left
+/// as it is. The TAP device is not opened: the caller has it from the machine it built
+/// before the transfer.
+pub fn build_from_state(config: &RunConfig, state: &[u8], ram: &RamImage) -> anyhow::Result<Built> {
+    build_with(config, false, Start::State { state, ram })
+}
+
+/// Where a built machine starts.
+enum Start<'a> {
+    /// As the configuration says: a boot, or its `--restore` snapshot.
+    Configured,
+    /// From this snapshot file.
+    Snapshot(&'a Path),
+    /// From a transferred state and RAM.
+    State { state: &'a [u8], ram: &'a RamImage },
+}
+
+fn build_with(
+    config: &RunConfig,
+    attach_host: bool,
+    start_from: Start<'_>,
 ) -> anyhow::Result<Built> {
     let mut fp = FingerprintBuilder::default();
     fp.part("ram", &config.ram_size.to_le_bytes());
@@ -87,7 +119,7 @@ pub fn build(
     let machine_config = MachineConfig {
         ram_size: config.ram_size,
     };
-    let mut start = match &config.restore {
+    let start = match &config.restore {
         Some(path) => {
             let snapshot = read("snapshot", path)?;
             fp.part("snapshot", &snapshot);
@@ -95,15 +127,23 @@ pub fn build(
         }
         None => None,
     };
-    if let Some(path) = resume {
-        start = Some((path, read("snapshot", path)?));
-    }
-    let machine = match start {
-        Some((path, snapshot)) => {
+    let machine = match start_from {
+        Start::State { state, ram } => {
+            Machine::restore_state(machine_config, boot, devices, state, ram.pages())
+                .context("restoring the transferred state")?
+        }
+        Start::Snapshot(path) => {
+            let snapshot = read("snapshot", path)?;
             Machine::restore_snapshot(machine_config, boot, devices, snapshot.as_slice())
                 .with_context(|| format!("restoring {}", path.display()))?
         }
-        None => Machine::with_devices(machine_config, boot, devices)?,
+        Start::Configured => match start {
+            Some((path, snapshot)) => {
+                Machine::restore_snapshot(machine_config, boot, devices, snapshot.as_slice())
+                    .with_context(|| format!("restoring {}", path.display()))?
+            }
+            None => Machine::with_devices(machine_config, boot, devices)?,
+        },
     };
     Ok(Built {
         machine,

@@ -7,6 +7,7 @@
 //! says go live, the log ends: the replay loop has executed everything received, and the
 //! same machine goes on in the engine's live loop, reading and writing the network.
 
+use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context};
 use engine::config::RunConfig;
 use engine::host::{HostInput, NetGate};
-use engine::live::{print_stats, run_live, LiveRun, EXIT_LIMIT};
+use engine::live::{print_stats, EXIT_LIMIT};
 use engine::output::{DirectOutputs, Outputs};
 use engine::replayer::{replay_loop, ReplayEnd, ReplayStats};
 use engine::setup::Built;
@@ -32,8 +33,10 @@ use crate::driver::{
     EXIT_DIVERGED, HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, BackupOutputs, ChannelSource, Delivery, EngineEvent};
+use crate::join::Receiving;
 use crate::log::changes;
-use crate::protocol::{Backup, BackupAction, BackupState, Millis};
+use crate::primary::{self, Serving};
+use crate::protocol::{Backup, BackupAction, BackupState, Millis, Primary};
 use crate::status::{whole_ms, Board, Pending, Role, State, Traffic};
 
 /// How long a backup keeps trying to reach a primary that is not listening yet.
@@ -75,10 +78,17 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
         identity,
         board,
     } = Side::prepare(&config, options, Role::Backup)?;
+    let stream = connect(primary, CONNECT_PATIENCE)?;
+    // The epoch is read once the primary listens, which it does only after claiming its own:
+    // a backup that started first is not taken for one of an older epoch.
     let known_epoch = lock(&arbiter).highest_epoch().context("the arbiter")?;
     board.update(|status| status.epoch = known_epoch);
-    let core = Backup::new(options.protocol(), identity, known_epoch)?;
-    let stream = connect(primary, CONNECT_PATIENCE)?;
+    let core = Backup::new(
+        options.protocol(),
+        identity.clone(),
+        known_epoch,
+        options.join,
+    )?;
     let peer_address = stream
         .peer_addr()
         .map_or_else(|_| primary.to_owned(), |a| a.to_string());
@@ -105,7 +115,7 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
         sender: Some(sender),
         deliver,
         released: released.clone(),
-        arbiter,
+        arbiter: arbiter.clone(),
         node,
         last_heard: Instant::now(),
         detected: None,
@@ -125,9 +135,26 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
 
     // The TAP stays open and drained, its frames discarded, until the backup goes live.
     let gate = NetGate::closed();
-    let mut input =
+    let input =
         HostInput::start_gated(tap.as_ref(), &gate).context("starting the input threads")?;
     let mut source = ChannelSource::new(deliveries, fingerprint, events.clone());
+    if options.join {
+        // A running primary sends its state first; one waiting for its first backup does not.
+        let mut receiving = Receiving::new(&config)?;
+        if let Some(sync) = source.take_state(|chunk| receiving.apply(chunk))? {
+            machine = match receiving.finish(&config, sync.position, sync.digest, &sync.state) {
+                Ok(built) => built.machine,
+                Err(error) => {
+                    eprintln!("vmft: error: {error:#}");
+                    info!(
+                        change = changes::HALTED,
+                        "the backup stops; its primary goes on alone"
+                    );
+                    return Ok(ExitCode::from(EXIT_DIVERGED));
+                }
+            };
+        }
+    }
     let mut outputs = BackupOutputs::new(released, machine.mac());
     let limit = config.max_instructions.unwrap_or(u64::MAX);
     let begun = Instant::now();
@@ -199,23 +226,38 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
             );
             let position = machine.position();
             board.update(|status| status.position = position);
-            let (status, _) = run_live(
-                &mut machine,
-                LiveRun {
-                    recorder: None,
-                    outputs: &mut Noted {
-                        out: &mut direct,
-                        board,
-                    },
-                    input: &mut input,
-                    limit,
-                    save_at: None,
+            // The live backup is a primary now, alone in its epoch: it serves a new backup
+            // of its own, by live state transfer, when one joins on --listen.
+            let listener = match &options.listen {
+                Some(listen) => {
+                    let listener = TcpListener::bind(listen)
+                        .with_context(|| format!("cannot listen on {listen}"))?;
+                    info!(
+                        change = changes::LISTENING,
+                        epoch = go.epoch,
+                        "listening on {} for a new backup",
+                        listener.local_addr().context("the listening address")?
+                    );
+                    Some(listener)
+                }
+                None => None,
+            };
+            primary::serve(Serving {
+                config: &config,
+                options,
+                key,
+                arbiter,
+                node: identity.node.clone(),
+                board,
+                built: Built {
+                    machine,
+                    tap,
+                    fingerprint,
                 },
-            )?;
-            if config.stats {
-                print_stats(&machine, begun);
-            }
-            Ok(ExitCode::from(status))
+                core: Primary::after_go_live(options.protocol(), identity, go.epoch)?,
+                listener,
+                input,
+            })
         }
     }
 }
@@ -228,24 +270,6 @@ fn clone_tap(tap: Option<&Tap>) -> Option<Tap> {
             None
         }
     })
-}
-
-/// A live backup's outputs, released at once; the board shows the position of the last.
-struct Noted<'a> {
-    out: &'a mut DirectOutputs,
-    board: Board,
-}
-
-impl Outputs for Noted<'_> {
-    fn console(&mut self, position: u64, bytes: &[u8]) {
-        self.board.update(|status| status.position = position);
-        self.out.console(position, bytes);
-    }
-
-    fn frame(&mut self, position: u64, frame: Vec<u8>) {
-        self.board.update(|status| status.position = position);
-        self.out.frame(position, frame);
-    }
 }
 
 /// Sends the later rounds of the go-live announcements.
@@ -404,6 +428,20 @@ impl ProtocolThread {
                         self.sender = None;
                         self.core.disconnected(self.clock.now());
                     }
+                }
+                BackupAction::DeliverTransfer { bytes } => {
+                    let _ = self.deliver.send(Delivery::Transfer(bytes));
+                }
+                BackupAction::Synced {
+                    position,
+                    digest,
+                    state,
+                } => {
+                    let _ = self.deliver.send(Delivery::Synced {
+                        position,
+                        digest,
+                        state,
+                    });
                 }
                 BackupAction::Deliver { bytes } => {
                     let _ = self.deliver.send(Delivery::Bytes(bytes));

@@ -48,6 +48,14 @@ pub struct Options {
     pub max_lag_ms: u64,
     /// This side's name; the host name and process id when not given.
     pub node: Option<String>,
+    /// The longest the primary may stop for the last step of a live state transfer.
+    pub max_pause_ms: u64,
+    /// A cap on the live state transfer's bandwidth, in Mbit/s.
+    pub transfer_mbps: Option<u64>,
+    /// Backup: may receive a running primary's state (which overwrites its disk).
+    pub join: bool,
+    /// Backup: where to listen for backups of its own once it went live.
+    pub listen: Option<String>,
     /// Where to serve the status on a Unix socket, if anywhere.
     pub control: Option<std::path::PathBuf>,
     /// Where to serve the metrics over HTTP (`ADDR:PORT`), if anywhere.

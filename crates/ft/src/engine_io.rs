@@ -43,6 +43,21 @@ pub enum EngineEvent {
         /// Its position.
         position: u64,
     },
+    /// Primary: a chunk of the live state transfer to a joining backup, encoded.
+    Transfer(Vec<u8>),
+    /// Primary: the stop-and-copy is done at `position`, where the machine's digest is
+    /// `digest`; `state` is the machine without RAM and disk contents. Log bytes after this
+    /// event start a new log from `position`.
+    Synced {
+        /// Where the primary stopped.
+        position: u64,
+        /// The machine's digest there.
+        digest: [u8; 32],
+        /// The machine's state there, as `Machine::save_state` writes it.
+        state: Vec<u8>,
+    },
+    /// Primary: the transfer gave up (the guest writes faster than it can be sent).
+    TransferFailed(String),
     /// Backup: the replay executed everything delivered and the log ended without its end
     /// entry: the backup may now claim the next epoch.
     Drained,
@@ -237,6 +252,18 @@ pub enum Delivery {
     RunTo(u64, Instant),
     /// No more log: the primary failed (go live) or the backup stops.
     End,
+    /// A chunk of the primary's state, for a joining backup.
+    Transfer(Vec<u8>),
+    /// The primary's state is complete at `position` (digest there, and the machine's state
+    /// without RAM and disk): the log that follows starts there.
+    Synced {
+        /// Where the primary stopped.
+        position: u64,
+        /// Its digest there.
+        digest: [u8; 32],
+        /// Its state there.
+        state: Vec<u8>,
+    },
 }
 
 /// Reads the bytes delivered so far; an empty buffer reads as the end of the stream, which
@@ -338,6 +365,58 @@ impl ChannelSource {
     }
 }
 
+/// Where the primary's state stopped, for a joining backup: see [`ChannelSource::take_state`].
+#[derive(Debug)]
+pub struct SyncPoint {
+    /// The position the primary stopped at.
+    pub position: u64,
+    /// Its digest there.
+    pub digest: [u8; 32],
+    /// Its state there, without RAM and disk.
+    pub state: Vec<u8>,
+}
+
+impl ChannelSource {
+    /// Before the log: hands each chunk of the primary's state to `chunk` and returns where
+    /// the state is complete. `None` when the primary sends no state (a fresh pair: its log
+    /// starts at the machine's first position), or when it is gone before the state is
+    /// complete (then the log is empty too).
+    pub fn take_state(
+        &mut self,
+        mut chunk: impl FnMut(&[u8]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Option<SyncPoint>> {
+        loop {
+            match self.deliveries.recv() {
+                Ok(Delivery::Transfer(bytes)) => chunk(&bytes)?,
+                Ok(Delivery::Synced {
+                    position,
+                    digest,
+                    state,
+                }) => {
+                    return Ok(Some(SyncPoint {
+                        position,
+                        digest,
+                        state,
+                    }))
+                }
+                Ok(Delivery::Bytes(bytes)) => {
+                    self.bytes.borrow_mut().extend(bytes);
+                    return Ok(None);
+                }
+                Ok(Delivery::RunTo(position, at)) => {
+                    self.vouched = Some(position);
+                    self.pending_vouches.push_back((position, at));
+                    return Ok(None);
+                }
+                Ok(Delivery::End) | Err(_) => {
+                    self.ended = true;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
 impl LogSource for ChannelSource {
     fn next_item(&mut self) -> anyhow::Result<Option<Item>> {
         loop {
@@ -362,6 +441,9 @@ impl LogSource for ChannelSource {
                     self.pending_vouches.push_back((position, at));
                 }
                 Ok(Delivery::End) | Err(_) => self.ended = true,
+                Ok(Delivery::Transfer(_) | Delivery::Synced { .. }) => {
+                    bail!("the primary sent its state in the middle of its log")
+                }
             }
         }
     }

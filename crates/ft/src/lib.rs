@@ -16,6 +16,7 @@ pub mod channel;
 pub mod control;
 pub mod driver;
 pub mod engine_io;
+pub mod join;
 pub mod log;
 pub mod metrics;
 pub mod primary;

@@ -4,11 +4,13 @@
 //! into a [`ChannelLog`]; an acceptor takes backups' connections and runs the channel's
 //! handshake; a receiver per connection reads the backup's messages; the protocol thread runs
 //! the [`Primary`] core over all of their events, sends what it says, releases held outputs
-//! and asks the arbiter. The machine starts only once a backup has joined.
+//! and asks the arbiter. The machine starts only once a first backup has joined; a backup
+//! that joins later, or joins a backup gone live, gets the running machine's state by live
+//! pre-copy ([`crate::join`]) between the guest's slices.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -30,8 +32,9 @@ use crate::driver::{
     HANDSHAKE_TIMEOUT,
 };
 use crate::engine_io::{lock, ChannelLog, EngineEvent, HeldOutputs, PrimaryOutputs};
+use crate::join::{Precopy, TransferCommand};
 use crate::log::changes;
-use crate::protocol::{Millis, Primary, PrimaryAction, PrimaryState};
+use crate::protocol::{ConnId, Millis, Primary, PrimaryAction, PrimaryState};
 use crate::status::{whole_ms, Board, Pending, Role, State, Traffic};
 
 /// How long a primary whose guest has ended waits for its backup to acknowledge the last
@@ -44,11 +47,7 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
         key,
         arbiter,
         node,
-        built: Built {
-            mut machine,
-            tap,
-            fingerprint,
-        },
+        built,
         identity,
         board,
     } = Side::prepare(&config, options, Role::Primary)?;
@@ -61,10 +60,70 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
         change = changes::LISTENING,
         epoch, "primary {node} in epoch {epoch} listening on {address}; waiting for a backup"
     );
+    let input = HostInput::start(built.tap.as_ref()).context("starting the input threads")?;
+    serve(Serving {
+        config: &config,
+        options,
+        key,
+        arbiter,
+        node,
+        board,
+        built,
+        core: Primary::new(options.protocol(), identity, epoch)?,
+        listener: Some(listener),
+        input,
+    })
+}
 
-    let core = Primary::new(options.protocol(), identity, epoch)?;
+/// A machine to run live as a primary, and what it serves backups with.
+pub(crate) struct Serving<'a> {
+    /// The machine's configuration (its limits).
+    pub config: &'a RunConfig,
+    /// The pair's options.
+    pub options: &'a Options,
+    /// The logging channel's key.
+    pub key: Key,
+    /// The arbiter.
+    pub arbiter: SharedArbiter,
+    /// This side's name.
+    pub node: String,
+    /// What `vmft status` shows.
+    pub board: Board,
+    /// The machine, ready to run (at its start, or where a backup went live).
+    pub built: Built,
+    /// The protocol core: waiting for a first backup, or alone after a go-live.
+    pub core: Primary,
+    /// Where backups connect, if anywhere.
+    pub listener: Option<TcpListener>,
+    /// The host's console and network input.
+    pub input: HostInput,
+}
+
+/// Runs a primary: the protocol thread, the acceptor, and the machine in the engine's live
+/// loop with its log streamed to the backup, its outputs held for the core, and live state
+/// transfer to backups that join while it runs. A core waiting for its first backup starts
+/// the machine only once one joined.
+pub(crate) fn serve(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
+    let Serving {
+        config,
+        options,
+        key,
+        arbiter,
+        node,
+        board,
+        built: Built {
+            mut machine,
+            tap,
+            fingerprint,
+        },
+        core,
+        listener,
+        mut input,
+    } = serving;
     let (events, incoming) = mpsc::channel();
-    spawn_acceptor(listener, key, events.clone())?;
+    if let Some(listener) = listener {
+        spawn_acceptor(listener, key, events.clone())?;
+    }
     let released_to = match &tap {
         Some(t) => Some(t.try_clone().context("the TAP device")?),
         None => None,
@@ -74,6 +133,9 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
     ))));
     let pause_ns = Arc::new(AtomicU64::new(0));
     let (started, start) = mpsc::channel();
+    let (transfer, transfer_commands) = mpsc::channel();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let waiting = core.state() == &PrimaryState::WaitingForBackup;
     let protocol = ProtocolThread {
         core,
         clock: Clock::start(),
@@ -84,6 +146,8 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
         node,
         connection: None,
         started: Some(started),
+        transfer,
+        in_flight: in_flight.clone(),
         finishing: None,
         lag: Vec::new(),
         sampled: Millis(0),
@@ -100,19 +164,27 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
         .name("protocol".into())
         .spawn(move || protocol.run(incoming))
         .context("starting the protocol thread")?;
-    if start.recv().is_err() {
+    if waiting && start.recv().is_err() {
         bail!("the fault-tolerance protocol stopped before a backup joined");
     }
 
     let unvouched = Arc::new(AtomicBool::new(false));
-    let stream = ChannelLog::new(events.clone(), pause_ns, unvouched.clone());
+    let stream = ChannelLog::new(events.clone(), pause_ns.clone(), unvouched.clone());
     let mut recorder = Recorder::new(
         Box::new(stream),
         "the logging channel".into(),
         fingerprint,
         &mut machine,
     )?;
-    let mut input = HostInput::start(tap.as_ref()).context("starting the input threads")?;
+    let mut precopy = Precopy::new(
+        transfer_commands,
+        events.clone(),
+        (pause_ns, unvouched.clone()),
+        fingerprint,
+        Duration::from_millis(options.max_pause_ms),
+        options.transfer_mbps,
+        in_flight,
+    );
     let mut outputs = PrimaryOutputs::new(held, events, unvouched);
     let begun = Instant::now();
     let (status, last_exit) = run_live(
@@ -123,6 +195,7 @@ pub fn run(config: RunConfig, listen: &str, options: &Options) -> anyhow::Result
             input: &mut input,
             limit: config.max_instructions.unwrap_or(u64::MAX),
             save_at: None,
+            between: Some(&mut precopy),
         },
     )?;
     // The end entry goes to the backup; the protocol thread then waits (a bounded time) for
@@ -195,6 +268,10 @@ struct ProtocolThread {
     connection: Option<(u64, channel::Sender)>,
     /// Told once the machine may start.
     started: Option<Sender<()>>,
+    /// Starts and stops the live state transfer to a joining backup.
+    transfer: Sender<TransferCommand>,
+    /// Transfer chunks handed over by the run loop and not sent yet.
+    in_flight: Arc<AtomicUsize>,
     /// When the guest's run ended.
     finishing: Option<Instant>,
     /// The backup's lag in ms of guest time, sampled every millisecond while protected.
@@ -224,8 +301,11 @@ impl ProtocolThread {
     fn run(mut self, incoming: Receiver<Event>) {
         while let Some(events) = next_turn(&incoming) {
             let now = self.clock.advance();
+            // What an event asks for is done before the next event: a backlog of transfer
+            // chunks must not hold back the heartbeats and acknowledgements behind it.
             for event in events {
                 self.handle(event);
+                self.perform();
             }
             self.core.tick(now);
             self.perform();
@@ -266,9 +346,29 @@ impl ProtocolThread {
                 self.core.output(position, now)
             }
             Event::Engine(EngineEvent::Finished) => self.finishing = Some(Instant::now()),
+            Event::Engine(EngineEvent::Transfer(chunk)) => {
+                self.core.transfer(&chunk, now);
+                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            }
+            Event::Engine(EngineEvent::Synced {
+                position,
+                digest,
+                state,
+            }) => self.core.synced(position, digest, state, now),
+            Event::Engine(EngineEvent::TransferFailed(why)) => {
+                warn!(change = changes::REFUSED, "giving up the join: {why}");
+                if let Some((id, mut sender)) = self.connection.take() {
+                    let _ = sender.shutdown();
+                    self.core.disconnected(ConnId(id), now);
+                }
+            }
             Event::Engine(EngineEvent::Executed { .. } | EngineEvent::Drained) => {}
             Event::Connected(id, mut sender, address) => {
-                if self.core.state() == &PrimaryState::WaitingForBackup {
+                let free = matches!(
+                    self.core.state(),
+                    PrimaryState::WaitingForBackup | PrimaryState::Alone
+                );
+                if free && self.connection.is_none() {
                     // A send to a host that vanished must not hold this thread past the
                     // failure timeout: it fails as a silent peer would.
                     if let Err(error) = sender.set_write_timeout(Some(self.write_timeout)) {
@@ -277,7 +377,7 @@ impl ProtocolThread {
                     tracing::debug!("a backup connected from {address}");
                     self.connection = Some((id, sender));
                     self.peer_address = Some(address);
-                    self.core.connected(now);
+                    self.core.connected(ConnId(id), now);
                 } else {
                     warn!(
                         change = changes::REFUSED,
@@ -288,7 +388,7 @@ impl ProtocolThread {
             }
             Event::Received(id, message) if self.is_current(id) => {
                 self.traffic.received += message.len() as u64;
-                self.core.message(&message, now);
+                self.core.message(ConnId(id), &message, now);
                 if let Some(sent) = self.vouches.reach(self.core.acknowledged()) {
                     self.rtt_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
                 }
@@ -299,7 +399,7 @@ impl ProtocolThread {
                     "logging channel to the backup failed: {error}"
                 );
                 self.connection = None;
-                self.core.disconnected(now);
+                self.core.disconnected(ConnId(id), now);
             }
             Event::Received(..) | Event::ChannelFailed(..) => {}
             Event::Arbiter(result) => self.core.arbiter(result, now),
@@ -375,11 +475,11 @@ impl ProtocolThread {
     fn perform(&mut self) {
         while let Some(action) = self.core.poll() {
             match action {
-                PrimaryAction::Send(bytes) => {
+                PrimaryAction::Send { conn, bytes } => {
                     self.traffic.sent += bytes.len() as u64;
                     let failed = match &mut self.connection {
-                        Some((_, sender)) => sender.send(&bytes).err(),
-                        None => None,
+                        Some((id, sender)) if ConnId(*id) == conn => sender.send(&bytes).err(),
+                        _ => None,
                     };
                     if let Some(error) = failed {
                         warn!(
@@ -387,13 +487,19 @@ impl ProtocolThread {
                             "logging channel to the backup failed: {error}"
                         );
                         self.connection = None;
-                        self.core.disconnected(self.clock.now());
+                        self.core.disconnected(conn, self.clock.now());
                     }
                 }
                 PrimaryAction::Start => {
                     if let Some(started) = self.started.take() {
                         let _ = started.send(());
                     }
+                }
+                PrimaryAction::StartTransfer => {
+                    let _ = self.transfer.send(TransferCommand::Start);
+                }
+                PrimaryAction::AbortTransfer => {
+                    let _ = self.transfer.send(TransferCommand::Abort);
                 }
                 PrimaryAction::Release { through } => {
                     lock(&self.held).release(through);
@@ -402,8 +508,10 @@ impl ProtocolThread {
                 PrimaryAction::Claim { epoch } => {
                     spawn_claim(&self.arbiter, epoch, &self.node, &self.events)
                 }
-                PrimaryAction::Close { why } => {
-                    if let Some((_, mut sender)) = self.connection.take() {
+                PrimaryAction::Close { conn, why } => {
+                    if let Some((_, mut sender)) =
+                        self.connection.take_if(|(id, _)| ConnId(*id) == conn)
+                    {
                         info!(
                             change = changes::CHANNEL,
                             "closing the logging channel: {why}"

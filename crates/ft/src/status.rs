@@ -105,7 +105,7 @@ impl From<&PrimaryState> for State {
             PrimaryState::WaitingForBackup => State::Waiting,
             PrimaryState::Protected { .. } => State::Protected,
             PrimaryState::Claiming { .. } => State::Claiming,
-            PrimaryState::Alone => State::Unprotected,
+            PrimaryState::Alone | PrimaryState::Syncing { .. } => State::Unprotected,
             PrimaryState::Halted { .. } => State::Halted,
         }
     }
@@ -114,7 +114,7 @@ impl From<&PrimaryState> for State {
 impl From<&BackupState> for State {
     fn from(state: &BackupState) -> State {
         match state {
-            BackupState::WaitingForPrimary => State::Waiting,
+            BackupState::WaitingForPrimary | BackupState::Joining { .. } => State::Waiting,
             BackupState::Following { .. } => State::Following,
             BackupState::Claiming { .. } => State::Claiming,
             BackupState::Live => State::Unprotected,

@@ -118,6 +118,15 @@ pub struct FtArgs {
     #[arg(long, value_name = "MS", default_value_t = 100)]
     pub max_lag_ms: u64,
 
+    /// The longest a primary may stop its guest for the last step of a live state transfer
+    /// to a joining backup; if the guest writes too fast to get there, the join is given up.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub max_pause_ms: u64,
+
+    /// A cap on the live state transfer's bandwidth, in Mbit/s (none by default).
+    #[arg(long, value_name = "MBPS")]
+    pub transfer_mbps: Option<u64>,
+
     /// This side's name at the arbiter and in messages. Default: the host name and the
     /// process id.
     #[arg(long, value_name = "NAME")]
@@ -160,6 +169,16 @@ pub struct BackupArgs {
     /// The primary's logging-channel address.
     #[arg(long, value_name = "ADDR:PORT")]
     pub primary: String,
+
+    /// Join a primary that is already running: receive its state by live transfer, which
+    /// overwrites this side's disk file. Without it, the backup joins only a primary that
+    /// waits for its first backup.
+    #[arg(long)]
+    pub join: bool,
+
+    /// Once this backup goes live, listen here for a new backup of its own (re-protection).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
 
     /// Fault-tolerance options.
     #[command(flatten)]

@@ -120,8 +120,12 @@ pub fn pair_config(args: RunArgs) -> anyhow::Result<RunConfig> {
 }
 
 /// The fault-tolerance options of `vmft primary` and `vmft backup`.
-pub fn ft_options(args: FtArgs) -> ft::driver::Options {
+pub fn ft_options(args: FtArgs, join: bool, listen: Option<String>) -> ft::driver::Options {
     ft::driver::Options {
+        max_pause_ms: args.max_pause_ms,
+        transfer_mbps: args.transfer_mbps,
+        join,
+        listen,
         key_file: args.key_file,
         arbiter: args.arbiter,
         heartbeat_ms: args.heartbeat_ms,

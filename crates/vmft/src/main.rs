@@ -35,10 +35,14 @@ fn main() -> ExitCode {
             }),
         Command::Log(args) => inspect::inspect(&args.log, args.entries),
         Command::Primary(args) => config::pair_config(args.machine).and_then(|config| {
-            ft::primary::run(config, &args.listen, &config::ft_options(args.ft))
+            ft::primary::run(config, &args.listen, &config::ft_options(args.ft, false, None))
         }),
         Command::Backup(args) => config::pair_config(args.machine).and_then(|config| {
-            ft::backup::run(config, &args.primary, &config::ft_options(args.ft))
+            ft::backup::run(
+                config,
+                &args.primary,
+                &config::ft_options(args.ft, args.join, args.listen),
+            )
         }),
         Command::Keygen(args) => ft::channel::Key::generate_file(&args.file)
             .map(|_| {

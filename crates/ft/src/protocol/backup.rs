@@ -1,5 +1,6 @@
-//! The backup's core: receives the log, lets the replayer run only as far as the primary
-//! vouched, acknowledges promptly, and claims the next epoch when the primary fails.
+//! The backup's core: receives a running primary's state when it joins, then the log; lets
+//! the replayer run only as far as the primary vouched, acknowledges promptly, and claims the
+//! next epoch when the primary fails (only once it holds a replica).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -9,6 +10,7 @@ use super::link::Link;
 use super::wire::{one_line, Hello, Message, Role, MAX_REASON_LEN};
 use super::{
     ArbiterResult, Config, ConfigError, Millis, StateChange, EXIT_LOST_ARBITER, EXIT_NEWER_EPOCH,
+    EXIT_NOT_IN_SYNC,
 };
 
 /// Where the backup stands.
@@ -16,6 +18,11 @@ use super::{
 pub enum BackupState {
     /// No primary accepted yet.
     WaitingForPrimary,
+    /// Receiving a running primary's state; not a replica until it is in sync.
+    Joining {
+        /// The primary's node name.
+        primary: String,
+    },
     /// Replaying a primary's log.
     Following {
         /// The primary's node name.
@@ -30,7 +37,7 @@ pub enum BackupState {
     Live,
     /// Stopped for good; the driver exits with `exit_code`.
     Halted {
-        /// [`EXIT_LOST_ARBITER`] or [`EXIT_NEWER_EPOCH`].
+        /// [`EXIT_LOST_ARBITER`], [`EXIT_NEWER_EPOCH`] or [`EXIT_NOT_IN_SYNC`].
         exit_code: i32,
     },
 }
@@ -39,6 +46,7 @@ impl fmt::Display for BackupState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BackupState::WaitingForPrimary => write!(f, "backup waiting for a primary"),
+            BackupState::Joining { primary } => write!(f, "backup joining {primary}"),
             BackupState::Following { primary } => write!(f, "backup following {primary}"),
             BackupState::Claiming { epoch } => write!(f, "backup claiming epoch {epoch}"),
             BackupState::Live => write!(f, "backup gone live"),
@@ -56,6 +64,25 @@ pub enum BackupAction {
     Deliver {
         /// The continuation of the log byte stream.
         bytes: Vec<u8>,
+    },
+    /// Joining: the next chunk of the primary's pre-copied state, after the ones delivered
+    /// before (it may overwrite the disk).
+    DeliverTransfer {
+        /// The chunk.
+        bytes: Vec<u8>,
+    },
+    /// Joining is done: check the transferred state with `state` against `digest` and
+    /// restore the machine at `position`; the log delivered next starts there, with a new
+    /// log header. The backup holds the primary's past already (it acknowledges from
+    /// `position` on), so if the primary fails before the machine is restored, restore it
+    /// first and then replay and go live as usual.
+    Synced {
+        /// The position the primary stopped at for the copy.
+        position: u64,
+        /// The primary's machine digest at `position`.
+        digest: [u8; 32],
+        /// The machine state without RAM and disk.
+        state: Vec<u8>,
     },
     /// The replayer may run up to this position, never past it.
     RunTo {
@@ -99,7 +126,7 @@ pub enum BackupAction {
     Halt {
         /// Why, one line.
         reason: String,
-        /// [`EXIT_LOST_ARBITER`] or [`EXIT_NEWER_EPOCH`].
+        /// [`EXIT_LOST_ARBITER`], [`EXIT_NEWER_EPOCH`] or [`EXIT_NOT_IN_SYNC`].
         exit_code: i32,
     },
     /// The state changed: print this line.
@@ -114,6 +141,8 @@ pub struct Backup {
     config: Config,
     identity: Identity,
     epoch: u64,
+    /// Whether this backup may receive a running primary's state (`--join`).
+    join: bool,
     state: BackupState,
     link: Option<Link>,
     actions: VecDeque<BackupAction>,
@@ -128,13 +157,21 @@ pub struct Backup {
 }
 
 impl Backup {
-    /// A backup at `epoch`, waiting for a primary.
-    pub fn new(config: Config, identity: Identity, epoch: u64) -> Result<Backup, ConfigError> {
+    /// A backup at `epoch`, waiting for a primary. With `join`, it may also join a running
+    /// primary by receiving its state, which overwrites its disk; without, it pairs only with
+    /// a primary whose machine has not started.
+    pub fn new(
+        config: Config,
+        identity: Identity,
+        epoch: u64,
+        join: bool,
+    ) -> Result<Backup, ConfigError> {
         config.check()?;
         Ok(Backup {
             config,
             identity,
             epoch,
+            join,
             state: BackupState::WaitingForPrimary,
             link: None,
             actions: VecDeque::new(),
@@ -161,7 +198,7 @@ impl Backup {
         self.epoch
     }
 
-    /// The highest position the primary vouched for.
+    /// The highest position the primary vouched for (from the sync position on, when joined).
     pub fn received(&self) -> u64 {
         self.received
     }
@@ -171,8 +208,8 @@ impl Backup {
         self.executed
     }
 
-    /// A connection to a primary is up: sends this node's Hello. One connection at a time: a
-    /// new one replaces (and fails) the previous one.
+    /// A connection to a primary is up: sends this node's Hello, which the primary answers.
+    /// One connection at a time: a new one replaces (and fails) the previous one.
     pub fn connected(&mut self, now: Millis) {
         if self.halted() {
             return;
@@ -180,7 +217,7 @@ impl Backup {
         if self.link.is_some() {
             self.connection_failed("a new connection replaced it".to_owned());
         }
-        let hello = self.identity.hello(Role::Backup, self.epoch);
+        let hello = self.identity.hello(Role::Backup, self.epoch, self.join);
         let mut link = Link::new(now);
         let bytes = link.seal(self.epoch, Message::Hello(hello), now);
         self.link = Some(link);
@@ -217,10 +254,21 @@ impl Backup {
                 format!("the peer is in epoch {}, newer than ours", envelope.epoch),
             );
         }
+        let current = hello_done && envelope.epoch == self.epoch;
+        let joining = matches!(self.state, BackupState::Joining { .. });
         match envelope.message {
             Message::Hello(hello) if !hello_done && hello.epoch == envelope.epoch => {
                 self.hello_received(hello, now)
             }
+            Message::Transfer { bytes } if current && joining => {
+                self.actions
+                    .push_back(BackupAction::DeliverTransfer { bytes });
+            }
+            Message::Synced {
+                position,
+                digest,
+                state,
+            } if current && joining => self.synced(position, digest, state, now),
             Message::Refuse { reason } => {
                 let reason = one_line(&reason, MAX_REASON_LEN);
                 self.actions.push_back(BackupAction::PeerRefused {
@@ -232,10 +280,8 @@ impl Backup {
                 vouched,
                 released,
                 bytes,
-            } if hello_done && envelope.epoch == self.epoch => {
-                self.log_received(vouched, released, bytes, now)
-            }
-            Message::Heartbeat if hello_done && envelope.epoch == self.epoch => {}
+            } if current && !joining => self.log_received(vouched, released, bytes, now),
+            Message::Heartbeat if current => {}
             other => self.connection_failed(format!(
                 "unexpected {} in epoch {} from the primary",
                 other.name(),
@@ -309,7 +355,9 @@ impl Backup {
             why: why.clone(),
         }));
         match state {
-            BackupState::WaitingForPrimary | BackupState::Following { .. } => {}
+            BackupState::WaitingForPrimary
+            | BackupState::Joining { .. }
+            | BackupState::Following { .. } => {}
             BackupState::Claiming { epoch } => {
                 self.claim_retry_at = None;
                 self.actions.push_back(BackupAction::Claim { epoch });
@@ -335,14 +383,19 @@ impl Backup {
         matches!(self.state, BackupState::Halted { .. })
     }
 
+    /// The primary's Hello: it accepted this backup, and says whether its state comes first.
     fn hello_received(&mut self, hello: Hello, now: Millis) {
-        let ours = self.identity.hello(Role::Backup, self.epoch);
-        if let Err(mismatch) = check_partner(&ours, &hello) {
+        let ours = self.identity.hello(Role::Backup, self.epoch, self.join);
+        let transfer = hello.join;
+        if let Err(mismatch) = check_partner(&ours, &hello, !transfer) {
             return self.refuse(mismatch.to_string(), now);
         }
         if self.state != BackupState::WaitingForPrimary {
             let reason = format!("this node is the {} and follows no new primary", self.state);
             return self.refuse(reason, now);
+        }
+        if transfer && !self.join {
+            return self.refuse(HelloMismatch::NotJoining.to_string(), now);
         }
         if hello.epoch < self.epoch {
             let mismatch = HelloMismatch::StaleEpoch {
@@ -356,12 +409,43 @@ impl Backup {
         if let Some(link) = self.link.as_mut() {
             link.partner = Some(primary.clone());
         }
+        if transfer {
+            self.enter(
+                BackupState::Joining {
+                    primary: primary.clone(),
+                },
+                format!("{primary} accepted; receiving its running machine's state"),
+            );
+        } else {
+            self.enter(
+                BackupState::Following {
+                    primary: primary.clone(),
+                },
+                format!("{primary} accepted"),
+            );
+        }
+    }
+
+    /// The transfer is complete: the backup holds the machine at `position` and follows the
+    /// log from there.
+    fn synced(&mut self, position: u64, digest: [u8; 32], state: Vec<u8>, now: Millis) {
+        let BackupState::Joining { primary } = &self.state else {
+            return;
+        };
+        let primary = primary.clone();
+        self.received = position;
+        self.actions.push_back(BackupAction::Synced {
+            position,
+            digest,
+            state,
+        });
         self.enter(
             BackupState::Following {
                 primary: primary.clone(),
             },
-            format!("{primary} accepted"),
+            format!("in sync with {primary} at position {position}"),
         );
+        self.send_ack(now);
     }
 
     fn refuse(&mut self, reason: String, now: Millis) {
@@ -427,13 +511,27 @@ impl Backup {
         }
     }
 
+    /// A primary this backup replicates is lost: claim the next epoch. A joining backup holds
+    /// no replica yet: it halts and never claims.
     fn primary_lost(&mut self, why: String) {
-        if matches!(self.state, BackupState::Following { .. }) {
-            let epoch = self.epoch + 1;
-            self.enter(
-                BackupState::Claiming { epoch },
-                format!("primary lost: {why}"),
-            );
+        match self.state {
+            BackupState::Following { .. } => {
+                let epoch = self.epoch + 1;
+                self.enter(
+                    BackupState::Claiming { epoch },
+                    format!("primary lost: {why}"),
+                );
+            }
+            BackupState::Joining { .. } => self.enter(
+                BackupState::Halted {
+                    exit_code: EXIT_NOT_IN_SYNC,
+                },
+                format!(
+                    "primary lost before the state transfer completed, so this node holds no \
+                     replica and must not go live: {why}"
+                ),
+            ),
+            _ => {}
         }
     }
 }

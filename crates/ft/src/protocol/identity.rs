@@ -18,14 +18,15 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The Hello this node sends in `role` at `epoch`.
-    pub(crate) fn hello(&self, role: Role, epoch: u64) -> Hello {
+    /// The Hello this node sends in `role` at `epoch`, with `join` as [`Hello::join`].
+    pub(crate) fn hello(&self, role: Role, epoch: u64, join: bool) -> Hello {
         Hello {
             version: PROTOCOL_VERSION,
             fingerprint: self.fingerprint,
             disk_hash: self.disk_hash,
             epoch,
             role,
+            join,
             node: one_line(&self.node, MAX_NODE_LEN),
         }
     }
@@ -74,11 +75,29 @@ pub enum HelloMismatch {
         /// The primary's.
         theirs: u64,
     },
+    /// A backup of an older epoch asks to join a running primary: it read the arbiter before
+    /// this primary's epoch was won.
+    #[error("the backup's epoch {theirs} is older than this primary's ({ours}): an older epoch cannot join")]
+    OlderEpoch {
+        /// Ours.
+        ours: u64,
+        /// The backup's.
+        theirs: u64,
+    },
+    /// The primary is running, so a backup must receive its state, and this one did not
+    /// permit overwriting its disk.
+    #[error("the primary is running: start the backup with --join to receive its state")]
+    NotJoining,
 }
 
-/// Checks what both roles require alike: version, fingerprint, disk and the other role.
-/// Epochs are each core's business.
-pub(crate) fn check_partner(ours: &Hello, theirs: &Hello) -> Result<(), HelloMismatch> {
+/// Checks what both roles require alike: version, fingerprint, the other role and, when
+/// `same_disk` (no state transfer overwrites the backup's disk), the disk. Epochs and joining
+/// are each core's business.
+pub(crate) fn check_partner(
+    ours: &Hello,
+    theirs: &Hello,
+    same_disk: bool,
+) -> Result<(), HelloMismatch> {
     if theirs.version != ours.version {
         return Err(HelloMismatch::Version {
             ours: ours.version,
@@ -91,7 +110,7 @@ pub(crate) fn check_partner(ours: &Hello, theirs: &Hello) -> Result<(), HelloMis
             theirs: theirs.fingerprint,
         });
     }
-    if theirs.disk_hash != ours.disk_hash {
+    if same_disk && theirs.disk_hash != ours.disk_hash {
         return Err(HelloMismatch::DiskHash {
             ours: ours.disk_hash,
             theirs: theirs.disk_hash,
@@ -132,17 +151,17 @@ mod tests {
 
     #[test]
     fn a_primary_and_a_backup_of_the_same_machine_match() {
-        let ours = identity().hello(Role::Primary, 0);
+        let ours = identity().hello(Role::Primary, 0, false);
         assert_eq!(
-            check_partner(&ours, &identity().hello(Role::Backup, 0)),
+            check_partner(&ours, &identity().hello(Role::Backup, 0, false), true),
             Ok(())
         );
     }
 
     #[test]
     fn each_difference_is_named_in_one_line() {
-        let ours = identity().hello(Role::Primary, 0);
-        let partner = identity().hello(Role::Backup, 0);
+        let ours = identity().hello(Role::Primary, 0, false);
+        let partner = identity().hello(Role::Backup, 0, false);
 
         let version = Hello {
             version: PROTOCOL_VERSION + 1,
@@ -163,7 +182,7 @@ mod tests {
         let reasons: Vec<String> = [version, fingerprint, disk, role]
             .iter()
             .map(|theirs| {
-                check_partner(&ours, theirs)
+                check_partner(&ours, theirs, true)
                     .map_err(|e| e.to_string())
                     .unwrap_err()
             })
@@ -171,7 +190,7 @@ mod tests {
         assert_eq!(
             reasons,
             [
-                "protocol version 2 differs from ours (1)",
+                "protocol version 3 differs from ours (2)",
                 "machine fingerprint abababababababab… differs from ours (0101010101010101…)",
                 "disk hash cdcdcdcdcdcdcdcd… differs from ours (0202020202020202…)",
                 "the peer is a primary too; it must be the backup",
@@ -180,12 +199,30 @@ mod tests {
     }
 
     #[test]
+    fn the_disk_is_not_compared_when_a_transfer_overwrites_it() {
+        let ours = identity().hello(Role::Primary, 0, true);
+        let other_disk = Hello {
+            disk_hash: [0xcd; 32],
+            ..identity().hello(Role::Backup, 0, true)
+        };
+        assert_eq!(check_partner(&ours, &other_disk, false), Ok(()));
+        let other_machine = Hello {
+            fingerprint: [0xab; 32],
+            ..other_disk
+        };
+        assert!(matches!(
+            check_partner(&ours, &other_machine, false),
+            Err(HelloMismatch::Fingerprint { .. })
+        ));
+    }
+
+    #[test]
     fn hello_node_name_is_clipped_to_one_line() {
         let long = Identity {
             node: format!("x\ny{}", "z".repeat(400)),
             ..identity()
         };
-        let hello = long.hello(Role::Backup, 0);
+        let hello = long.hello(Role::Backup, 0, false);
         assert!(hello.node.starts_with("x?y"));
         assert_eq!(hello.node.len(), MAX_NODE_LEN);
     }

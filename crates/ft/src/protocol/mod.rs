@@ -7,14 +7,31 @@
 //! live, halt). Every message travels in an [`Envelope`] that carries the sender's epoch and a
 //! per-connection sequence number; [`encode`] and [`decode`] are the wire format.
 //!
+//! The backup dials and speaks first; the primary answers with its own Hello when it accepts
+//! the backup, or with a `Refuse`. It accepts one backup at a time: a fresh one before its
+//! machine starts, or a joining one (`--join`) while it runs alone, to which it first
+//! transfers the running machine's state.
+//!
 //! ```mermaid
 //! sequenceDiagram
 //!     participant P as Primary
 //!     participant B as Backup
 //!     participant A as Arbiter
-//!     P->>B: Hello (version, fingerprint, disk hash, epoch, role)
-//!     B->>P: Hello (the backup adopts the primary's epoch)
-//!     Note over P: Protected: Start the machine
+//!     B->>P: Hello (version, fingerprint, disk hash, epoch, role, join)
+//!     alt fresh pair: the primary waits for a backup
+//!         P->>B: Hello (join = false; the backup adopts the primary's epoch)
+//!         Note over P: Protected: Start the machine at position 0
+//!     else the primary runs alone: the backup joins
+//!         P->>B: Hello (join = true)
+//!         Note over P: Syncing: outputs released at once
+//!         loop pre-copy rounds while the machine runs
+//!             P->>B: Transfer { bytes }
+//!             B->>P: Ack (heartbeat)
+//!         end
+//!         P->>B: Synced { position, digest, state } (after a short stop-and-copy)
+//!         Note over P: Protected from position on: the log restarts there
+//!         Note over B: Following: restore, then replay from position
+//!     end
 //!     loop every slice end, held output, vouch interval
 //!         P->>B: Log { vouched, released, bytes }
 //!         B->>P: Ack { received = vouched, executed, executed_mtime }
@@ -27,6 +44,8 @@
 //!     P->>A: Claim epoch + 1
 //!     A-->>B: Won: GoLive (execute everything received, then run as primary)
 //!     A-->>P: Lost: Halt (exit code 3)
+//!     Note over B: lost the primary before Synced: Halt (exit code 6), never claims
+//!     Note over P: lost the backup before Synced: Alone again, same epoch
 //! ```
 //!
 //! Rules the cores keep:
@@ -37,6 +56,9 @@
 //! - **Split brain**: before going on without its peer a side claims the next epoch from the
 //!   arbiter and waits while the arbiter is unreachable; the loser halts. A side that sees a
 //!   newer epoch than its own halts.
+//! - **Joining**: outputs released while the state is transferred lie at or before the sync
+//!   position, so in the joined backup's past; a backup that loses its primary before it is
+//!   in sync holds no replica and never claims; a joiner of an older epoch is refused.
 
 mod backup;
 mod identity;
@@ -54,7 +76,7 @@ pub use link::LinkError;
 pub use primary::{Primary, PrimaryAction, PrimaryState};
 pub use wire::{
     decode, encode, Envelope, Hello, Message, Role, WireError, MAX_LOG_BYTES, MAX_NODE_LEN,
-    MAX_REASON_LEN, PROTOCOL_VERSION,
+    MAX_REASON_LEN, MAX_STATE_BYTES, MAX_TRANSFER_BYTES, PROTOCOL_VERSION,
 };
 
 /// Exit code of a side that lost the arbiter: the other side went on without it.
@@ -62,6 +84,10 @@ pub const EXIT_LOST_ARBITER: i32 = 3;
 
 /// Exit code of a side that saw a newer epoch than its own: someone else went live after it.
 pub const EXIT_NEWER_EPOCH: i32 = 4;
+
+/// Exit code of a joining backup that lost its primary before the state transfer completed:
+/// it holds no replica, so it may neither claim nor go live.
+pub const EXIT_NOT_IN_SYNC: i32 = 6;
 
 /// Guest timer ticks (`mtime`, 10 MHz) per millisecond of guest time.
 pub const MTIME_TICKS_PER_MS: u64 = 10_000;
@@ -81,6 +107,10 @@ impl Millis {
         Millis(self.0.saturating_add(ms))
     }
 }
+
+/// The driver's name for one connection to the primary, unique among its open connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
 
 /// Timing and flow-control settings, the same on both sides.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,15 +1,19 @@
-//! The primary's core: streams the log to its backup, holds outputs until the backup has their
-//! log, and claims the next epoch when the backup fails.
+//! The primary's core: accepts one backup at a time (transferring its running state to a
+//! joiner), streams the log to it, holds outputs until the backup has their log, and claims
+//! the next epoch when the backup fails.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
-use super::identity::{check_partner, Identity};
+use super::identity::{check_partner, HelloMismatch, Identity};
 use super::link::Link;
-use super::wire::{one_line, Hello, Message, Role, MAX_LOG_BYTES, MAX_REASON_LEN};
+use super::wire::{
+    one_line, Hello, Message, Role, MAX_LOG_BYTES, MAX_REASON_LEN, MAX_STATE_BYTES,
+    MAX_TRANSFER_BYTES,
+};
 use super::{
-    ArbiterResult, Config, ConfigError, Millis, StateChange, EXIT_LOST_ARBITER, EXIT_NEWER_EPOCH,
-    MTIME_TICKS_PER_MS,
+    ArbiterResult, Config, ConfigError, ConnId, Millis, StateChange, EXIT_LOST_ARBITER,
+    EXIT_NEWER_EPOCH, MTIME_TICKS_PER_MS,
 };
 
 /// Where the primary stands.
@@ -17,6 +21,12 @@ use super::{
 pub enum PrimaryState {
     /// The machine has not started: it waits for a backup to join.
     WaitingForBackup,
+    /// A backup joins the running machine: its state is being transferred. Outputs are
+    /// released at once, as when alone (they come before the position the backup will hold).
+    Syncing {
+        /// The backup's node name.
+        backup: String,
+    },
     /// A backup follows; outputs are released once it has their log.
     Protected {
         /// The backup's node name.
@@ -27,7 +37,8 @@ pub enum PrimaryState {
         /// The epoch claimed.
         epoch: u64,
     },
-    /// Won the arbiter: running unprotected, releasing outputs at once.
+    /// Won the arbiter (or lost a backup before it was in sync): running unprotected,
+    /// releasing outputs at once, and accepting a backup that joins.
     Alone,
     /// Stopped for good; the driver exits with `exit_code`.
     Halted {
@@ -40,6 +51,9 @@ impl fmt::Display for PrimaryState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PrimaryState::WaitingForBackup => write!(f, "primary waiting for a backup"),
+            PrimaryState::Syncing { backup } => {
+                write!(f, "primary transferring its state to {backup}")
+            }
             PrimaryState::Protected { backup } => write!(f, "primary protected by {backup}"),
             PrimaryState::Claiming { epoch } => write!(f, "primary claiming epoch {epoch}"),
             PrimaryState::Alone => write!(f, "primary alone, unprotected"),
@@ -51,10 +65,22 @@ impl fmt::Display for PrimaryState {
 /// What the primary's driver must do, in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrimaryAction {
-    /// Send these bytes as one channel message.
-    Send(Vec<u8>),
+    /// Send these bytes as one channel message on connection `conn`.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The message.
+        bytes: Vec<u8>,
+    },
     /// A backup joined: start the machine (given once).
     Start,
+    /// A backup joined the running machine: pre-copy its state, passing every chunk to
+    /// [`Primary::transfer`], then stop the machine briefly, copy the rest and call
+    /// [`Primary::synced`].
+    StartTransfer,
+    /// The joining backup was lost before it was in sync: stop the transfer and drop its
+    /// chunks; the machine runs on alone.
+    AbortTransfer,
     /// Release the held outputs produced at positions at or below `through`.
     Release {
         /// The highest position released.
@@ -66,8 +92,10 @@ pub enum PrimaryAction {
         /// The epoch to claim.
         epoch: u64,
     },
-    /// Close the current connection.
+    /// Close connection `conn`.
     Close {
+        /// The connection.
+        conn: ConnId,
         /// Why, one line.
         why: String,
     },
@@ -97,16 +125,21 @@ pub enum PrimaryAction {
 /// The driver calls [`Primary::log`] with every byte the recorder appends, [`Primary::output`]
 /// for every output (keeping its bytes until released), [`Primary::position`] at every slice
 /// end, [`Primary::tick`] every few milliseconds, and asks [`Primary::throttle`] before each
-/// slice.
+/// slice. Every connection a backup opens is reported with its own [`ConnId`]; at most one of
+/// them carries the backup, and the others are refused without disturbing it.
 pub struct Primary {
     config: Config,
     identity: Identity,
     epoch: u64,
     state: PrimaryState,
-    link: Option<Link>,
+    /// Every open connection: the backup's, and any whose Hello has not arrived yet.
+    links: BTreeMap<ConnId, Link>,
+    /// The connection that carries the accepted backup.
+    backup: Option<ConnId>,
     started: bool,
     actions: VecDeque<PrimaryAction>,
-    /// The machine's latest reported position and its `mtime` there.
+    /// The machine's latest reported position and its `mtime` there; [`Primary::synced`]
+    /// sets the position.
     position: u64,
     mtime: u64,
     stream: LogStream,
@@ -148,7 +181,8 @@ impl Primary {
         ))
     }
 
-    /// A backup that won `epoch` and went live: a primary already running, alone.
+    /// A backup that won `epoch` and went live: a primary already running, alone, that accepts
+    /// a backup joining it.
     pub fn after_go_live(
         config: Config,
         identity: Identity,
@@ -171,7 +205,8 @@ impl Primary {
             identity,
             epoch,
             state,
-            link: None,
+            links: BTreeMap::new(),
+            backup: None,
             started: false,
             actions: VecDeque::new(),
             position: 0,
@@ -222,77 +257,143 @@ impl Primary {
             .then(|| self.position.saturating_sub(self.backup_executed))
     }
 
-    /// A backup's connection is up: sends this node's Hello. One connection at a time: a new
-    /// one replaces (and fails) the previous one.
-    pub fn connected(&mut self, now: Millis) {
+    /// A backup opened connection `conn` (an id the driver gives no other open connection).
+    /// The primary answers the backup's Hello, which comes first, with its own Hello when it
+    /// accepts the backup, or with a `Refuse`; a connection that is refused, fails or falls
+    /// silent is closed alone, without disturbing the backup's connection.
+    pub fn connected(&mut self, conn: ConnId, now: Millis) {
         if self.halted() {
             return;
         }
-        if self.link.is_some() {
-            self.connection_failed("a new connection replaced it".to_owned());
+        if self.links.contains_key(&conn) {
+            self.connection_failed(conn, "a new connection took over its id".to_owned());
         }
-        let hello = self.identity.hello(Role::Primary, self.epoch);
-        let mut link = Link::new(now);
-        let bytes = link.seal(self.epoch, Message::Hello(hello), now);
-        self.link = Some(link);
-        self.actions.push_back(PrimaryAction::Send(bytes));
+        self.links.insert(conn, Link::new(now));
     }
 
-    /// The connection closed (the driver needs no `Close` for it).
-    pub fn disconnected(&mut self, _now: Millis) {
-        if self.link.take().is_some() {
+    /// Connection `conn` closed (the driver needs no `Close` for it).
+    pub fn disconnected(&mut self, conn: ConnId, _now: Millis) {
+        if self.links.remove(&conn).is_some() && self.backup == Some(conn) {
+            self.backup = None;
             self.backup_lost("the connection to the backup closed".to_owned());
         }
     }
 
-    /// A channel message arrived on the current connection.
-    pub fn message(&mut self, bytes: &[u8], now: Millis) {
+    /// A channel message arrived on connection `conn`.
+    pub fn message(&mut self, conn: ConnId, bytes: &[u8], now: Millis) {
         if self.halted() {
             return;
         }
-        let Some(link) = self.link.as_mut() else {
+        let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
         let envelope = match link.open(bytes, now) {
             Ok(envelope) => envelope,
-            Err(error) => return self.connection_failed(error.to_string()),
+            Err(error) => return self.connection_failed(conn, error.to_string()),
         };
-        let hello_done = link.partner.is_some();
+        let is_backup = self.backup == Some(conn);
         if envelope.epoch > self.epoch {
             return self.halt_for_newer_epoch(envelope.epoch);
         }
         match envelope.message {
-            Message::Hello(hello) if !hello_done && hello.epoch == envelope.epoch => {
-                self.hello_received(hello, now)
+            Message::Hello(hello) if !is_backup && hello.epoch == envelope.epoch => {
+                self.hello_received(conn, hello, now)
             }
             Message::Refuse { reason } => {
                 let reason = one_line(&reason, MAX_REASON_LEN);
                 self.actions.push_back(PrimaryAction::PeerRefused {
                     reason: reason.clone(),
                 });
-                self.connection_failed(format!("the backup refused: {reason}"));
+                self.connection_failed(conn, format!("the backup refused: {reason}"));
             }
             Message::Ack {
                 received,
                 executed,
                 executed_mtime,
-            } if hello_done && envelope.epoch == self.epoch => {
-                self.ack_received(received, executed, executed_mtime)
+            } if is_backup && envelope.epoch == self.epoch => {
+                self.ack_received(conn, received, executed, executed_mtime)
             }
-            Message::Heartbeat if hello_done && envelope.epoch == self.epoch => {}
-            other => self.connection_failed(format!(
-                "unexpected {} in epoch {} from the backup",
-                other.name(),
-                envelope.epoch
-            )),
+            Message::Heartbeat if is_backup && envelope.epoch == self.epoch => {}
+            other => self.connection_failed(
+                conn,
+                format!(
+                    "unexpected {} in epoch {} from the backup",
+                    other.name(),
+                    envelope.epoch
+                ),
+            ),
         }
     }
 
-    /// The recorder appended these log bytes (whole entries, in order).
+    /// The next chunk of the joining backup's state, in order, while `Syncing`; larger chunks
+    /// than [`MAX_TRANSFER_BYTES`] are split. Ignored in any other state (a transfer that was
+    /// aborted may still be draining).
+    pub fn transfer(&mut self, bytes: &[u8], now: Millis) {
+        if !matches!(self.state, PrimaryState::Syncing { .. }) {
+            return;
+        }
+        for chunk in bytes.chunks(MAX_TRANSFER_BYTES) {
+            self.send(
+                Message::Transfer {
+                    bytes: chunk.to_vec(),
+                },
+                now,
+            );
+        }
+    }
+
+    /// The stop-and-copy is done: the machine stands at `position` (no position beyond it was
+    /// reported), its digest there is `digest`, `state` is its state without RAM and disk, and
+    /// every chunk before was passed to [`Primary::transfer`]. Sends `Synced` and protects
+    /// the machine from `position` on: outputs after it wait for the backup, the log stream
+    /// restarts (the next [`Primary::log`] bytes begin with a new log header) and vouching
+    /// starts at `position`. Ignored unless `Syncing`; a `state` over [`MAX_STATE_BYTES`]
+    /// gives up the join.
+    pub fn synced(&mut self, position: u64, digest: [u8; 32], state: Vec<u8>, now: Millis) {
+        let PrimaryState::Syncing { backup } = &self.state else {
+            return;
+        };
+        let backup = backup.clone();
+        if state.len() > MAX_STATE_BYTES {
+            if let Some(conn) = self.backup {
+                let why = format!(
+                    "the machine state of {} bytes exceeds the {MAX_STATE_BYTES}-byte cap",
+                    state.len()
+                );
+                self.connection_failed(conn, why);
+            }
+            return;
+        }
+        self.position = position;
+        self.stream = LogStream {
+            vouched_sent: position,
+            ..LogStream::default()
+        };
+        // The backup holds the machine at `position` once it has `Synced`.
+        self.backup_executed = position;
+        self.backup_executed_mtime = self.mtime;
+        self.send(
+            Message::Synced {
+                position,
+                digest,
+                state,
+            },
+            now,
+        );
+        self.enter(
+            PrimaryState::Protected {
+                backup: backup.clone(),
+            },
+            format!("{backup} is in sync at position {position}"),
+        );
+    }
+
+    /// The recorder appended these log bytes (whole entries, in order). Dropped while no
+    /// backup follows the log (alone or transferring: a joining backup gets the state instead).
     pub fn log(&mut self, bytes: Vec<u8>) {
         if matches!(
             self.state,
-            PrimaryState::Alone | PrimaryState::Halted { .. }
+            PrimaryState::Alone | PrimaryState::Syncing { .. } | PrimaryState::Halted { .. }
         ) || bytes.is_empty()
         {
             return;
@@ -329,7 +430,7 @@ impl Primary {
     pub fn output(&mut self, position: u64, now: Millis) {
         match self.state {
             PrimaryState::Halted { .. } => {}
-            PrimaryState::Alone => self.release(position),
+            PrimaryState::Alone | PrimaryState::Syncing { .. } => self.release(position),
             _ => {
                 let at = self.held.partition_point(|&held| held <= position);
                 self.held.insert(at, position);
@@ -353,18 +454,30 @@ impl Primary {
                 self.actions.push_back(PrimaryAction::Claim { epoch });
             }
         }
-        let Some(link) = &self.link else {
+        let silent: Vec<(ConnId, u64)> = self
+            .links
+            .iter()
+            .map(|(&conn, link)| (conn, link.silent_for(now)))
+            .filter(|&(_, silent_ms)| silent_ms > self.config.timeout_ms)
+            .collect();
+        for (conn, silent_ms) in silent {
+            let who = if self.backup == Some(conn) {
+                "the backup"
+            } else {
+                "the connecting peer"
+            };
+            self.connection_failed(conn, format!("{who} was silent for {silent_ms} ms"));
+        }
+        let Some(link) = self.backup.and_then(|conn| self.links.get(&conn)) else {
             return;
         };
-        let silent_ms = link.silent_for(now);
-        if silent_ms > self.config.timeout_ms {
-            return self.connection_failed(format!("the backup was silent for {silent_ms} ms"));
-        }
-        if link.partner.is_some() && link.idle_for(now) >= self.config.heartbeat_ms {
+        if link.idle_for(now) >= self.config.heartbeat_ms {
             let stream = &self.stream;
-            if self.position > stream.vouched_sent
-                || stream.pending_len > 0
-                || self.released_through > stream.released_sent
+            let protected = matches!(self.state, PrimaryState::Protected { .. });
+            if protected
+                && (self.position > stream.vouched_sent
+                    || stream.pending_len > 0
+                    || self.released_through > stream.released_sent)
             {
                 self.send_log(now);
             } else {
@@ -430,7 +543,7 @@ impl Primary {
     /// The one place the state changes: reports the change, then does what entering the state
     /// requires.
     fn enter(&mut self, state: PrimaryState, why: String) {
-        self.state = state.clone();
+        let previous = std::mem::replace(&mut self.state, state.clone());
         self.actions.push_back(PrimaryAction::State(StateChange {
             state: state.clone(),
             epoch: self.epoch,
@@ -438,6 +551,7 @@ impl Primary {
         }));
         match state {
             PrimaryState::WaitingForBackup => {}
+            PrimaryState::Syncing { .. } => self.actions.push_back(PrimaryAction::StartTransfer),
             PrimaryState::Protected { .. } => {
                 if !self.started {
                     self.started = true;
@@ -449,15 +563,21 @@ impl Primary {
                 self.actions.push_back(PrimaryAction::Claim { epoch });
             }
             PrimaryState::Alone => {
+                if matches!(previous, PrimaryState::Syncing { .. }) {
+                    self.actions.push_back(PrimaryAction::AbortTransfer);
+                }
                 if let Some(&last) = self.held.back() {
                     self.release(last);
                 }
                 self.stream = LogStream::default();
             }
             PrimaryState::Halted { exit_code } => {
-                if self.link.take().is_some() {
-                    self.actions
-                        .push_back(PrimaryAction::Close { why: why.clone() });
+                self.backup = None;
+                for conn in std::mem::take(&mut self.links).into_keys() {
+                    self.actions.push_back(PrimaryAction::Close {
+                        conn,
+                        why: why.clone(),
+                    });
                 }
                 self.actions.push_back(PrimaryAction::Halt {
                     reason: why,
@@ -480,33 +600,69 @@ impl Primary {
         );
     }
 
-    fn hello_received(&mut self, hello: Hello, now: Millis) {
-        let ours = self.identity.hello(Role::Primary, self.epoch);
-        if let Err(mismatch) = check_partner(&ours, &hello) {
-            return self.refuse(mismatch.to_string(), now);
+    /// A backup's Hello on connection `conn`: accepts it as the backup (answering with this
+    /// node's Hello) or refuses it.
+    fn hello_received(&mut self, conn: ConnId, hello: Hello, now: Millis) {
+        let busy = match &self.state {
+            PrimaryState::Syncing { backup } | PrimaryState::Protected { backup } => {
+                Some(format!("this primary has a backup already ({backup})"))
+            }
+            PrimaryState::Claiming { epoch } => {
+                Some(format!("this primary is claiming epoch {epoch}"))
+            }
+            _ => None,
+        };
+        if let Some(reason) = busy {
+            return self.refuse(conn, reason, now);
         }
-        if self.state != PrimaryState::WaitingForBackup {
-            let reason = format!(
-                "a backup can join only before the machine starts; this node is the {}",
-                self.state
-            );
-            return self.refuse(reason, now);
+        // A running machine transfers its state, which overwrites the joiner's disk; a fresh
+        // pair starts from two equal disks.
+        let transfer = self.state == PrimaryState::Alone;
+        let ours = self.identity.hello(Role::Primary, self.epoch, transfer);
+        let joiner = if !transfer {
+            Ok(())
+        } else if !hello.join {
+            Err(HelloMismatch::NotJoining)
+        } else if hello.epoch < self.epoch {
+            Err(HelloMismatch::OlderEpoch {
+                ours: self.epoch,
+                theirs: hello.epoch,
+            })
+        } else {
+            Ok(())
+        };
+        if let Err(mismatch) = check_partner(&ours, &hello, !transfer).and(joiner) {
+            return self.refuse(conn, mismatch.to_string(), now);
         }
         let backup = one_line(&hello.node, MAX_REASON_LEN);
-        if let Some(link) = self.link.as_mut() {
+        if let Some(link) = self.links.get_mut(&conn) {
             link.partner = Some(backup.clone());
         }
-        self.enter(
-            PrimaryState::Protected {
-                backup: backup.clone(),
-            },
-            format!("{backup} joined"),
-        );
-        self.send_log(now);
+        self.backup = Some(conn);
+        self.acked = 0;
+        self.backup_executed = 0;
+        self.backup_executed_mtime = 0;
+        self.send(Message::Hello(ours), now);
+        if transfer {
+            self.enter(
+                PrimaryState::Syncing {
+                    backup: backup.clone(),
+                },
+                format!("{backup} joins the running machine"),
+            );
+        } else {
+            self.enter(
+                PrimaryState::Protected {
+                    backup: backup.clone(),
+                },
+                format!("{backup} joined"),
+            );
+            self.send_log(now);
+        }
     }
 
-    fn refuse(&mut self, reason: String, now: Millis) {
-        if let Some(mut link) = self.link.take() {
+    fn refuse(&mut self, conn: ConnId, reason: String, now: Millis) {
+        if let Some(mut link) = self.links.remove(&conn) {
             let bytes = link.seal(
                 self.epoch,
                 Message::Refuse {
@@ -514,23 +670,25 @@ impl Primary {
                 },
                 now,
             );
-            self.actions.push_back(PrimaryAction::Send(bytes));
+            self.actions.push_back(PrimaryAction::Send { conn, bytes });
         }
         self.actions.push_back(PrimaryAction::Refused {
             reason: reason.clone(),
         });
         self.actions.push_back(PrimaryAction::Close {
+            conn,
             why: format!("refused the peer: {reason}"),
         });
     }
 
-    fn ack_received(&mut self, received: u64, executed: u64, executed_mtime: u64) {
+    fn ack_received(&mut self, conn: ConnId, received: u64, executed: u64, executed_mtime: u64) {
         if received > self.stream.vouched_sent || executed > received {
-            return self.connection_failed(format!(
+            let why = format!(
                 "the backup acknowledged receiving {received} and executing {executed}, \
                  but only {} was vouched",
                 self.stream.vouched_sent
-            ));
+            );
+            return self.connection_failed(conn, why);
         }
         self.acked = self.acked.max(received);
         self.backup_executed = self.backup_executed.max(executed);
@@ -604,30 +762,48 @@ impl Primary {
         }
     }
 
+    /// Sends a message to the backup.
     fn send(&mut self, message: Message, now: Millis) {
-        if let Some(link) = self.link.as_mut() {
+        let Some(conn) = self.backup else {
+            return;
+        };
+        if let Some(link) = self.links.get_mut(&conn) {
             let bytes = link.seal(self.epoch, message, now);
-            self.actions.push_back(PrimaryAction::Send(bytes));
+            self.actions.push_back(PrimaryAction::Send { conn, bytes });
         }
     }
 
-    /// The connection broke (a protocol error, silence, a replacement): close it, and if it
+    /// Connection `conn` broke (a protocol error, silence, a replacement): close it, and if it
     /// carried the backup, the backup is lost.
-    fn connection_failed(&mut self, why: String) {
-        if self.link.take().is_some() {
-            self.actions
-                .push_back(PrimaryAction::Close { why: why.clone() });
-            self.backup_lost(why);
+    fn connection_failed(&mut self, conn: ConnId, why: String) {
+        if self.links.remove(&conn).is_some() {
+            self.actions.push_back(PrimaryAction::Close {
+                conn,
+                why: why.clone(),
+            });
+            if self.backup == Some(conn) {
+                self.backup = None;
+                self.backup_lost(why);
+            }
         }
     }
 
+    /// A backup in sync is lost: claim the next epoch before going on alone. A joining one
+    /// was never a replica: the primary, the only live side of its epoch, goes on alone.
     fn backup_lost(&mut self, why: String) {
-        if matches!(self.state, PrimaryState::Protected { .. }) {
-            let epoch = self.epoch + 1;
-            self.enter(
-                PrimaryState::Claiming { epoch },
-                format!("backup lost: {why}"),
-            );
+        match self.state {
+            PrimaryState::Protected { .. } => {
+                let epoch = self.epoch + 1;
+                self.enter(
+                    PrimaryState::Claiming { epoch },
+                    format!("backup lost: {why}"),
+                );
+            }
+            PrimaryState::Syncing { .. } => self.enter(
+                PrimaryState::Alone,
+                format!("backup lost during the state transfer: {why}"),
+            ),
+            _ => {}
         }
     }
 }

@@ -19,6 +19,9 @@ fn config() -> Config {
     }
 }
 
+/// The connection the tests' backups use.
+const CONN: ConnId = ConnId(7);
+
 fn primary_actions(primary: &mut Primary) -> Vec<PrimaryAction> {
     std::iter::from_fn(|| primary.poll()).collect()
 }
@@ -32,7 +35,7 @@ fn to_backup(primary: &mut Primary, backup: &mut Backup, now: Millis) -> Vec<Pri
     let mut rest = Vec::new();
     for action in primary_actions(primary) {
         match action {
-            PrimaryAction::Send(bytes) => backup.message(&bytes, now),
+            PrimaryAction::Send { bytes, .. } => backup.message(&bytes, now),
             other => rest.push(other),
         }
     }
@@ -44,7 +47,7 @@ fn to_primary(backup: &mut Backup, primary: &mut Primary, now: Millis) -> Vec<Ba
     let mut rest = Vec::new();
     for action in backup_actions(backup) {
         match action {
-            BackupAction::Send(bytes) => primary.message(&bytes, now),
+            BackupAction::Send(bytes) => primary.message(CONN, &bytes, now),
             other => rest.push(other),
         }
     }
@@ -55,7 +58,9 @@ fn sent_messages(actions: &[PrimaryAction]) -> Vec<Message> {
     actions
         .iter()
         .filter_map(|action| match action {
-            PrimaryAction::Send(bytes) => decode(bytes).ok().map(|envelope| envelope.message),
+            PrimaryAction::Send { bytes, .. } => {
+                decode(bytes).ok().map(|envelope| envelope.message)
+            }
             _ => None,
         })
         .collect()
@@ -69,10 +74,9 @@ fn protected_pair(primary_epoch: u64) -> (Primary, Backup) {
 /// Like [`protected_pair`], with the primary's config.
 fn protected_pair_with(primary_config: Config, primary_epoch: u64) -> (Primary, Backup) {
     let mut primary = Primary::new(primary_config, identity("a"), primary_epoch).unwrap();
-    let mut backup = Backup::new(config(), identity("b"), 0).unwrap();
-    primary.connected(Millis(0));
+    let mut backup = Backup::new(config(), identity("b"), 0, false).unwrap();
+    primary.connected(CONN, Millis(0));
     backup.connected(Millis(0));
-    to_backup(&mut primary, &mut backup, Millis(0));
     to_primary(&mut backup, &mut primary, Millis(0));
     to_backup(&mut primary, &mut backup, Millis(0));
     to_primary(&mut backup, &mut primary, Millis(0));
@@ -120,17 +124,16 @@ fn config_refuses_timeouts_under_50_ms_or_within_two_heartbeats() {
 #[test]
 fn matching_hellos_protect_the_primary_and_start_its_machine_once() {
     let mut primary = Primary::new(config(), identity("a"), 0).unwrap();
-    let mut backup = Backup::new(config(), identity("b"), 0).unwrap();
-    primary.connected(Millis(0));
+    let mut backup = Backup::new(config(), identity("b"), 0, false).unwrap();
+    primary.connected(CONN, Millis(0));
     backup.connected(Millis(0));
-    to_backup(&mut primary, &mut backup, Millis(0));
-    let actions = to_primary(&mut backup, &mut primary, Millis(0));
-    assert_eq!(
-        actions.len(),
-        1,
-        "the backup reports Following: {actions:?}"
-    );
+    to_primary(&mut backup, &mut primary, Millis(0));
     let actions = primary_actions(&mut primary);
+    let messages = sent_messages(&actions);
+    assert!(
+        matches!(&messages[0], Message::Hello(hello) if !hello.join),
+        "the primary answers with its Hello, no transfer: {messages:?}"
+    );
     assert_eq!(
         actions
             .iter()
@@ -154,10 +157,9 @@ fn hello_mismatch_refuses_names_the_difference_and_the_primary_keeps_waiting() {
         disk_hash: [3; 32],
         ..identity("b")
     };
-    let mut backup = Backup::new(config(), other_disk, 0).unwrap();
-    primary.connected(Millis(0));
+    let mut backup = Backup::new(config(), other_disk, 0, true).unwrap();
+    primary.connected(CONN, Millis(0));
     backup.connected(Millis(0));
-    primary_actions(&mut primary);
     to_primary(&mut backup, &mut primary, Millis(0));
     let actions = primary_actions(&mut primary);
     let messages = sent_messages(&actions);
@@ -176,25 +178,31 @@ fn hello_mismatch_refuses_names_the_difference_and_the_primary_keeps_waiting() {
     assert_eq!(primary.state(), &PrimaryState::WaitingForBackup);
 
     // Nothing else happened: a good backup still joins.
-    let mut good = Backup::new(config(), identity("c"), 0).unwrap();
-    primary.connected(Millis(1));
+    let mut good = Backup::new(config(), identity("c"), 0, false).unwrap();
+    primary.connected(CONN, Millis(1));
     good.connected(Millis(1));
-    to_backup(&mut primary, &mut good, Millis(1));
     to_primary(&mut good, &mut primary, Millis(1));
     assert!(matches!(primary.state(), PrimaryState::Protected { .. }));
 }
 
+/// A Hello from `identity` in `role`, as the first message on a connection.
+fn hello_from(identity: &Identity, role: Role, epoch: u64, join: bool) -> Vec<u8> {
+    encode(&Envelope {
+        epoch,
+        seq: 0,
+        message: Message::Hello(identity.hello(role, epoch, join)),
+    })
+}
+
 #[test]
-fn two_primaries_refuse_each_other_by_role() {
+fn a_primary_refuses_a_peer_that_is_a_primary_too() {
     let mut first = Primary::new(config(), identity("a"), 0).unwrap();
-    let mut second = Primary::new(config(), identity("b"), 0).unwrap();
-    first.connected(Millis(0));
-    second.connected(Millis(0));
-    for action in primary_actions(&mut second) {
-        if let PrimaryAction::Send(bytes) = action {
-            first.message(&bytes, Millis(0));
-        }
-    }
+    first.connected(CONN, Millis(0));
+    first.message(
+        CONN,
+        &hello_from(&identity("b"), Role::Primary, 0, false),
+        Millis(0),
+    );
     let refused: Vec<_> = primary_actions(&mut first)
         .into_iter()
         .filter(|action| matches!(action, PrimaryAction::Refused { .. }))
@@ -216,19 +224,10 @@ fn the_backup_adopts_the_primary_epoch() {
 #[test]
 fn a_backup_announcing_a_newer_epoch_halts_the_primary_with_exit_4() {
     let mut primary = Primary::new(config(), identity("a"), 1).unwrap();
-    let mut backup = Backup::new(config(), identity("b"), 3).unwrap();
-    primary.connected(Millis(0));
+    let mut backup = Backup::new(config(), identity("b"), 3, false).unwrap();
+    primary.connected(CONN, Millis(0));
     backup.connected(Millis(0));
-    // The backup refuses the stale primary; the primary halts on the backup's Hello first.
-    to_backup(&mut primary, &mut backup, Millis(0));
-    let backup_side = backup_actions(&mut backup);
-    assert!(backup_side.iter().any(|action| matches!(action,
-        BackupAction::Refused { reason } if reason.contains("epoch 1 is older than this backup's (3)"))));
-    for action in backup_side {
-        if let BackupAction::Send(bytes) = action {
-            primary.message(&bytes, Millis(0));
-        }
-    }
+    to_primary(&mut backup, &mut primary, Millis(0));
     let actions = primary_actions(&mut primary);
     assert!(actions.iter().any(|action| matches!(
         action,
@@ -274,7 +273,7 @@ fn an_output_is_released_only_after_the_backup_acknowledges_its_position() {
         .iter()
         .any(|action| matches!(action, PrimaryAction::Release { .. })));
     for action in actions {
-        if let PrimaryAction::Send(bytes) = action {
+        if let PrimaryAction::Send { bytes, .. } = action {
             backup.message(&bytes, Millis(2));
         }
     }
@@ -333,15 +332,19 @@ fn an_ack_beyond_what_was_vouched_is_a_channel_failure_not_a_release() {
     primary_actions(&mut primary);
     let lying_ack = encode(&Envelope {
         epoch: 0,
-        seq: 1,
+        seq: 2,
         message: Message::Ack {
             received: 1_000,
             executed: 0,
             executed_mtime: 0,
         },
     });
-    primary.message(&lying_ack, Millis(2));
+    primary.message(CONN, &lying_ack, Millis(2));
     let actions = primary_actions(&mut primary);
+    assert!(
+        matches!(&actions[0], PrimaryAction::Close { why, .. } if why.contains("acknowledged receiving 1000")),
+        "{actions:?}"
+    );
     assert!(!actions
         .iter()
         .any(|action| matches!(action, PrimaryAction::Release { .. })));
@@ -482,7 +485,7 @@ fn a_silent_backup_makes_the_primary_claim_the_next_epoch_and_hold_outputs() {
     primary.tick(Millis(301));
     let actions = primary_actions(&mut primary);
     assert!(
-        matches!(&actions[0], PrimaryAction::Close { why } if why.contains("silent for 301 ms"))
+        matches!(&actions[0], PrimaryAction::Close { conn: CONN, why } if why.contains("the backup was silent for 301 ms"))
     );
     assert!(actions.contains(&PrimaryAction::Claim { epoch: 5 }));
     assert_eq!(primary.state(), &PrimaryState::Claiming { epoch: 5 });
@@ -516,7 +519,7 @@ fn a_silent_backup_makes_the_primary_claim_the_next_epoch_and_hold_outputs() {
 #[test]
 fn a_primary_that_loses_the_arbiter_halts_with_exit_3() {
     let (mut primary, _) = protected_pair(0);
-    primary.disconnected(Millis(5));
+    primary.disconnected(CONN, Millis(5));
     assert!(primary_actions(&mut primary).contains(&PrimaryAction::Claim { epoch: 1 }));
     primary.arbiter(
         ArbiterResult::Lost {
@@ -544,7 +547,7 @@ fn a_reordered_frame_is_a_channel_failure_and_the_backup_claims_then_goes_live()
     let sends: Vec<Vec<u8>> = primary_actions(&mut primary)
         .into_iter()
         .filter_map(|action| match action {
-            PrimaryAction::Send(bytes) => Some(bytes),
+            PrimaryAction::Send { bytes, .. } => Some(bytes),
             _ => None,
         })
         .collect();
@@ -629,4 +632,386 @@ fn a_log_split_over_messages_vouches_only_with_its_last_piece() {
         [0, 50],
         "only the last piece vouches for the new position"
     );
+}
+
+/// A primary running alone in `epoch` and a backup with `--join` that it accepted, after the
+/// Hellos, with the primary's actions up to `StartTransfer` checked and everything drained.
+fn joining_pair(epoch: u64) -> (Primary, Backup) {
+    let mut primary = Primary::after_go_live(config(), identity("a"), epoch).unwrap();
+    primary_actions(&mut primary);
+    let mut backup = Backup::new(config(), identity("b"), epoch, true).unwrap();
+    primary.connected(CONN, Millis(0));
+    backup.connected(Millis(0));
+    to_primary(&mut backup, &mut primary, Millis(0));
+    let actions = to_backup(&mut primary, &mut backup, Millis(0));
+    assert!(
+        actions.contains(&PrimaryAction::StartTransfer),
+        "{actions:?}"
+    );
+    assert_eq!(
+        primary.state(),
+        &PrimaryState::Syncing {
+            backup: "b".to_owned()
+        }
+    );
+    assert_eq!(
+        backup.state(),
+        &BackupState::Joining {
+            primary: "a".to_owned()
+        }
+    );
+    backup_actions(&mut backup);
+    (primary, backup)
+}
+
+fn other_actions(backup: &mut Backup) -> Vec<BackupAction> {
+    backup_actions(backup)
+        .into_iter()
+        .filter(|action| !matches!(action, BackupAction::Send(_)))
+        .collect()
+}
+
+#[test]
+fn a_joining_backup_gets_the_state_then_follows_the_log_from_the_sync_position() {
+    let (mut primary, mut backup) = joining_pair(2);
+    // While syncing, outputs go out at once and the old log is not sent.
+    primary.log(vec![0xbb; 8]);
+    primary.output(90, Millis(1));
+    primary.position(100, 100, Millis(1));
+    assert_eq!(
+        primary_actions(&mut primary),
+        [PrimaryAction::Release { through: 90 }]
+    );
+    primary.transfer(&[1, 2, 3], Millis(2));
+    to_backup(&mut primary, &mut backup, Millis(2));
+    assert_eq!(
+        other_actions(&mut backup),
+        [BackupAction::DeliverTransfer {
+            bytes: vec![1, 2, 3]
+        }]
+    );
+    primary.synced(100, [9; 32], vec![4, 5], Millis(3));
+    let actions = to_backup(&mut primary, &mut backup, Millis(3));
+    assert!(matches!(&actions[..], [PrimaryAction::State(change)]
+        if change.state == PrimaryState::Protected { backup: "b".to_owned() } && change.epoch == 2));
+    let backup_side = to_primary(&mut backup, &mut primary, Millis(3));
+    assert_eq!(
+        backup_side[0],
+        BackupAction::Synced {
+            position: 100,
+            digest: [9; 32],
+            state: vec![4, 5]
+        }
+    );
+    assert_eq!(
+        backup.state(),
+        &BackupState::Following {
+            primary: "a".to_owned()
+        }
+    );
+    assert_eq!(backup.received(), 100);
+    assert_eq!(
+        primary.acknowledged(),
+        100,
+        "the backup acknowledged at once"
+    );
+
+    // From now on the output rule holds, and the log restarts at the sync position.
+    primary.log(vec![0xcc; 8]);
+    primary.output(105, Millis(4));
+    primary.position(110, 110, Millis(4));
+    let actions = primary_actions(&mut primary);
+    assert!(!actions
+        .iter()
+        .any(|action| matches!(action, PrimaryAction::Release { .. })));
+    assert_eq!(
+        sent_messages(&actions),
+        [Message::Log {
+            vouched: 110,
+            released: 90,
+            bytes: vec![0xcc; 8]
+        }]
+    );
+    for action in actions {
+        if let PrimaryAction::Send { bytes, .. } = action {
+            backup.message(&bytes, Millis(5));
+        }
+    }
+    let backup_side = to_primary(&mut backup, &mut primary, Millis(5));
+    assert_eq!(
+        backup_side,
+        [
+            BackupAction::Deliver {
+                bytes: vec![0xcc; 8]
+            },
+            BackupAction::RunTo { vouched: 110 },
+            BackupAction::Released { through: 90 }
+        ]
+    );
+    assert_eq!(
+        primary_actions(&mut primary),
+        [PrimaryAction::Release { through: 105 }]
+    );
+}
+
+#[test]
+fn a_second_backup_while_one_is_attached_is_refused_and_the_first_is_unharmed() {
+    let (mut primary, mut backup) = protected_pair(0);
+    let second = ConnId(8);
+    primary.connected(second, Millis(1));
+    primary.message(
+        second,
+        &hello_from(&identity("c"), Role::Backup, 0, true),
+        Millis(1),
+    );
+    let actions = primary_actions(&mut primary);
+    let [PrimaryAction::Send { conn, bytes }, PrimaryAction::Refused { reason }, PrimaryAction::Close { conn: closed, .. }] =
+        &actions[..]
+    else {
+        panic!("expected a refusal: {actions:?}");
+    };
+    assert_eq!((*conn, *closed), (second, second));
+    assert_eq!(reason, "this primary has a backup already (b)");
+    assert!(matches!(
+        decode(bytes).map(|e| e.message),
+        Ok(Message::Refuse { .. })
+    ));
+
+    // The first backup goes on: progress reaches it and its acknowledgement releases.
+    primary.output(5, Millis(2));
+    primary.position(10, 10, Millis(2));
+    to_backup(&mut primary, &mut backup, Millis(2));
+    to_primary(&mut backup, &mut primary, Millis(2));
+    assert_eq!(
+        primary_actions(&mut primary),
+        [PrimaryAction::Release { through: 5 }]
+    );
+    assert!(matches!(primary.state(), PrimaryState::Protected { .. }));
+
+    // So does a joiner while the first one syncs, and a silent newcomer times out alone.
+    let (mut primary, _) = joining_pair(1);
+    primary.connected(second, Millis(1));
+    primary.message(
+        second,
+        &hello_from(&identity("c"), Role::Backup, 1, true),
+        Millis(1),
+    );
+    assert!(
+        primary_actions(&mut primary).contains(&PrimaryAction::Refused {
+            reason: "this primary has a backup already (b)".to_owned()
+        })
+    );
+    primary.connected(ConnId(9), Millis(250));
+    primary.tick(Millis(301));
+    let actions = primary_actions(&mut primary);
+    assert!(
+        matches!(&actions[0], PrimaryAction::Close { conn: CONN, .. }),
+        "{actions:?}"
+    );
+    primary.tick(Millis(551));
+    assert!(matches!(&primary_actions(&mut primary)[..],
+        [PrimaryAction::Close { conn: ConnId(9), why }] if why.contains("connecting peer was silent")));
+}
+
+#[test]
+fn a_running_primary_refuses_a_backup_without_join_and_one_of_an_older_epoch() {
+    let cases = [
+        (
+            hello_from(&identity("c"), Role::Backup, 3, false),
+            "the primary is running: start the backup with --join to receive its state",
+        ),
+        (
+            hello_from(&identity("c"), Role::Backup, 2, true),
+            "the backup's epoch 2 is older than this primary's (3): an older epoch cannot join",
+        ),
+    ];
+    for (hello, expected) in cases {
+        let mut primary = Primary::after_go_live(config(), identity("a"), 3).unwrap();
+        primary_actions(&mut primary);
+        primary.connected(CONN, Millis(0));
+        primary.message(CONN, &hello, Millis(0));
+        let actions = primary_actions(&mut primary);
+        assert!(
+            actions.contains(&PrimaryAction::Refused {
+                reason: expected.to_owned()
+            }),
+            "{actions:?}"
+        );
+        assert_eq!(primary.state(), &PrimaryState::Alone);
+    }
+}
+
+#[test]
+fn a_joiner_may_bring_another_disk_but_not_another_machine_and_a_newer_epoch_halts() {
+    let other_disk = Identity {
+        disk_hash: [3; 32],
+        ..identity("c")
+    };
+    let other_machine = Identity {
+        fingerprint: [4; 32],
+        ..identity("c")
+    };
+    let mut primary = Primary::after_go_live(config(), identity("a"), 3).unwrap();
+    primary.connected(CONN, Millis(0));
+    primary.message(
+        CONN,
+        &hello_from(&other_machine, Role::Backup, 3, true),
+        Millis(0),
+    );
+    assert_eq!(primary.state(), &PrimaryState::Alone);
+    primary.connected(CONN, Millis(0));
+    primary.message(
+        CONN,
+        &hello_from(&other_disk, Role::Backup, 3, true),
+        Millis(0),
+    );
+    assert!(matches!(primary.state(), PrimaryState::Syncing { .. }));
+
+    let mut primary = Primary::after_go_live(config(), identity("a"), 3).unwrap();
+    primary.connected(CONN, Millis(0));
+    primary.message(
+        CONN,
+        &hello_from(&identity("c"), Role::Backup, 4, true),
+        Millis(0),
+    );
+    assert_eq!(
+        primary.state(),
+        &PrimaryState::Halted {
+            exit_code: EXIT_NEWER_EPOCH
+        }
+    );
+}
+
+#[test]
+fn a_backup_lost_while_syncing_leaves_the_primary_alone_in_its_epoch_ready_for_another() {
+    let (mut primary, _) = joining_pair(4);
+    primary.transfer(&[1; 10], Millis(1));
+    primary_actions(&mut primary);
+    primary.disconnected(CONN, Millis(2));
+    let actions = primary_actions(&mut primary);
+    assert!(matches!(&actions[0], PrimaryAction::State(change)
+        if change.state == PrimaryState::Alone && change.epoch == 4
+            && change.why.contains("during the state transfer")));
+    assert_eq!(actions[1..], [PrimaryAction::AbortTransfer]);
+    primary.transfer(&[1; 10], Millis(3));
+    primary.synced(50, [0; 32], Vec::new(), Millis(3));
+    assert_eq!(primary_actions(&mut primary), [], "a late chunk is dropped");
+    primary.output(60, Millis(4));
+    assert_eq!(
+        primary_actions(&mut primary),
+        [PrimaryAction::Release { through: 60 }]
+    );
+
+    let mut again = Backup::new(config(), identity("c"), 4, true).unwrap();
+    primary.connected(ConnId(9), Millis(5));
+    again.connected(Millis(5));
+    for action in backup_actions(&mut again) {
+        if let BackupAction::Send(bytes) = action {
+            primary.message(ConnId(9), &bytes, Millis(5));
+        }
+    }
+    assert!(primary_actions(&mut primary).contains(&PrimaryAction::StartTransfer));
+}
+
+#[test]
+fn a_joining_backup_that_loses_its_primary_halts_with_exit_6_and_never_claims() {
+    let (_, mut backup) = joining_pair(1);
+    backup.tick(Millis(301));
+    let actions = backup_actions(&mut backup);
+    assert!(!actions.iter().any(|action| matches!(
+        action,
+        BackupAction::Claim { .. } | BackupAction::GoLive { .. }
+    )));
+    assert!(
+        matches!(actions.last(), Some(BackupAction::Halt { exit_code: EXIT_NOT_IN_SYNC, reason })
+        if reason.contains("holds no replica"))
+    );
+
+    // A Log before Synced is a protocol error, with the same end.
+    let (mut primary, mut backup) = joining_pair(1);
+    primary_actions(&mut primary);
+    let log = encode(&Envelope {
+        epoch: 1,
+        seq: 1,
+        message: Message::Log {
+            vouched: 5,
+            released: 0,
+            bytes: Vec::new(),
+        },
+    });
+    backup.message(&log, Millis(1));
+    assert_eq!(
+        backup.state(),
+        &BackupState::Halted {
+            exit_code: EXIT_NOT_IN_SYNC
+        }
+    );
+}
+
+#[test]
+fn a_joining_backup_and_its_primary_keep_each_other_alive_without_log() {
+    let (mut primary, mut backup) = joining_pair(1);
+    primary.position(500, 500, Millis(10));
+    primary.tick(Millis(20));
+    assert_eq!(
+        sent_messages(&primary_actions(&mut primary)),
+        [Message::Heartbeat],
+        "no Log before Synced"
+    );
+    backup.tick(Millis(20));
+    to_primary(&mut backup, &mut primary, Millis(20));
+    primary.tick(Millis(310));
+    assert!(matches!(primary.state(), PrimaryState::Syncing { .. }));
+}
+
+#[test]
+fn a_backup_without_join_refuses_a_transfer_and_a_refused_backup_never_claims() {
+    let mut backup = Backup::new(config(), identity("b"), 0, false).unwrap();
+    backup.connected(Millis(0));
+    backup_actions(&mut backup);
+    backup.message(
+        &hello_from(&identity("a"), Role::Primary, 0, true),
+        Millis(0),
+    );
+    assert!(
+        backup_actions(&mut backup).contains(&BackupAction::Refused {
+            reason: HelloMismatch::NotJoining.to_string()
+        })
+    );
+
+    let mut backup = Backup::new(config(), identity("b"), 0, true).unwrap();
+    backup.connected(Millis(0));
+    backup_actions(&mut backup);
+    let refuse = encode(&Envelope {
+        epoch: 0,
+        seq: 0,
+        message: Message::Refuse {
+            reason: "this primary has a backup already (c)".to_owned(),
+        },
+    });
+    backup.message(&refuse, Millis(0));
+    let actions = backup_actions(&mut backup);
+    assert!(!actions
+        .iter()
+        .any(|action| matches!(action, BackupAction::Claim { .. })));
+    assert_eq!(backup.state(), &BackupState::WaitingForPrimary);
+}
+
+#[test]
+fn transfer_chunks_are_split_at_the_cap_and_an_oversized_state_gives_up_the_join() {
+    let (mut primary, _) = joining_pair(1);
+    primary.transfer(&vec![0; MAX_TRANSFER_BYTES + 1], Millis(1));
+    let sizes: Vec<usize> = sent_messages(&primary_actions(&mut primary))
+        .iter()
+        .filter_map(|message| match message {
+            Message::Transfer { bytes } => Some(bytes.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes, [MAX_TRANSFER_BYTES, 1]);
+    primary.synced(10, [0; 32], vec![0; MAX_STATE_BYTES + 1], Millis(2));
+    let actions = primary_actions(&mut primary);
+    assert!(matches!(&actions[0], PrimaryAction::Close { why, .. } if why.contains("exceeds")));
+    assert!(actions.contains(&PrimaryAction::AbortTransfer));
+    assert_eq!(primary.state(), &PrimaryState::Alone);
 }

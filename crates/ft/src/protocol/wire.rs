@@ -12,11 +12,13 @@
 //!
 //! | Tag | Message     | Body                                                                 |
 //! |----:|-------------|----------------------------------------------------------------------|
-//! |   1 | `Hello`     | version u16, fingerprint 32, disk hash 32, epoch u64, role u8 (0 primary, 1 backup), node (u16 length + UTF-8, at most [`MAX_NODE_LEN`]) |
+//! |   1 | `Hello`     | version u16, fingerprint 32, disk hash 32, epoch u64, role u8 (0 primary, 1 backup), join u8 (0 or 1), node (u16 length + UTF-8, at most [`MAX_NODE_LEN`]) |
 //! |   2 | `Refuse`    | reason (u16 length + UTF-8, at most [`MAX_REASON_LEN`])               |
 //! |   3 | `Log`       | vouched u64, released u64, bytes (u32 length, at most [`MAX_LOG_BYTES`], then the bytes) |
 //! |   4 | `Ack`       | received u64, executed u64, executed_mtime u64                        |
 //! |   5 | `Heartbeat` | nothing                                                               |
+//! |   6 | `Transfer`  | bytes (u32 length, at most [`MAX_TRANSFER_BYTES`], then the bytes)    |
+//! |   7 | `Synced`    | position u64, digest 32, state (u32 length, at most [`MAX_STATE_BYTES`], then the bytes) |
 //!
 //! Strings are single printable lines: no control characters. Nothing may follow the body.
 
@@ -25,7 +27,8 @@ use std::fmt;
 use thiserror::Error;
 
 /// The protocol version this build speaks; a peer must speak the same.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Version 2 added joining: `Hello::join`, `Transfer` and `Synced`.
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// The longest node name on the wire, in bytes.
 pub const MAX_NODE_LEN: usize = 255;
@@ -36,11 +39,21 @@ pub const MAX_REASON_LEN: usize = 1024;
 /// The most log bytes one `Log` message carries (1 MiB); the primary splits larger runs.
 pub const MAX_LOG_BYTES: usize = 1 << 20;
 
+/// The most state bytes one `Transfer` message carries (1 MiB); the primary splits larger
+/// chunks.
+pub const MAX_TRANSFER_BYTES: usize = 1 << 20;
+
+/// The most machine-state bytes a `Synced` message carries (16 MiB; the hart and devices
+/// take a few KiB).
+pub const MAX_STATE_BYTES: usize = 16 << 20;
+
 const TAG_HELLO: u8 = 1;
 const TAG_REFUSE: u8 = 2;
 const TAG_LOG: u8 = 3;
 const TAG_ACK: u8 = 4;
 const TAG_HEARTBEAT: u8 = 5;
+const TAG_TRANSFER: u8 = 6;
+const TAG_SYNCED: u8 = 7;
 
 /// Which side a node plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -83,6 +96,10 @@ pub struct Hello {
     pub epoch: u64,
     /// The sender's role.
     pub role: Role,
+    /// From a backup: it may receive a running primary's state, which overwrites its disk
+    /// (`--join`). From a primary, which answers the backup's Hello with its own to accept
+    /// it: its state transfer (`Transfer` messages, then `Synced`) comes before the log.
+    pub join: bool,
     /// The sender's node name, for messages and the arbiter.
     pub node: String,
 }
@@ -118,6 +135,22 @@ pub enum Message {
     },
     /// Nothing else to say: the sender is alive.
     Heartbeat,
+    /// Primary to backup, while it joins: the next chunk of the running machine's pre-copied
+    /// state (RAM and disk), in order.
+    Transfer {
+        /// The chunk (the engine's transfer format, opaque here).
+        bytes: Vec<u8>,
+    },
+    /// Primary to backup: the stop-and-copy is done; the backup holds the machine at
+    /// `position`, and the log that follows starts there (with a new log header).
+    Synced {
+        /// The position the machine stopped at for the copy.
+        position: u64,
+        /// The machine digest at `position`, to check the transferred state against.
+        digest: [u8; 32],
+        /// The machine state without RAM and disk (the hart and devices), opaque here.
+        state: Vec<u8>,
+    },
 }
 
 impl Message {
@@ -129,6 +162,8 @@ impl Message {
             Message::Log { .. } => "Log",
             Message::Ack { .. } => "Ack",
             Message::Heartbeat => "Heartbeat",
+            Message::Transfer { .. } => "Transfer",
+            Message::Synced { .. } => "Synced",
         }
     }
 }
@@ -165,6 +200,14 @@ pub enum WireError {
         /// The role byte.
         value: u8,
     },
+    /// A flag byte is neither 0 nor 1.
+    #[error("the {field} is {value}, neither 0 nor 1")]
+    BadFlag {
+        /// The field.
+        field: &'static str,
+        /// The byte.
+        value: u8,
+    },
     /// A length field exceeds its bound.
     #[error("the {field} is {len} bytes, over the {max}-byte cap")]
     TooLong {
@@ -190,8 +233,9 @@ pub enum WireError {
 }
 
 /// Encodes an envelope. Strings are clipped to their caps and control characters replaced, so
-/// that [`decode`] accepts the result; `Log` bytes must not exceed [`MAX_LOG_BYTES`] (the
-/// cores never build such a message).
+/// that [`decode`] accepts the result; `Log`, `Transfer` and `Synced` bytes must not exceed
+/// [`MAX_LOG_BYTES`], [`MAX_TRANSFER_BYTES`] and [`MAX_STATE_BYTES`] (the cores never build
+/// such a message).
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&envelope.epoch.to_le_bytes());
@@ -207,6 +251,7 @@ pub fn encode(envelope: &Envelope) -> Vec<u8> {
                 Role::Primary => 0,
                 Role::Backup => 1,
             });
+            out.push(u8::from(hello.join));
             put_string(&mut out, &hello.node, MAX_NODE_LEN);
         }
         Message::Refuse { reason } => {
@@ -221,9 +266,7 @@ pub fn encode(envelope: &Envelope) -> Vec<u8> {
             out.push(TAG_LOG);
             out.extend_from_slice(&vouched.to_le_bytes());
             out.extend_from_slice(&released.to_le_bytes());
-            let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(bytes);
+            put_bytes(&mut out, bytes);
         }
         Message::Ack {
             received,
@@ -236,6 +279,20 @@ pub fn encode(envelope: &Envelope) -> Vec<u8> {
             out.extend_from_slice(&executed_mtime.to_le_bytes());
         }
         Message::Heartbeat => out.push(TAG_HEARTBEAT),
+        Message::Transfer { bytes } => {
+            out.push(TAG_TRANSFER);
+            put_bytes(&mut out, bytes);
+        }
+        Message::Synced {
+            position,
+            digest,
+            state,
+        } => {
+            out.push(TAG_SYNCED);
+            out.extend_from_slice(&position.to_le_bytes());
+            out.extend_from_slice(digest);
+            put_bytes(&mut out, state);
+        }
     }
     out
 }
@@ -256,34 +313,31 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, WireError> {
                 1 => Role::Backup,
                 value => return Err(WireError::UnknownRole { value }),
             },
+            join: reader.flag("Hello join flag")?,
             node: reader.string("Hello node name", MAX_NODE_LEN)?,
         }),
         TAG_REFUSE => Message::Refuse {
             reason: reader.string("Refuse reason", MAX_REASON_LEN)?,
         },
-        TAG_LOG => {
-            let vouched = reader.u64("Log vouched")?;
-            let released = reader.u64("Log released")?;
-            let len = usize::try_from(reader.u32("Log length")?).unwrap_or(usize::MAX);
-            if len > MAX_LOG_BYTES {
-                return Err(WireError::TooLong {
-                    field: "Log bytes",
-                    len,
-                    max: MAX_LOG_BYTES,
-                });
-            }
-            Message::Log {
-                vouched,
-                released,
-                bytes: reader.take(len, "Log bytes")?.to_vec(),
-            }
-        }
+        TAG_LOG => Message::Log {
+            vouched: reader.u64("Log vouched")?,
+            released: reader.u64("Log released")?,
+            bytes: reader.bytes("Log bytes", MAX_LOG_BYTES)?,
+        },
         TAG_ACK => Message::Ack {
             received: reader.u64("Ack received")?,
             executed: reader.u64("Ack executed")?,
             executed_mtime: reader.u64("Ack executed_mtime")?,
         },
         TAG_HEARTBEAT => Message::Heartbeat,
+        TAG_TRANSFER => Message::Transfer {
+            bytes: reader.bytes("Transfer bytes", MAX_TRANSFER_BYTES)?,
+        },
+        TAG_SYNCED => Message::Synced {
+            position: reader.u64("Synced position")?,
+            digest: reader.array("Synced digest")?,
+            state: reader.bytes("Synced state", MAX_STATE_BYTES)?,
+        },
         tag => return Err(WireError::UnknownTag { tag }),
     };
     if !reader.rest.is_empty() {
@@ -316,6 +370,13 @@ fn put_string(out: &mut Vec<u8>, text: &str, max: usize) {
     let len = u16::try_from(line.len()).unwrap_or(u16::MAX);
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(line.as_bytes());
+}
+
+/// Writes a u32 length and the bytes.
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// Reads fields off the front of a message.
@@ -355,6 +416,23 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(self.array(field)?))
     }
 
+    fn flag(&mut self, field: &'static str) -> Result<bool, WireError> {
+        match self.u8(field)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            value => Err(WireError::BadFlag { field, value }),
+        }
+    }
+
+    /// A u32 length, checked against `max` before anything is allocated, then the bytes.
+    fn bytes(&mut self, field: &'static str, max: usize) -> Result<Vec<u8>, WireError> {
+        let len = usize::try_from(self.u32(field)?).unwrap_or(usize::MAX);
+        if len > max {
+            return Err(WireError::TooLong { field, len, max });
+        }
+        Ok(self.take(len, field)?.to_vec())
+    }
+
     fn string(&mut self, field: &'static str, max: usize) -> Result<String, WireError> {
         let len = usize::from(self.u16(field)?);
         if len > max {
@@ -380,6 +458,7 @@ mod tests {
             disk_hash: [9; 32],
             epoch: 3,
             role: Role::Backup,
+            join: true,
             node: "backup-é".to_owned(),
         };
         [
@@ -403,6 +482,15 @@ mod tests {
                 executed_mtime: u64::MAX,
             },
             Message::Heartbeat,
+            Message::Transfer {
+                bytes: vec![0x5a; 300],
+            },
+            Message::Transfer { bytes: Vec::new() },
+            Message::Synced {
+                position: 1 << 33,
+                digest: [0xdd; 32],
+                state: vec![4, 5, 6],
+            },
         ]
         .into_iter()
         .enumerate()
@@ -444,8 +532,50 @@ mod tests {
         bytes[16] = 200;
         assert_eq!(decode(&bytes), Err(WireError::UnknownTag { tag: 200 }));
         let mut hello = encode(&samples()[0]);
-        hello[17 + 2 + 32 + 32 + 8] = 2;
+        let role_at = 17 + 2 + 32 + 32 + 8;
+        hello[role_at] = 2;
         assert_eq!(decode(&hello), Err(WireError::UnknownRole { value: 2 }));
+    }
+
+    #[test]
+    fn a_join_flag_other_than_0_or_1_is_an_error() {
+        let mut hello = encode(&samples()[0]);
+        let join_at = 17 + 2 + 32 + 32 + 8 + 1;
+        assert_eq!(hello[join_at], 1);
+        hello[join_at] = 2;
+        assert_eq!(
+            decode(&hello),
+            Err(WireError::BadFlag {
+                field: "Hello join flag",
+                value: 2
+            })
+        );
+    }
+
+    #[test]
+    fn transfer_and_synced_lengths_over_their_caps_are_refused_before_allocating() {
+        let mut transfer = encode(&samples()[7]);
+        transfer[17..21].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            decode(&transfer),
+            Err(WireError::TooLong {
+                field: "Transfer bytes",
+                max: MAX_TRANSFER_BYTES,
+                ..
+            })
+        ));
+        let mut synced = encode(&samples()[8]);
+        let len_at = 17 + 8 + 32;
+        let over = MAX_STATE_BYTES as u32 + 1;
+        synced[len_at..len_at + 4].copy_from_slice(&over.to_le_bytes());
+        assert!(matches!(
+            decode(&synced),
+            Err(WireError::TooLong {
+                field: "Synced state",
+                max: MAX_STATE_BYTES,
+                ..
+            })
+        ));
     }
 
     #[test]
