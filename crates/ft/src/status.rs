@@ -61,6 +61,9 @@ pub enum State {
     /// Running alone after winning the arbiter (a primary whose backup failed, or a backup
     /// gone live): outputs are released at once.
     Unprotected,
+    /// A backup is joining a running primary: its state is being transferred (the primary is
+    /// not protected yet).
+    Syncing,
     /// The peer failed: asking the arbiter for the next epoch; outputs stay held.
     Claiming,
     /// A backup replaying its primary's log.
@@ -71,10 +74,11 @@ pub enum State {
 
 impl State {
     /// Every state, in the order the metrics list them.
-    pub const ALL: [State; 6] = [
+    pub const ALL: [State; 7] = [
         State::Waiting,
         State::Protected,
         State::Unprotected,
+        State::Syncing,
         State::Claiming,
         State::Following,
         State::Halted,
@@ -86,6 +90,7 @@ impl State {
             State::Waiting => "waiting",
             State::Protected => "protected",
             State::Unprotected => "unprotected",
+            State::Syncing => "syncing",
             State::Claiming => "claiming",
             State::Following => "following",
             State::Halted => "halted",
@@ -105,7 +110,8 @@ impl From<&PrimaryState> for State {
             PrimaryState::WaitingForBackup => State::Waiting,
             PrimaryState::Protected { .. } => State::Protected,
             PrimaryState::Claiming { .. } => State::Claiming,
-            PrimaryState::Alone | PrimaryState::Syncing { .. } => State::Unprotected,
+            PrimaryState::Alone => State::Unprotected,
+            PrimaryState::Syncing { .. } => State::Syncing,
             PrimaryState::Halted { .. } => State::Halted,
         }
     }
@@ -114,7 +120,8 @@ impl From<&PrimaryState> for State {
 impl From<&BackupState> for State {
     fn from(state: &BackupState) -> State {
         match state {
-            BackupState::WaitingForPrimary | BackupState::Joining { .. } => State::Waiting,
+            BackupState::WaitingForPrimary => State::Waiting,
+            BackupState::Joining { .. } => State::Syncing,
             BackupState::Following { .. } => State::Following,
             BackupState::Claiming { .. } => State::Claiming,
             BackupState::Live => State::Unprotected,

@@ -87,6 +87,18 @@ impl Hosts {
     /// Starts `vmft ROLE` on `host` with the Redis machine and `extra` arguments.
     fn start(&mut self, host: Host, role: &str, extra: &[String]) -> usize {
         let disk = if host == Host::A { "a.img" } else { "b.img" };
+        self.start_with(host, role, extra, disk, "arbiter")
+    }
+
+    /// [`Hosts::start`] with the disk file and arbiter directory named.
+    fn start_with(
+        &mut self,
+        host: Host,
+        role: &str,
+        extra: &[String],
+        disk: &str,
+        arbiter: &str,
+    ) -> usize {
         let mut command = self.net.command(host, env!("CARGO_BIN_EXE_vmft"));
         command
             .arg(role)
@@ -96,7 +108,7 @@ impl Hosts {
             .args(["--key-file", &arg(&self.dir.join("key"))])
             .args([
                 "--arbiter",
-                &format!("file:{}", arg(&self.dir.join("arbiter"))),
+                &format!("file:{}", arg(&self.dir.join(arbiter))),
             ])
             .args(extra);
         self.started += 1;
@@ -122,12 +134,22 @@ impl Hosts {
     /// Waits until side `side`'s standard error (or, with `console`, its console) shows
     /// `needle`.
     fn wait_for(&mut self, side: usize, needle: &str, console: bool) {
+        self.wait_for_line(side, &[needle], console);
+    }
+
+    /// Waits until side `side`'s standard error (or console) has a line with every one of
+    /// `needles`.
+    fn wait_for_line(&mut self, side: usize, needles: &[&str], console: bool) {
         let path = match console {
             true => self.sides[side].err.with_extension("out"),
             false => self.sides[side].err.clone(),
         };
+        let needle = needles.join(" ... ");
         let deadline = Instant::now() + LIMIT;
-        while !read(&path).contains(needle) {
+        while !read(&path)
+            .lines()
+            .any(|line| needles.iter().all(|n| line.contains(n)))
+        {
             if !self.sides[side].process.is_running() {
                 self.fail(&format!("side {side} exited before showing {needle:?}"));
             }
@@ -153,6 +175,50 @@ impl Hosts {
     fn kill(&mut self, side: usize) -> ExitStatus {
         self.sides[side].process.kill()
     }
+
+    /// Starts the one client, writing for `seconds`.
+    fn client(&self, seconds: u32) -> Process {
+        let mut command = self.net.command(Host::Clients, ft_client());
+        command
+            .args(["write", "--host", GUEST_IP, "--prefix", "k"])
+            .args(["--duration", &seconds.to_string()])
+            .args(["--out", &arg(&self.dir.join("acked.jsonl"))])
+            .stdout(File::create(self.dir.join("client.out")).expect("client log"))
+            .stderr(Stdio::null());
+        Process::spawn(command)
+    }
+
+    /// Waits for the client: its connection must have lasted, and every write it saw
+    /// acknowledged must be there, read back on a new connection. Returns its summary.
+    fn client_lost_nothing(&self, client: &mut Process, seconds: u32) -> String {
+        let status = client
+            .wait_timeout(Duration::from_secs(u64::from(seconds) + 60))
+            .unwrap_or_else(|| self.fail("the client did not finish"));
+        let summary = read(&self.dir.join("client.out"));
+        if !status.success() || !summary.contains(r#""connection": "kept""#) {
+            self.fail(&format!(
+                "the client's connection did not survive: {summary}"
+            ));
+        }
+        let check = self
+            .net
+            .command(Host::Clients, ft_client())
+            .args(["check", "--host", GUEST_IP])
+            .args(["--file", &arg(&self.dir.join("acked.jsonl"))])
+            .output()
+            .expect("ft-client check");
+        let checked = String::from_utf8_lossy(&check.stdout);
+        if !check.status.success() || !checked.contains(r#""missing": 0, "wrong": 0"#) {
+            self.fail(&format!("acknowledged writes are missing: {checked}"));
+        }
+        summary
+    }
+
+    /// Waits for side `side` to exit by itself.
+    fn exits(&mut self, side: usize) -> ExitStatus {
+        let status = self.sides[side].process.wait_timeout(LIMIT);
+        status.unwrap_or_else(|| self.fail(&format!("side {side} did not exit")))
+    }
 }
 
 #[test]
@@ -177,15 +243,8 @@ fn chained_failovers_keep_one_client_connection_and_every_acknowledged_write() {
     hosts.wait_for(primary, REDIS_READY, true);
 
     // One client for every round: it must never lose its connection.
-    let acked = hosts.dir.join("acked.jsonl");
     let load = 14 * rounds as u32 + 10;
-    let mut client_command = hosts.net.command(Host::Clients, ft_client());
-    client_command
-        .args(["write", "--host", GUEST_IP, "--prefix", "k"])
-        .args(["--duration", &load.to_string(), "--out", &arg(&acked)])
-        .stdout(File::create(hosts.dir.join("client.out")).expect("client log"))
-        .stderr(Stdio::null());
-    let mut client = Process::spawn(client_command);
+    let mut client = hosts.client(load);
     std::thread::sleep(Duration::from_secs(2));
 
     for round in 0..rounds {
@@ -206,7 +265,8 @@ fn chained_failovers_keep_one_client_connection_and_every_acknowledged_write() {
         .concat();
         backup = hosts.start(other(survivor_host), "backup", &joining);
         hosts.wait_for(backup, "in sync at position", false);
-        hosts.wait_for(primary, "primary protected", false);
+        let protected_in = format!("in epoch {epoch}");
+        hosts.wait_for_line(primary, &["primary protected", &protected_in], false);
         eprintln!(
             "round {round}: {:?} went live in epoch {epoch}; a backup on {:?} joined it",
             survivor_host,
@@ -215,24 +275,72 @@ fn chained_failovers_keep_one_client_connection_and_every_acknowledged_write() {
         std::thread::sleep(Duration::from_secs(2));
     }
 
-    let status = client
-        .wait_timeout(Duration::from_secs(u64::from(load) + 60))
-        .unwrap_or_else(|| hosts.fail("the client did not finish"));
-    let summary = read(&hosts.dir.join("client.out"));
-    if !status.success() || !summary.contains(r#""connection": "kept""#) {
-        hosts.fail(&format!(
-            "the client's connection did not survive: {summary}"
-        ));
-    }
-    let check = hosts
-        .net
-        .command(Host::Clients, ft_client())
-        .args(["check", "--host", GUEST_IP, "--file", &arg(&acked)])
-        .output()
-        .expect("ft-client check");
-    let checked = String::from_utf8_lossy(&check.stdout);
-    if !check.status.success() || !checked.contains(r#""missing": 0, "wrong": 0"#) {
-        hosts.fail(&format!("acknowledged writes are missing: {checked}"));
-    }
+    let summary = hosts.client_lost_nothing(&mut client, load);
     eprintln!("{rounds} chained failovers; client: {}", summary.trim());
+}
+
+#[test]
+fn bad_joiners_and_one_killed_mid_transfer_leave_the_primary_serving_then_a_good_one_takes_over() {
+    let mut hosts = Hosts::new("reprotect-faults");
+    let listen = |host| vec!["--listen".to_owned(), channel(host)];
+    let joiner = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["--primary".to_owned(), channel(Host::A)];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args
+    };
+    let primary = hosts.start(Host::A, "primary", &listen(Host::A));
+    let first = hosts.start(Host::B, "backup", &joiner(&[]));
+    hosts.wait_for(primary, REDIS_READY, true);
+    let load = 60;
+    let mut client = hosts.client(load);
+    std::thread::sleep(Duration::from_secs(2));
+    // The first backup dies: the primary goes on alone, in epoch 2.
+    hosts.kill(first);
+    hosts.wait_for(primary, "primary alone, unprotected in epoch 2", false);
+
+    // Refused, each with one line, while the primary serves on.
+    std::fs::write(hosts.dir.join("small.img"), vec![0u8; 32 << 20]).expect("a smaller disk");
+    std::fs::create_dir(hosts.dir.join("stale-arbiter")).expect("an arbiter of its own");
+    for (what, extra, disk, arbiter, expected) in [
+        (
+            "another disk",
+            joiner(&["--join"]),
+            "small.img",
+            "arbiter",
+            "machine fingerprint",
+        ),
+        (
+            "an older epoch",
+            joiner(&["--join"]),
+            "b.img",
+            "stale-arbiter",
+            "older epoch",
+        ),
+        ("no --join", joiner(&[]), "b.img", "arbiter", "--join"),
+    ] {
+        let side = hosts.start_with(Host::B, "backup", &extra, disk, arbiter);
+        let status = hosts.exits(side);
+        let said = read(&hosts.sides[side].err);
+        assert_eq!(status.code(), Some(2), "a joiner with {what}: {said}");
+        assert!(said.contains(expected), "a joiner with {what} said: {said}");
+    }
+    // A joiner killed in the middle of the transfer: the primary is alone again.
+    let doomed = hosts.start(Host::B, "backup", &joiner(&["--join"]));
+    hosts.wait_for(primary, "primary transferring its state", false);
+    hosts.kill(doomed);
+    hosts.wait_for(primary, "backup lost during the state transfer", false);
+
+    // A good joiner syncs, the primary dies, the joiner goes live: nothing was lost.
+    let good = hosts.start(
+        Host::B,
+        "backup",
+        &[joiner(&["--join"]), listen(Host::B)].concat(),
+    );
+    hosts.wait_for(good, "in sync at position", false);
+    hosts.wait_for_line(primary, &["primary protected", "in epoch 2"], false);
+    std::thread::sleep(Duration::from_secs(2));
+    hosts.kill(primary);
+    hosts.wait_for(good, "vmft: live in epoch 3", false);
+    let summary = hosts.client_lost_nothing(&mut client, load);
+    eprintln!("client: {}", summary.trim());
 }
