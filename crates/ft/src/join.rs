@@ -8,6 +8,7 @@
 //! of RAM and disk, the machine's state and its digest, and a fresh input log from exactly
 //! that position. The backup checks the digest of what it rebuilt before it follows the log.
 
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use engine::record::Recorder;
 use engine::setup::{build_from_state, Built};
 use engine::transfer::{Chunk, ChunkKind, DiskImage, PrecopyDisk, PrecopyRam, RamImage};
 use hostio::FileDisk;
+use indicatif::{ProgressBar, ProgressStyle};
 use machine::Machine;
 use replay::Fingerprint;
 use tracing::info;
@@ -272,6 +274,8 @@ pub struct Receiving {
     chunks: u64,
     started: Instant,
     reported: Instant,
+    /// A progress bar when standard error is a terminal; log lines otherwise.
+    bar: Option<ProgressBar>,
 }
 
 impl Receiving {
@@ -288,6 +292,16 @@ impl Receiving {
             chunks: 0,
             started: Instant::now(),
             reported: Instant::now(),
+            bar: std::io::stderr().is_terminal().then(|| {
+                let bar = ProgressBar::new_spinner();
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} receiving the primary's state: {msg} {bytes} ({bytes_per_sec})",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar
+            }),
         })
     }
 
@@ -307,7 +321,10 @@ impl Receiving {
         }
         self.bytes += bytes.len() as u64;
         self.chunks += 1;
-        if self.reported.elapsed() >= Duration::from_secs(1) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("round {}", chunk.round() + 1));
+            bar.set_position(self.bytes);
+        } else if self.reported.elapsed() >= Duration::from_secs(1) {
             self.reported = Instant::now();
             info!(
                 change = "receiving",
@@ -329,6 +346,9 @@ impl Receiving {
         digest: [u8; 32],
         state: &[u8],
     ) -> anyhow::Result<Built> {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
         if let Some(disk) = self.disk {
             disk.finish().context("writing the transferred disk")?;
         }

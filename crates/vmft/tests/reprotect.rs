@@ -344,3 +344,81 @@ fn bad_joiners_and_one_killed_mid_transfer_leave_the_primary_serving_then_a_good
     let summary = hosts.client_lost_nothing(&mut client, load);
     eprintln!("client: {}", summary.trim());
 }
+
+#[test]
+fn a_second_backup_is_refused_while_one_is_attached_and_the_pair_runs_on() {
+    require_root("the re-protection tests");
+    let dir = ScratchDir::new("reprotect-second");
+    let vmft = || Command::new(env!("CARGO_BIN_EXE_vmft"));
+    assert!(vmft()
+        .arg("keygen")
+        .arg(dir.join("key"))
+        .status()
+        .expect("keygen")
+        .success());
+    std::fs::create_dir(dir.join("arbiter")).expect("the arbiter directory");
+    let machine = [
+        "--image".to_owned(),
+        arg(&common::image().dir),
+        "--memory".into(),
+        "256M".into(),
+        "--append".into(),
+        "-- sh -c \"sleep 6; echo pair-done\"".into(),
+        "--key-file".into(),
+        arg(&dir.join("key")),
+        "--arbiter".into(),
+        format!("file:{}", arg(&dir.join("arbiter"))),
+    ];
+    let spawn = |role: &str, name: &str, extra: &[&str]| {
+        let mut command = vmft();
+        command
+            .arg(role)
+            .args(&machine)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(File::create(dir.join(&format!("{name}.out"))).expect("a log"))
+            .stderr(File::create(dir.join(&format!("{name}.err"))).expect("a log"));
+        Process::spawn(command)
+    };
+    let mut primary = spawn("primary", "primary", &["--listen", "127.0.0.1:0"]);
+    let deadline = Instant::now() + LIMIT;
+    let address = loop {
+        let said = read(&dir.join("primary.err"));
+        if let Some(rest) = said.split("listening on ").nth(1) {
+            break rest.split(';').next().unwrap_or_default().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the primary did not listen: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut first = spawn("backup", "first", &["--primary", &address]);
+    while !read(&dir.join("primary.err")).contains("primary protected") {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            read(&dir.join("primary.err"))
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut second = spawn("backup", "second", &["--primary", &address, "--join"]);
+    let refused = second.wait_timeout(LIMIT).expect("the second backup exits");
+    let said = read(&dir.join("second.err"));
+    assert_eq!(refused.code(), Some(2), "the second backup: {said}");
+    assert!(
+        read(&dir.join("primary.err")).contains("refused another backup"),
+        "{}",
+        read(&dir.join("primary.err"))
+    );
+    // The pair is unharmed: the guest runs to its end on both sides.
+    for (process, name) in [(&mut primary, "primary"), (&mut first, "first")] {
+        let status = process.wait_timeout(LIMIT).expect("the pair finishes");
+        assert!(
+            status.success(),
+            "{name}: {}",
+            read(&dir.join(&format!("{name}.err")))
+        );
+    }
+    assert!(read(&dir.join("primary.out")).contains("pair-done"));
+}
