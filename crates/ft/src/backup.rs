@@ -144,14 +144,7 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
         if let Some(sync) = source.take_state(|chunk| receiving.apply(chunk))? {
             machine = match receiving.finish(&config, sync.position, sync.digest, &sync.state) {
                 Ok(built) => built.machine,
-                Err(error) => {
-                    eprintln!("vmft: error: {error:#}");
-                    info!(
-                        change = changes::HALTED,
-                        "the backup stops; its primary goes on alone"
-                    );
-                    return Ok(ExitCode::from(EXIT_DIVERGED));
-                }
+                Err(error) => return Ok(diverged(&error)),
             };
         }
     }
@@ -161,14 +154,7 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
     let mut stats = ReplayStats::default();
     let end = match replay_loop(&mut machine, &mut source, &mut outputs, limit, &mut stats) {
         Ok(end) => end,
-        Err(error) => {
-            eprintln!("vmft: error: {error:#}");
-            info!(
-                change = changes::HALTED,
-                "the backup stops; its primary goes on alone"
-            );
-            return Ok(ExitCode::from(EXIT_DIVERGED));
-        }
+        Err(error) => return Ok(diverged(&error)),
     };
     let summary = |machine: &Machine| {
         if config.stats {
@@ -260,6 +246,17 @@ pub fn run(config: RunConfig, primary: &str, options: &Options) -> anyhow::Resul
             })
         }
     }
+}
+
+/// Says why the backup's machine is not its primary's (a divergence, a transferred state that
+/// does not match) and that it stops; its primary goes on alone.
+fn diverged(error: &anyhow::Error) -> ExitCode {
+    eprintln!("vmft: error: {error:#}");
+    info!(
+        change = changes::HALTED,
+        "the backup stops; its primary goes on alone"
+    );
+    ExitCode::from(EXIT_DIVERGED)
 }
 
 fn clone_tap(tap: Option<&Tap>) -> Option<Tap> {
@@ -393,15 +390,7 @@ impl ProtocolThread {
         let address = primary.and(Some(self.peer_address.as_str()));
         let (unexecuted, traffic) = (&self.unexecuted, &mut self.traffic);
         self.board.update(|status| {
-            status.state = State::from(state);
-            status.epoch = core.epoch();
-            status.protected = primary.is_some();
-            if status.peer.as_deref() != primary {
-                status.peer = primary.map(str::to_owned);
-            }
-            if status.peer_address.as_deref() != address {
-                status.peer_address = address.map(str::to_owned);
-            }
+            status.show_pair(State::from(state), core.epoch(), primary, address);
             status.position = core.executed_through();
             status.lag_positions =
                 primary.map(|_| core.received().saturating_sub(core.executed_through()));

@@ -433,15 +433,7 @@ impl ProtocolThread {
         let address = backup.and(self.peer_address.as_deref());
         let (held_since, traffic, rtt_ms) = (&self.held_since, &mut self.traffic, self.rtt_ms);
         self.board.update(|status| {
-            status.state = State::from(state);
-            status.epoch = core.epoch();
-            status.protected = backup.is_some();
-            if status.peer.as_deref() != backup {
-                status.peer = backup.map(str::to_owned);
-            }
-            if status.peer_address.as_deref() != address {
-                status.peer_address = address.map(str::to_owned);
-            }
+            status.show_pair(State::from(state), core.epoch(), backup, address);
             status.position = core.reported_position();
             status.lag_positions = core.lag_positions();
             status.lag_ms = core.lag_ms();

@@ -185,6 +185,26 @@ pub struct Status {
 }
 
 impl Status {
+    /// Shows the side's state and epoch, and its peer (name and address) while it has one:
+    /// the pair is protected exactly while there is a peer.
+    pub fn show_pair(
+        &mut self,
+        state: State,
+        epoch: u64,
+        peer: Option<&str>,
+        address: Option<&str>,
+    ) {
+        self.state = state;
+        self.epoch = epoch;
+        self.protected = peer.is_some();
+        if self.peer.as_deref() != peer {
+            self.peer = peer.map(str::to_owned);
+        }
+        if self.peer_address.as_deref() != address {
+            self.peer_address = address.map(str::to_owned);
+        }
+    }
+
     /// A side that has just started: `role` named `node`, waiting in `epoch`.
     pub fn new(node: &str, role: Role, epoch: u64) -> Status {
         Status {
