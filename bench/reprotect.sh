@@ -159,7 +159,7 @@ join() {
         fail "join $j ($mode): not protected after $JOIN_TIMEOUT s: $(last_words "$PERR")"
     (($(count "$PERR" 'in sync with the joining backup') > synced)) ||
         fail "join $j ($mode): protected without an 'in sync with the joining backup' line"
-    local line pause rounds mib took before during
+    local line pause rounds mib took
     line=$(grep -a 'in sync with the joining backup' "$PERR" | tail -n 1)
     pause=$(sed -n 's/.*paused \([0-9.]*\) ms.*/\1/p' <<<"$line")
     rounds=$(sed -n 's/.*; \([0-9]*\) rounds.*/\1/p' <<<"$line")
@@ -167,15 +167,10 @@ join() {
     took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
     local handshake=-
     [[ -z $tt ]] || handshake=$(awk -v a="$t0" -v b="$tt" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
-    local gap=-
-    before=- during=-
-    if [[ $mode == load ]]; then
-        read -r before _ < <(window "$(awk -v a="$t0" -v s="$BEFORE" 'BEGIN { printf "%.6f", a - s }')" "$t0")
-        read -r during gap < <(window "$t0" "$t1")
-    fi
-    echo "$mode $j $took $handshake $pause $rounds $mib $before $during $gap" >>"$WORK/joins"
-    printf '  %-4s join %d: protected in %s s (transfer began %s ms after the start); pause %s ms, %s rounds, %s MiB of page data; writes/s before %s, during %s; longest client gap in the join %s ms\n' \
-        "$mode" "$j" "$took" "$handshake" "${pause:--}" "${rounds:--}" "${mib:--}" "$before" "$during" "$gap" >&2
+    # The client's figures are computed when it has finished (a stall may outlast the join).
+    echo "$mode $j $took $handshake ${pause:--} ${rounds:--} ${mib:--} $t0 $t1" >>"$WORK/raw"
+    printf '  %-4s join %d: protected in %s s (transfer began %s ms after the start); pause %s ms, %s rounds, %s MiB of page data\n' \
+        "$mode" "$j" "$took" "$handshake" "${pause:--}" "${rounds:--}" "${mib:--}" >&2
     # Protected for a moment, then the joiner dies and the primary is alone again.
     sleep 1
     ft_stop "$joiner"
@@ -208,6 +203,17 @@ read -r -d '' ACKED CONN GAP < <(ft_json "$WORK/client.json" acked connection ma
 ip netns exec "${P}c" python3 "$FT_CLIENT" check --host "$FT_GUEST" --file "$WORK/acked.jsonl" \
     >"$WORK/check.json" 2>"$WORK/check.err" || true
 read -r -d '' MISSING WRONG < <(ft_json "$WORK/check.json" missing wrong && printf '\0') || true
+
+# WORK/joins: WORK/raw's figures and the client's (load joins only): writes/s in the BEFORE s
+# before the joiner's start and during the join, and the longest gap overlapping the join.
+while read -r mode j took handshake pause rounds mib t0 t1; do
+    before=- during=- gap=-
+    if [[ $mode == load ]]; then
+        read -r before _ < <(window "$(awk -v a="$t0" -v s="$BEFORE" 'BEGIN { printf "%.6f", a - s }')" "$t0")
+        read -r during gap < <(window "$t0" "$t1")
+    fi
+    echo "$mode $j $took $handshake $pause $rounds $mib $before $during $gap" >>"$WORK/joins"
+done <"$WORK/raw"
 
 # stats MODE COLUMN: "MEDIAN MAX" of COLUMN over MODE's joins.
 stats() {
