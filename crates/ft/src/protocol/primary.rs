@@ -148,6 +148,10 @@ pub struct Primary {
     acked: u64,
     backup_executed: u64,
     backup_executed_mtime: u64,
+    /// A backup that joined by state transfer is rebuilding its machine from it: where it
+    /// will start executing. Until it reports execution past there, its lag does not slow
+    /// this machine down (outputs wait only for the log to be received, which goes on).
+    restoring_from: Option<u64>,
     /// Positions of the outputs not yet released, ascending.
     held: VecDeque<u64>,
     released_through: u64,
@@ -215,6 +219,7 @@ impl Primary {
             acked: 0,
             backup_executed: 0,
             backup_executed_mtime: 0,
+            restoring_from: None,
             held: VecDeque::new(),
             released_through: 0,
             claim_retry_at: None,
@@ -372,6 +377,7 @@ impl Primary {
         // The backup holds the machine at `position` once it has `Synced`.
         self.backup_executed = position;
         self.backup_executed_mtime = self.mtime;
+        self.restoring_from = Some(position);
         self.send(
             Message::Synced {
                 position,
@@ -532,6 +538,8 @@ impl Primary {
         let unacked = self.stream.bytes_sent - self.stream.bytes_acked + self.stream.pending_len;
         let pause_ms = if unacked > self.config.max_unacked_log_bytes {
             self.config.heartbeat_ms
+        } else if self.restoring_from.is_some() {
+            0
         } else {
             lag_ms
                 .saturating_sub(self.config.max_lag_ms)
@@ -642,6 +650,7 @@ impl Primary {
         self.acked = 0;
         self.backup_executed = 0;
         self.backup_executed_mtime = 0;
+        self.restoring_from = None;
         self.send(Message::Hello(ours), now);
         if transfer {
             self.enter(
@@ -693,6 +702,9 @@ impl Primary {
         self.acked = self.acked.max(received);
         self.backup_executed = self.backup_executed.max(executed);
         self.backup_executed_mtime = self.backup_executed_mtime.max(executed_mtime);
+        if self.restoring_from.is_some_and(|from| executed > from) {
+            self.restoring_from = None;
+        }
         let stream = &mut self.stream;
         while let Some(&(vouched, bytes_through)) = stream.unacked.front() {
             if vouched > self.acked {

@@ -1015,3 +1015,30 @@ fn transfer_chunks_are_split_at_the_cap_and_an_oversized_state_gives_up_the_join
     assert!(actions.contains(&PrimaryAction::AbortTransfer));
     assert_eq!(primary.state(), &PrimaryState::Alone);
 }
+
+#[test]
+fn a_backup_rebuilding_its_machine_after_a_join_does_not_slow_the_primary_until_it_runs() {
+    let (mut primary, mut backup) = joining_pair(2);
+    let ms = MTIME_TICKS_PER_MS;
+    primary.position(100, 1_000 * ms, Millis(1));
+    primary.synced(100, [9; 32], vec![4, 5], Millis(2));
+    to_backup(&mut primary, &mut backup, Millis(2));
+    to_primary(&mut backup, &mut primary, Millis(2));
+    // The backup restores for a while: the primary runs a second of guest time further, and
+    // the log it sends is acknowledged as received, but nothing executed yet.
+    primary.position(200, 2_000 * ms, Millis(3));
+    primary.tick(Millis(30));
+    to_backup(&mut primary, &mut backup, Millis(30));
+    backup.tick(Millis(30));
+    to_primary(&mut backup, &mut primary, Millis(30));
+    assert_eq!(
+        primary.throttle(),
+        None,
+        "no flow control while the joiner rebuilds"
+    );
+    // Once it reports execution past the sync point, its lag counts again.
+    backup.executed(150, 1_200 * ms, Millis(40));
+    backup.tick(Millis(60));
+    to_primary(&mut backup, &mut primary, Millis(60));
+    assert_eq!(primary.throttle(), Some(Millis(20)), "800 ms behind");
+}
