@@ -64,4 +64,6 @@ pub struct RunConfig {
     pub save_at: Option<(u64, PathBuf)>,
     /// A snapshot to start from.
     pub restore: Option<PathBuf>,
+    /// How the hart executes guest code.
+    pub accel: machine::Accel,
 }

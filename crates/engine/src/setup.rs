@@ -127,7 +127,7 @@ fn build_with(
         }
         None => None,
     };
-    let machine = match start_from {
+    let mut machine = match start_from {
         Start::State { state, ram } => {
             Machine::restore_state(machine_config, boot, devices, state, ram.pages())
                 .context("restoring the transferred state")?
@@ -145,6 +145,7 @@ fn build_with(
             None => Machine::with_devices(machine_config, boot, devices)?,
         },
     };
+    machine.set_accel(config.accel);
     Ok(Built {
         machine,
         tap,

@@ -28,6 +28,7 @@ pub use loader::{LoadError, Program};
 pub use machine::{
     Boot, Devices, InputEvent, Machine, MachineConfig, MachineError, RunExit, SLICE_INSTRUCTIONS,
 };
+pub use rv64::Accel;
 pub use snapshot::{Checkpoint, SnapshotError, StateDiff, StateSummary};
 
 /// Physical address of guest RAM, as on QEMU's `virt`.

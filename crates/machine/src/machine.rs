@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use rv64::{Exit, Hart, Memory, MemoryError};
+use rv64::{Accel, Exit, Hart, Memory, MemoryError};
 use thiserror::Error;
 
 use crate::board::{Board, Disk, VirtioSlot, SLOT_ENTROPY, SLOT_NET};
@@ -147,6 +147,8 @@ pub struct Machine {
     pub(crate) fingerprint: OnceLock<[u8; 32]>,
     /// The disk's written blocks, once [`Machine::track_disk_writes`] has been called.
     pub(crate) disk_dirty: Option<DirtyBlocks>,
+    /// The hart's execution engine, kept across resets.
+    pub(crate) accel: Accel,
 }
 
 impl Machine {
@@ -180,7 +182,15 @@ impl Machine {
             page_hashes,
             fingerprint: OnceLock::new(),
             disk_dirty: None,
+            accel: Accel::default(),
         })
+    }
+
+    /// Chooses how the hart executes guest code (see [`Accel`]): a matter of speed only, so
+    /// it is not part of the machine's state.
+    pub fn set_accel(&mut self, accel: Accel) {
+        self.accel = accel;
+        self.hart.set_accel(accel);
     }
 
     /// The position counter: the hart's positions (instructions retired plus traps taken)
@@ -367,6 +377,7 @@ impl Machine {
         self.base = self.position();
         self.mem = mem;
         self.hart = hart;
+        self.hart.set_accel(self.accel);
         self.htif = htif;
         self.sleeping = false;
     }

@@ -48,6 +48,18 @@ pub enum Exit {
     Device,
 }
 
+/// How the hart executes guest code. Both engines produce exactly the same architectural
+/// state at every position: the choice is one of speed, never of behaviour, so it is not part
+/// of the hart's saved state and a log recorded under one replays under the other.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Accel {
+    /// The direct-threaded interpreter alone: the reference.
+    Interp,
+    /// The interpreter, with hot blocks compiled to host code.
+    #[default]
+    Jit,
+}
+
 /// One RV64GC hart.
 pub struct Hart {
     /// Integer registers; slot 32 is the `x0` write sink, slots 33.. are unused padding that
@@ -102,6 +114,8 @@ pub struct Hart {
     pub(crate) fault: Option<Trap>,
     /// The decode-cache slot of `pc` when the executor's chain stopped at a chunk boundary.
     pub(crate) resume: *const Slot,
+    /// The execution engine.
+    pub(crate) accel: Accel,
 }
 
 impl Hart {
@@ -133,7 +147,18 @@ impl Hart {
             straddle: Box::default(),
             no_block: Box::default(),
             slots_bus: None,
+            accel: Accel::default(),
         }
+    }
+
+    /// The execution engine.
+    pub fn accel(&self) -> Accel {
+        self.accel
+    }
+
+    /// Chooses the execution engine; takes effect at the next [`Hart::run`].
+    pub fn set_accel(&mut self, accel: Accel) {
+        self.accel = accel;
     }
 
     /// The program counter.

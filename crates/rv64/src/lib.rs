@@ -22,6 +22,6 @@ pub mod trap;
 
 pub use bus::{Bus, BusFault};
 pub use decode::decode;
-pub use hart::{Exit, Hart};
+pub use hart::{Accel, Exit, Hart};
 pub use insn::{Insn, Op};
 pub use memory::{Memory, MemoryError};

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Fault-tolerant RISC-V virtual machines.
 #[derive(Debug, Parser)]
@@ -322,4 +322,19 @@ pub struct RunArgs {
     /// arguments must describe the same machine.
     #[arg(long, value_name = "FILE")]
     pub restore: Option<PathBuf>,
+
+    /// How guest code is executed: `jit` compiles hot blocks to host code, `interp` runs the
+    /// interpreter alone (the reference). Both reach exactly the same state at every position,
+    /// so a log recorded under one replays under the other.
+    #[arg(long, value_enum, default_value_t = AccelArg::Jit)]
+    pub accel: AccelArg,
+}
+
+/// The values of `--accel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AccelArg {
+    /// The interpreter alone.
+    Interp,
+    /// The interpreter with a just-in-time compiler for hot blocks.
+    Jit,
 }

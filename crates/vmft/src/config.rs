@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use engine::config::{BootConfig, DriveConfig, NetConfig, RunConfig};
 
-use crate::cli::{FtArgs, RunArgs};
+use crate::cli::{AccelArg, FtArgs, RunArgs};
 
 /// Largest guest RAM accepted.
 pub const MAX_MEMORY: u64 = 64 << 30;
@@ -104,6 +104,10 @@ pub fn run_config(args: RunArgs) -> Result<RunConfig, ConfigError> {
         record: args.record,
         save_at: args.save_at.as_deref().map(parse_save_at).transpose()?,
         restore: args.restore,
+        accel: match args.accel {
+            AccelArg::Interp => machine::Accel::Interp,
+            AccelArg::Jit => machine::Accel::Jit,
+        },
     })
 }
 
@@ -278,6 +282,7 @@ mod tests {
             record: None,
             save_at: None,
             restore: None,
+            accel: AccelArg::Jit,
         }
     }
 

@@ -688,6 +688,7 @@ fn restore<'a>(
         page_hashes,
         fingerprint: fingerprint.into(),
         disk_dirty: None,
+        accel: rv64::Accel::default(),
     })
 }
 
