@@ -186,6 +186,18 @@ impl Machine {
         })
     }
 
+    /// Sets the JIT's compile threshold (see [`Hart::set_jit_threshold`]) and the bound on its
+    /// compiled code (see [`Memory::set_jit_code_limit`]): for tests and tuning.
+    pub fn tune_jit(&mut self, threshold: u16, code_limit: usize) {
+        self.hart.set_jit_threshold(threshold);
+        self.mem.set_jit_code_limit(code_limit);
+    }
+
+    /// What the JIT has done since the machine was built or last reset.
+    pub fn jit_stats(&self) -> rv64::JitStats {
+        self.mem.jit_stats()
+    }
+
     /// Chooses how the hart executes guest code (see [`Accel`]): a matter of speed only, so
     /// it is not part of the machine's state.
     pub fn set_accel(&mut self, accel: Accel) {

@@ -99,6 +99,10 @@ impl Slot {
 
 /// Decoded blocks for every RAM page (lazily allocated).
 pub struct CodeCache {
+    /// Bound on compiled host code, in bytes.
+    pub(crate) jit_code_limit: usize,
+    /// What the JIT has done.
+    pub(crate) jit_stats: crate::jit::JitStats,
     pages: Vec<Option<Box<[Slot]>>>,
     /// The bus type whose handlers the slots hold.
     bus: Option<TypeId>,
@@ -110,6 +114,8 @@ impl CodeCache {
     /// An empty cache for `pages` RAM pages.
     pub fn new(pages: usize) -> CodeCache {
         CodeCache {
+            jit_code_limit: crate::jit::DEFAULT_CODE_LIMIT,
+            jit_stats: crate::jit::JitStats::default(),
             pages: (0..pages).map(|_| None).collect(),
             bus: None,
             handlers: [std::ptr::null(); 256],

@@ -116,6 +116,8 @@ pub struct Hart {
     pub(crate) resume: *const Slot,
     /// The execution engine.
     pub(crate) accel: Accel,
+    /// Taken branches to a block's start before the JIT compiles it.
+    pub(crate) jit_threshold: u16,
 }
 
 impl Hart {
@@ -148,6 +150,7 @@ impl Hart {
             no_block: Box::default(),
             slots_bus: None,
             accel: Accel::default(),
+            jit_threshold: crate::jit::DEFAULT_THRESHOLD,
         }
     }
 
@@ -159,6 +162,13 @@ impl Hart {
     /// Chooses the execution engine; takes effect at the next [`Hart::run`].
     pub fn set_accel(&mut self, accel: Accel) {
         self.accel = accel;
+    }
+
+    /// Sets how many times the interpreter must branch to a block's start before the JIT
+    /// compiles it (at least 1; 1 compiles every block reached by a taken branch at once,
+    /// which tests use to exercise the JIT on short programs).
+    pub fn set_jit_threshold(&mut self, executions: u16) {
+        self.jit_threshold = executions.max(1);
     }
 
     /// The program counter.

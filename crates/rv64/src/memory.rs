@@ -69,6 +69,17 @@ impl Memory {
         })
     }
 
+    /// Bounds the JIT's compiled code for this RAM to `bytes` (at least 64 KiB): when a new
+    /// block would not fit, every compiled block is dropped and compiling starts afresh.
+    pub fn set_jit_code_limit(&mut self, bytes: usize) {
+        self.code.jit_code_limit = bytes.max(64 << 10);
+    }
+
+    /// What the JIT has done with this RAM's code.
+    pub fn jit_stats(&self) -> crate::jit::JitStats {
+        self.code.jit_stats
+    }
+
     /// Physical address of the first byte.
     pub fn base(&self) -> u64 {
         self.base
