@@ -73,7 +73,8 @@ fn snapshot_now(
     Ok(())
 }
 
-/// Prints `vmft: N instructions in S s (M MIPS)` to standard error.
+/// Prints `vmft: N instructions in S s (M MIPS)` to standard error, and what the JIT did
+/// when it compiled anything.
 pub fn print_stats(machine: &Machine, start: Instant) {
     let seconds = start.elapsed().as_secs_f64();
     let instructions = machine.position();
@@ -83,6 +84,21 @@ pub fn print_stats(machine: &Machine, start: Instant) {
         0.0
     };
     eprintln!("vmft: {instructions} instructions in {seconds:.3} s ({mips:.1} MIPS)");
+    let jit = machine.jit_stats();
+    if jit.compiled > 0 {
+        eprintln!(
+            "vmft: jit compiled {} blocks in {:.3} s ({} KiB of code now), {} dropped by \
+             writes, {} evictions; {} entries, {} side exits, {} lookup misses",
+            jit.compiled,
+            jit.compile_nanos as f64 / 1e9,
+            jit.code_bytes >> 10,
+            jit.invalidated,
+            jit.evictions,
+            jit.entries,
+            jit.side_exits,
+            jit.lookup_misses
+        );
+    }
 }
 
 /// Work a front end does between two slices of a live run, with the guest stopped: a

@@ -38,6 +38,10 @@ pub const ID_FSD: u8 = 102;
 pub const ID_FP: u8 = 103;
 /// Id of a slot that has not been decoded yet (no op uses it).
 pub const ID_NOT_DECODED: u8 = 127;
+/// Id of a JIT slot: the first instruction of a compiled block, whose handler enters the
+/// compiled code (`imm` indexes the block; with [`ID_LEN2`] when that instruction is
+/// compressed).
+pub const ID_JIT: u8 = 126;
 
 const _: () = assert!((Op::Fsw as u8) < ID_FLD);
 
@@ -103,6 +107,14 @@ pub struct CodeCache {
     pub(crate) jit_code_limit: usize,
     /// What the JIT has done.
     pub(crate) jit_stats: crate::jit::JitStats,
+    /// The compiler and its code, made at the first compile.
+    pub(crate) jit: Option<Box<crate::jit::Jit>>,
+    /// Set when the JIT cannot run on this host (it is not tried again).
+    pub(crate) jit_unavailable: bool,
+    /// Bumped whenever compiled blocks are dropped: the harts' jump caches must be emptied.
+    pub(crate) jit_epoch: u64,
+    /// Compiled blocks per page.
+    pub(crate) jit_blocks: Vec<u16>,
     pages: Vec<Option<Box<[Slot]>>>,
     /// The bus type whose handlers the slots hold.
     bus: Option<TypeId>,
@@ -116,6 +128,10 @@ impl CodeCache {
         CodeCache {
             jit_code_limit: crate::jit::DEFAULT_CODE_LIMIT,
             jit_stats: crate::jit::JitStats::default(),
+            jit: None,
+            jit_unavailable: false,
+            jit_epoch: 0,
+            jit_blocks: vec![0; pages],
             pages: (0..pages).map(|_| None).collect(),
             bus: None,
             handlers: [std::ptr::null(); 256],
@@ -127,6 +143,8 @@ impl CodeCache {
     pub fn set_handlers(&mut self, bus: TypeId, handlers: &HandlerTable) {
         if self.bus != Some(bus) {
             self.pages.iter_mut().for_each(|block| *block = None);
+            self.jit_blocks.fill(0);
+            self.jit_epoch += 1;
             self.bus = Some(bus);
             self.handlers = *handlers;
         }
@@ -175,10 +193,34 @@ impl CodeCache {
         match self.pages.get_mut(page) {
             Some(slot @ Some(_)) => {
                 *slot = None;
+                if let Some(blocks) = self.jit_blocks.get_mut(page).filter(|n| **n > 0) {
+                    self.jit_stats.invalidated += u64::from(std::mem::take(blocks));
+                    self.jit_epoch += 1;
+                }
                 true
             }
             _ => false,
         }
+    }
+
+    /// Slot `index` of page `page`'s block, if the page has one.
+    pub(crate) fn slot_mut(&mut self, page: usize, index: usize) -> Option<&mut Slot> {
+        self.pages.get_mut(page)?.as_mut()?.get_mut(index)
+    }
+
+    /// Drops every compiled block, and the decoded pages holding their JIT slots: the code
+    /// cache reached its bound, or its bound changed.
+    pub(crate) fn evict_compiled(&mut self) {
+        for (page, blocks) in self.jit_blocks.iter_mut().enumerate() {
+            if std::mem::take(blocks) > 0 {
+                self.pages[page] = None;
+            }
+        }
+        if let Some(jit) = &mut self.jit {
+            jit.clear();
+        }
+        self.jit_epoch += 1;
+        self.jit_stats.code_bytes = 0;
     }
 
     /// Drops the decoded blocks of every page overlapping `[start, end)` (byte offsets).

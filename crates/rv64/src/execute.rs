@@ -10,7 +10,9 @@
 use crate::bus::Bus;
 use crate::csr::{CsrWrite, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
 use crate::decode::decode;
-use crate::decode_cache::{HandlerTable, RawHandler, Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2, SLOTS};
+use crate::decode_cache::{
+    HandlerTable, RawHandler, Slot, ID_FLD, ID_FP, ID_FSD, ID_JIT, ID_LEN2, SLOTS,
+};
 use crate::fpu;
 use crate::hart::{Exit, Hart, PRIV_M, PRIV_S, PRIV_U};
 use crate::insn::{Insn, Op, X0_SINK};
@@ -39,9 +41,10 @@ macro_rules! slot_ids {
             pub const Fld: u8 = ID_FLD;
             pub const Fsd: u8 = ID_FSD;
             pub const Fp: u8 = ID_FP;
+            pub const Jit: u8 = ID_JIT;
         }
         /// The op of slot id `id` (of either length); `Illegal` for the shared ids.
-        fn op_of(id: u8) -> Op {
+        pub(crate) fn op_of(id: u8) -> Op {
             match id & !ID_LEN2 {
                 $(id4::$op => Op::$op,)*
                 _ => Op::Illegal,
@@ -448,6 +451,85 @@ fn next<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, ip: *const Slot, pc: u64, left
     handler(h, e, ip, pc, left)
 }
 
+/// A taken branch to `target` made it hot: compiles the block there, then continues the
+/// chain at it (through the fetch slow path: compiling may have dropped decoded pages).
+#[cold]
+#[inline(never)]
+fn jit_hot<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, target: u64, left: u64) -> Flow {
+    h.jit_compile(e.mem, target);
+    next(h, e, h.no_block.as_ptr(), target, left)
+}
+
+/// The handler of a JIT slot `s` at `pc`: runs the compiled block and its successors for as
+/// long as they fit in the chain's `left` positions and stay on their fast paths, then
+/// continues the chain where they stopped. When the block does not fit, or compiled code
+/// has just left at this very instruction for the interpreter to execute it, the block's
+/// original first instruction is executed instead.
+#[inline(never)]
+fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u64) -> Flow {
+    let (block, trampoline) = match &e.mem.code.jit {
+        Some(jit) => match jit.blocks.get(s.imm as usize) {
+            Some(block) => (*block, jit.trampoline()),
+            None => unreachable!("a JIT slot indexes a live block: evicting drops its page"),
+        },
+        None => unreachable!("a JIT slot exists only while its compiler does"),
+    };
+    if !h.jit_on || h.jit_skip_at == pc || left < block.insns {
+        h.jit_skip_at = 1;
+        return run_original(h, e, block.orig, pc, left);
+    }
+    h.pc = pc;
+    h.position = e.end - left;
+    h.jit_end = e.end;
+    h.sync_jump_cache(e.mem);
+    e.mem.code.jit_stats.entries += 1;
+    let mut code = block.code;
+    loop {
+        // SAFETY: `code` is a block compiled for this hart's layout into the live code
+        // cache of `e.mem` (blocks are only dropped between runs of compiled code), and the
+        // trampoline calls it with the hart, which compiled code accesses only through
+        // that pointer while `h` is not used. Compiled code reaches guest RAM only through
+        // TLB entries of this `mem` (see the load and store handlers above).
+        let exit = unsafe { trampoline(h as *mut Hart, code) };
+        if exit == crate::jit::EXIT_LOOKUP {
+            if let Some(next_code) = h.jit_next(e.mem, h.pc) {
+                code = next_code;
+                continue;
+            }
+            e.mem.code.jit_stats.lookup_misses += 1;
+        } else if exit == crate::jit::EXIT_SIDE {
+            h.jit_skip_at = h.pc;
+            e.mem.code.jit_stats.side_exits += 1;
+        }
+        break;
+    }
+    let left = e.end - h.position;
+    next(h, e, h.no_block.as_ptr(), h.pc, left)
+}
+
+/// Executes `orig`, the original first instruction of a compiled block, at `pc` with the
+/// interpreter (in a one-instruction chain of its own), then continues the chain.
+#[inline(never)]
+fn run_original<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, orig: Slot, pc: u64, left: u64) -> Flow {
+    let blank = e.mem.code.blank();
+    // A block of its own for the instruction: advancing past it lands on a slot that is
+    // not decoded, as the chain's invariant requires.
+    let slots = [orig, blank, blank];
+    let mut one = Env {
+        mem: &mut *e.mem,
+        bus: &mut *e.bus,
+        end: e.end - left + 1,
+        exit: Exit::Position,
+    };
+    match next(h, &mut one, slots.as_ptr(), pc, 1) {
+        Flow::Exit(Exit::Position) => {
+            let left = e.end - h.position;
+            next(h, e, h.no_block.as_ptr(), h.pc, left)
+        }
+        flow => flow,
+    }
+}
+
 /// The handler of slot id `ID`: executes one instruction, then continues the chain.
 ///
 /// `SLOW` selects the variant a load or store restarts in when it misses the TLB: the slow
@@ -544,6 +626,14 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
     macro_rules! jump {
         ($target:expr) => {{
             let target: u64 = $target;
+            if h.jit_on {
+                let heat = &mut h.heat[(target >> 1) as usize & (crate::jit::HEAT_SIZE - 1)];
+                *heat = heat.wrapping_add(1);
+                if *heat >= h.jit_threshold {
+                    *heat = 0;
+                    return jit_hot(h, e, target, left - 1);
+                }
+            }
             // Same page: by the invariant, the target's slot is in the same block.
             let to = if (target ^ pc) < 0x1000 {
                 ip.wrapping_offset((target.wrapping_sub(pc) as i64 >> 1) as isize)
@@ -814,6 +904,7 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
                 }
             }
             Illegal => { illegal!(len) }
+            Jit => { return jit_enter(h, e, s, pc, left) }
     }
     let to = if ip.is_null() {
         h.no_block.as_ptr()

@@ -118,6 +118,26 @@ pub struct Hart {
     pub(crate) accel: Accel,
     /// Taken branches to a block's start before the JIT compiles it.
     pub(crate) jit_threshold: u16,
+    /// `accel` is [`Accel::Jit`] (cached for the interpreter's branch handlers).
+    pub(crate) jit_on: bool,
+    /// Taken branches per (hashed) target, counted by the interpreter when the JIT is on.
+    pub(crate) heat: Box<[u16; crate::jit::HEAT_SIZE]>,
+    /// The position compiled code must not pass: the end of the interpreter's chain.
+    pub(crate) jit_end: u64,
+    /// The jump cache: compiled blocks by virtual pc, one table per fetch context.
+    pub(crate) jc: Box<[crate::jit::JcEntry]>,
+    /// The current fetch context's table in `jc`, read by compiled code.
+    pub(crate) jc_base: *const crate::jit::JcEntry,
+    /// The decode cache's `jit_epoch` the jump cache was filled under.
+    pub(crate) jc_epoch: u64,
+    /// One bit per fetch context whose jump-cache table may hold stale translations (set
+    /// when the TLBs are flushed); a table is emptied when its context next enters
+    /// compiled code.
+    pub(crate) jc_stale: u8,
+    /// Where compiled code last left at an instruction the interpreter must execute: if it
+    /// is a compiled block's first, its JIT slot runs the original instruction instead of
+    /// entering the block again (1, an odd pc, when none).
+    pub(crate) jit_skip_at: u64,
 }
 
 impl Hart {
@@ -151,6 +171,15 @@ impl Hart {
             slots_bus: None,
             accel: Accel::default(),
             jit_threshold: crate::jit::DEFAULT_THRESHOLD,
+            jit_on: false,
+            heat: Box::new([0; crate::jit::HEAT_SIZE]),
+            jit_end: 0,
+            jc: vec![crate::jit::JC_EMPTY; crate::jit::JC_SIZE * crate::jit::JC_CONTEXTS]
+                .into_boxed_slice(),
+            jc_base: std::ptr::null(),
+            jc_epoch: 0,
+            jc_stale: u8::MAX,
+            jit_skip_at: 1,
         }
     }
 
@@ -236,6 +265,7 @@ impl Hart {
     pub fn run<B: Bus + 'static>(&mut self, mem: &mut Memory, bus: &mut B, stop_at: u64) -> Exit {
         self.install_handlers::<B>(mem);
         let identity = mem.identity();
+        self.jit_on = self.accel == Accel::Jit;
         if identity != self.mem_identity {
             self.flush_tlbs();
             self.mem_identity = identity;

@@ -72,6 +72,8 @@ impl Memory {
     /// Bounds the JIT's compiled code for this RAM to `bytes` (at least 64 KiB): when a new
     /// block would not fit, every compiled block is dropped and compiling starts afresh.
     pub fn set_jit_code_limit(&mut self, bytes: usize) {
+        self.code.evict_compiled();
+        self.code.jit = None;
         self.code.jit_code_limit = bytes.max(64 << 10);
     }
 

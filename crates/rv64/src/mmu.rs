@@ -46,6 +46,7 @@ const PTE_D: u64 = 1 << 7;
 /// One TLB entry: virtual page | context, and the distance from the virtual page to its host
 /// address.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct TlbEntry {
     /// Virtual page address OR-ed with the context, or empty.
     pub tag: u64,
@@ -62,8 +63,9 @@ const EMPTY_ENTRY: TlbEntry = TlbEntry {
 
 /// A direct-mapped software TLB.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct Tlb {
-    entries: [TlbEntry; TLB_SIZE],
+    pub(crate) entries: [TlbEntry; TLB_SIZE],
 }
 
 impl Default for Tlb {
@@ -185,6 +187,7 @@ impl Hart {
 
     /// Empties every TLB.
     pub(crate) fn flush_tlbs(&mut self) {
+        self.jc_stale = u8::MAX;
         self.tlb_fetch.flush();
         self.tlb_load.flush();
         self.tlb_store.flush();
@@ -200,6 +203,7 @@ impl Hart {
             self.flush_tlbs();
             return;
         }
+        self.jc_stale = u8::MAX;
         self.tlb_fetch.flush_page(va);
         self.tlb_load.flush_page(va);
         self.tlb_store.flush_page(va);
@@ -284,7 +288,7 @@ impl Hart {
     }
 
     /// The RAM offset of the page of instruction address `va`, via the fetch TLB.
-    fn fetch_page(&mut self, mem: &mut Memory, va: u64) -> Result<usize, Trap> {
+    pub(crate) fn fetch_page(&mut self, mem: &mut Memory, va: u64) -> Result<usize, Trap> {
         if let Some(off) = self
             .tlb_fetch
             .lookup(va & !0xfff, self.fetch_ctx, self.ram_host)

@@ -1,0 +1,692 @@
+//! Guest blocks to Cranelift IR to host code.
+//!
+//! A compiled block is a function `(hart) -> exit reason` in Cranelift's tail-call
+//! convention. It reads `pc`, the position, the chain's end and the data-TLB context from
+//! the hart on entry, writes guest registers through to the hart, and writes `pc` and the
+//! position at each exit (see `jit/mod.rs`).
+
+use std::mem::{offset_of, size_of};
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, Block as IrBlock, Function, InstBuilder, MemFlagsData, Signature,
+    UserFuncName, Value,
+};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use super::{JcEntry, EXIT_BUDGET, EXIT_LOOKUP, EXIT_SIDE, JC_SIZE};
+use crate::decode_cache::{Slot, ID_LEN2};
+use crate::execute::op_of;
+use crate::hart::Hart;
+use crate::insn::Op;
+use crate::mmu::{Tlb, TlbEntry, TLB_SIZE};
+
+const I64: types::Type = types::I64;
+const I32: types::Type = types::I32;
+
+/// True when the compiler handles `op`.
+pub(crate) fn supported(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Lui | Auipc
+            | Jal
+            | Jalr
+            | Beq
+            | Bne
+            | Blt
+            | Bge
+            | Bltu
+            | Bgeu
+            | Lb
+            | Lh
+            | Lw
+            | Ld
+            | Lbu
+            | Lhu
+            | Lwu
+            | Sb
+            | Sh
+            | Sw
+            | Sd
+            | Addi
+            | Slti
+            | Sltiu
+            | Xori
+            | Ori
+            | Andi
+            | Slli
+            | Srli
+            | Srai
+            | Add
+            | Sub
+            | Sll
+            | Slt
+            | Sltu
+            | Xor
+            | Srl
+            | Sra
+            | Or
+            | And
+            | Addiw
+            | Slliw
+            | Srliw
+            | Sraiw
+            | Addw
+            | Subw
+            | Sllw
+            | Srlw
+            | Sraw
+            | Fence
+            | FenceI
+            | Mul
+            | Mulh
+            | Mulhsu
+            | Mulhu
+            | Div
+            | Divu
+            | Rem
+            | Remu
+            | Mulw
+            | Divw
+            | Divuw
+            | Remw
+            | Remuw
+    )
+}
+
+/// True when `op` ends a block (it is included in it).
+pub(crate) fn ends_block(op: Op) -> bool {
+    use Op::*;
+    matches!(op, Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu)
+}
+
+/// The signature of compiled blocks.
+fn block_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I32));
+    sig
+}
+
+/// Compiles `func` to position-independent host code with no relocations.
+fn emit(isa: &dyn TargetIsa, ctx: &mut Context, func: Function) -> Option<Vec<u8>> {
+    ctx.clear();
+    ctx.func = func;
+    let compiled = ctx.compile(isa, &mut ControlPlane::default()).ok()?;
+    if !compiled.buffer.relocs().is_empty() {
+        return None;
+    }
+    Some(compiled.code_buffer().to_vec())
+}
+
+/// The trampoline: a System V function `(hart, code) -> exit` calling `code(hart)`.
+pub(super) fn trampoline(
+    isa: &dyn TargetIsa,
+    fctx: &mut FunctionBuilderContext,
+    ctx: &mut Context,
+) -> Option<Vec<u8>> {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I32));
+    let mut func = Function::with_name_signature(UserFuncName::user(0, 0), sig);
+    let mut b = FunctionBuilder::new(&mut func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let (hart, code) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let sig = b.import_signature(block_signature());
+    let call = b.ins().call_indirect(sig, code, &[hart]);
+    let exit = b.inst_results(call)[0];
+    b.ins().return_(&[exit]);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    emit(isa, ctx, func)
+}
+
+/// Hart fields compiled code reads and writes.
+fn x_offset(reg: u8) -> i32 {
+    (offset_of!(Hart, x) + 8 * usize::from(reg)) as i32
+}
+const PC: i32 = offset_of!(Hart, pc) as i32;
+const POSITION: i32 = offset_of!(Hart, position) as i32;
+const JIT_END: i32 = offset_of!(Hart, jit_end) as i32;
+const DATA_CTX: i32 = offset_of!(Hart, data_ctx) as i32;
+const JC_BASE: i32 = offset_of!(Hart, jc_base) as i32;
+const TLB_LOAD: i32 = (offset_of!(Hart, tlb_load) + offset_of!(Tlb, entries)) as i32;
+const TLB_STORE: i32 = (offset_of!(Hart, tlb_store) + offset_of!(Tlb, entries)) as i32;
+const TLB_TAG: i32 = offset_of!(TlbEntry, tag) as i32;
+const TLB_ADDEND: i32 = offset_of!(TlbEntry, addend) as i32;
+const _: () = assert!(size_of::<TlbEntry>() == 16 && size_of::<JcEntry>() == 16);
+
+/// Flags of accesses to the hart: aligned and never trapping.
+fn hart_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Flags of guest RAM accesses: checked against the TLB first, so they never trap.
+fn ram_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// The state of one block's translation.
+///
+/// Guest registers are written through to the hart at every write, so exits need no
+/// write-back, and read from it at their first use on the block's straight-line path, then
+/// kept in `regs`. Compiled code may be left at any instruction (a side exit) with the hart
+/// already exact.
+struct Translator<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    hart: Value,
+    pc0: Value,
+    data_ctx: Value,
+    /// The position at the block's start (the loop header's parameter).
+    pos: Value,
+    /// The value of each guest register on the current path, once read or written.
+    regs: [Option<Value>; 32],
+    /// Where a side exit goes: block parameters (byte offset, instruction index).
+    side_exit: IrBlock,
+    /// Where leaving for a successor goes: block parameter (next pc).
+    chain_exit: IrBlock,
+    /// The loop header (the budget check), with the position as parameter.
+    header: IrBlock,
+    /// Instructions in the block.
+    insns: u64,
+}
+
+impl Translator<'_, '_> {
+    fn read(&mut self, reg: u8) -> Value {
+        let r = usize::from(reg);
+        if r == 0 || r >= 32 {
+            return self.b.ins().iconst(I64, 0);
+        }
+        if let Some(v) = self.regs[r] {
+            return v;
+        }
+        let v = self
+            .b
+            .ins()
+            .load(I64, hart_flags(), self.hart, x_offset(reg));
+        self.regs[r] = Some(v);
+        v
+    }
+
+    fn write(&mut self, reg: u8, value: Value) {
+        let r = usize::from(reg);
+        if r == 0 || r >= 32 {
+            return;
+        }
+        self.b
+            .ins()
+            .store(hart_flags(), value, self.hart, x_offset(reg));
+        self.regs[r] = Some(value);
+    }
+
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(I64, v)
+    }
+
+    fn sext32(&mut self, v: Value) -> Value {
+        let low = self.b.ins().ireduce(I32, v);
+        self.b.ins().sextend(I64, low)
+    }
+
+    fn bool64(&mut self, cc: IntCC, a: Value, b: Value) -> Value {
+        let c = self.b.ins().icmp(cc, a, b);
+        self.b.ins().uextend(I64, c)
+    }
+
+    /// The TLB fast path: the host address of an `n`-byte access at `va`, or a side exit
+    /// at instruction `index` (byte offset `off`).
+    fn host_address(&mut self, va: Value, n: i64, store: bool, off: u16, index: u64) -> Value {
+        let b = &mut *self.b;
+        let page = b.ins().ushr_imm_s(va, 12);
+        let slot = b.ins().band_imm_s(page, (TLB_SIZE - 1) as i64);
+        let scaled = b.ins().ishl_imm_s(slot, 4);
+        let entry = b.ins().iadd(self.hart, scaled);
+        let base = if store { TLB_STORE } else { TLB_LOAD };
+        let tag = b.ins().load(I64, hart_flags(), entry, base + TLB_TAG);
+        let addend = b.ins().load(I64, hart_flags(), entry, base + TLB_ADDEND);
+        let vpage = b.ins().band_imm_s(va, !0xfff);
+        let want = b.ins().bor(vpage, self.data_ctx);
+        let diff = b.ins().bxor(tag, want);
+        let misaligned = b.ins().band_imm_s(va, n - 1);
+        let bad = b.ins().bor(diff, misaligned);
+        let hit = b.create_block();
+        let off = b.ins().iconst(I64, i64::from(off));
+        let index = b.ins().iconst(I64, index as i64);
+        b.ins()
+            .brif(bad, self.side_exit, &[off.into(), index.into()], hit, &[]);
+        b.seal_block(hit);
+        b.switch_to_block(hit);
+        b.ins().iadd(va, addend)
+    }
+
+    /// Leaves for the successor at `target` (the block's start: loop).
+    fn jump_to(&mut self, target: Value, to_start: bool) {
+        if to_start {
+            let next = self.b.ins().iadd_imm_s(self.pos, self.insns as i64);
+            self.b.ins().jump(self.header, &[next.into()]);
+        } else {
+            self.b.ins().jump(self.chain_exit, &[target.into()]);
+        }
+    }
+
+    /// Translates instruction `index` (slot `s` at byte offset `off`); a branch or jump
+    /// ends the current IR block with its exits.
+    fn insn(&mut self, s: Slot, off: u16, index: u64) {
+        let op = op_of(s.id);
+        let len: i64 = if s.id & ID_LEN2 != 0 { 2 } else { 4 };
+        let imm = i64::from(s.imm);
+        let pc = self.b.ins().iadd_imm_s(self.pc0, i64::from(off));
+        use Op::*;
+        macro_rules! a {
+            () => {
+                self.read(s.rs1)
+            };
+        }
+        macro_rules! bb {
+            () => {
+                self.read(s.rs2)
+            };
+        }
+        macro_rules! set {
+            ($v:expr) => {{
+                let v = $v;
+                self.write(s.rd, v);
+            }};
+        }
+        let ins_w = |t: &mut Self, v: Value| t.sext32(v);
+        match op {
+            Lui => set!(self.iconst(imm)),
+            Auipc => set!(self.b.ins().iadd_imm_s(pc, imm)),
+            Jal => {
+                let link = self.b.ins().iadd_imm_s(pc, len);
+                set!(link);
+                let target = self.b.ins().iadd_imm_s(pc, imm);
+                self.jump_to(target, i64::from(off) + imm == 0);
+            }
+            Jalr => {
+                let base = a!();
+                let t = self.b.ins().iadd_imm_s(base, imm);
+                let target = self.b.ins().band_imm_s(t, !1);
+                let link = self.b.ins().iadd_imm_s(pc, len);
+                set!(link);
+                self.jump_to(target, false);
+            }
+            Beq | Bne | Blt | Bge | Bltu | Bgeu => {
+                let (x, y) = (a!(), bb!());
+                let cc = match op {
+                    Beq => IntCC::Equal,
+                    Bne => IntCC::NotEqual,
+                    Blt => IntCC::SignedLessThan,
+                    Bge => IntCC::SignedGreaterThanOrEqual,
+                    Bltu => IntCC::UnsignedLessThan,
+                    _ => IntCC::UnsignedGreaterThanOrEqual,
+                };
+                let cond = self.b.ins().icmp(cc, x, y);
+                let taken = self.b.create_block();
+                let fall = self.b.create_block();
+                self.b.ins().brif(cond, taken, &[], fall, &[]);
+                self.b.seal_block(taken);
+                self.b.seal_block(fall);
+                self.b.switch_to_block(taken);
+                let target = self.b.ins().iadd_imm_s(pc, imm);
+                self.jump_to(target, i64::from(off) + imm == 0);
+                self.b.switch_to_block(fall);
+                let next = self.b.ins().iadd_imm_s(pc, len);
+                self.b.ins().jump(self.chain_exit, &[next.into()]);
+            }
+            Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
+                let base = a!();
+                let va = self.b.ins().iadd_imm_s(base, imm);
+                let n = match op {
+                    Lb | Lbu => 1,
+                    Lh | Lhu => 2,
+                    Lw | Lwu => 4,
+                    _ => 8,
+                };
+                let host = self.host_address(va, n, false, off, index);
+                let f = ram_flags();
+                let ins = self.b.ins();
+                let v = match op {
+                    Lb => ins.sload8(I64, f, host, 0),
+                    Lbu => ins.uload8(I64, f, host, 0),
+                    Lh => ins.sload16(I64, f, host, 0),
+                    Lhu => ins.uload16(I64, f, host, 0),
+                    Lw => ins.sload32(f, host, 0),
+                    Lwu => ins.uload32(f, host, 0),
+                    _ => ins.load(I64, f, host, 0),
+                };
+                set!(v);
+            }
+            Sb | Sh | Sw | Sd => {
+                let base = a!();
+                let value = bb!();
+                let va = self.b.ins().iadd_imm_s(base, imm);
+                let n = match op {
+                    Sb => 1,
+                    Sh => 2,
+                    Sw => 4,
+                    _ => 8,
+                };
+                let host = self.host_address(va, n, true, off, index);
+                let f = ram_flags();
+                let ins = self.b.ins();
+                match op {
+                    Sb => ins.istore8(f, value, host, 0),
+                    Sh => ins.istore16(f, value, host, 0),
+                    Sw => ins.istore32(f, value, host, 0),
+                    _ => ins.store(f, value, host, 0),
+                };
+            }
+            Addi => set!({
+                let x = a!();
+                self.b.ins().iadd_imm_s(x, imm)
+            }),
+            Slti => set!({
+                let x = a!();
+                let y = self.iconst(imm);
+                self.bool64(IntCC::SignedLessThan, x, y)
+            }),
+            Sltiu => set!({
+                let x = a!();
+                let y = self.iconst(imm);
+                self.bool64(IntCC::UnsignedLessThan, x, y)
+            }),
+            Xori => set!({
+                let x = a!();
+                self.b.ins().bxor_imm_s(x, imm)
+            }),
+            Ori => set!({
+                let x = a!();
+                self.b.ins().bor_imm_s(x, imm)
+            }),
+            Andi => set!({
+                let x = a!();
+                self.b.ins().band_imm_s(x, imm)
+            }),
+            Slli => set!({
+                let x = a!();
+                self.b.ins().ishl_imm_s(x, imm & 63)
+            }),
+            Srli => set!({
+                let x = a!();
+                self.b.ins().ushr_imm_s(x, imm & 63)
+            }),
+            Srai => set!({
+                let x = a!();
+                self.b.ins().sshr_imm_s(x, imm & 63)
+            }),
+            Add | Sub | Sll | Slt | Sltu | Xor | Srl | Sra | Or | And | Mul | Mulh | Mulhsu
+            | Mulhu | Div | Divu | Rem | Remu => {
+                let (x, y) = (a!(), bb!());
+                let v = self.binary64(op, x, y);
+                set!(v);
+            }
+            Addiw => set!({
+                let x = a!();
+                let v = self.b.ins().iadd_imm_s(x, imm);
+                ins_w(self, v)
+            }),
+            Slliw | Srliw | Sraiw => {
+                let x = a!();
+                let w = self.b.ins().ireduce(I32, x);
+                let sh = imm & 31;
+                let r = match op {
+                    Slliw => self.b.ins().ishl_imm_s(w, sh),
+                    Srliw => self.b.ins().ushr_imm_s(w, sh),
+                    _ => self.b.ins().sshr_imm_s(w, sh),
+                };
+                let v = self.b.ins().sextend(I64, r);
+                set!(v);
+            }
+            Addw | Subw | Sllw | Srlw | Sraw | Mulw | Divw | Divuw | Remw | Remuw => {
+                let (x, y) = (a!(), bb!());
+                let x = self.b.ins().ireduce(I32, x);
+                let y = self.b.ins().ireduce(I32, y);
+                let r = self.binary32(op, x, y);
+                let v = self.b.ins().sextend(I64, r);
+                set!(v);
+            }
+            Fence | FenceI => {}
+            _ => unreachable!("unsupported ops end blocks before them"),
+        }
+    }
+
+    /// A 64-bit register-register operation.
+    fn binary64(&mut self, op: Op, x: Value, y: Value) -> Value {
+        use Op::*;
+        let ins = self.b.ins();
+        match op {
+            Add => ins.iadd(x, y),
+            Sub => ins.isub(x, y),
+            Sll => {
+                let s = ins.band_imm_s(y, 63);
+                self.b.ins().ishl(x, s)
+            }
+            Srl => {
+                let s = ins.band_imm_s(y, 63);
+                self.b.ins().ushr(x, s)
+            }
+            Sra => {
+                let s = ins.band_imm_s(y, 63);
+                self.b.ins().sshr(x, s)
+            }
+            Slt => self.bool64(IntCC::SignedLessThan, x, y),
+            Sltu => self.bool64(IntCC::UnsignedLessThan, x, y),
+            Xor => ins.bxor(x, y),
+            Or => ins.bor(x, y),
+            And => ins.band(x, y),
+            Mul => ins.imul(x, y),
+            Mulh => ins.smulhi(x, y),
+            Mulhu => ins.umulhi(x, y),
+            Mulhsu => {
+                // High half of signed x times unsigned y: the unsigned product's high half,
+                // less y when x is negative.
+                let hi = ins.umulhi(x, y);
+                let sign = self.b.ins().sshr_imm_s(x, 63);
+                let fix = self.b.ins().band(sign, y);
+                self.b.ins().isub(hi, fix)
+            }
+            _ => self.divide(op, x, y, I64),
+        }
+    }
+
+    /// A 32-bit register-register operation (on the low halves; the caller sign-extends).
+    fn binary32(&mut self, op: Op, x: Value, y: Value) -> Value {
+        use Op::*;
+        let ins = self.b.ins();
+        match op {
+            Addw => ins.iadd(x, y),
+            Subw => ins.isub(x, y),
+            Sllw => {
+                let s = ins.band_imm_s(y, 31);
+                self.b.ins().ishl(x, s)
+            }
+            Srlw => {
+                let s = ins.band_imm_s(y, 31);
+                self.b.ins().ushr(x, s)
+            }
+            Sraw => {
+                let s = ins.band_imm_s(y, 31);
+                self.b.ins().sshr(x, s)
+            }
+            Mulw => ins.imul(x, y),
+            Divw => self.divide(Div, x, y, I32),
+            Divuw => self.divide(Divu, x, y, I32),
+            Remw => self.divide(Rem, x, y, I32),
+            _ => self.divide(Remu, x, y, I32),
+        }
+    }
+
+    /// RISC-V division (`Div`, `Divu`, `Rem`, `Remu`) of type `ty`: division by zero and
+    /// signed overflow give the architecture's results instead of a host trap. The divisor
+    /// is replaced by 1 in those cases (the overflowing quotient is then the dividend, as
+    /// RISC-V defines it, and the remainder 0).
+    fn divide(&mut self, op: Op, x: Value, y: Value, ty: types::Type) -> Value {
+        let b = &mut *self.b;
+        let zero = b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        let one = b.ins().iconst(ty, 1);
+        let signed = matches!(op, Op::Div | Op::Rem);
+        let unsafe_divisor = if signed {
+            let min = if ty == I64 {
+                i64::MIN
+            } else {
+                i64::from(i32::MIN)
+            };
+            let x_min = b.ins().icmp_imm_s(IntCC::Equal, x, min);
+            let y_neg1 = b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+            let overflow = b.ins().band(x_min, y_neg1);
+            b.ins().bor(zero, overflow)
+        } else {
+            zero
+        };
+        let divisor = b.ins().select(unsafe_divisor, one, y);
+        match op {
+            Op::Div | Op::Divu => {
+                let q = if signed {
+                    b.ins().sdiv(x, divisor)
+                } else {
+                    b.ins().udiv(x, divisor)
+                };
+                let all_ones = b.ins().iconst(ty, -1);
+                b.ins().select(zero, all_ones, q)
+            }
+            _ => {
+                let r = if signed {
+                    b.ins().srem(x, divisor)
+                } else {
+                    b.ins().urem(x, divisor)
+                };
+                b.ins().select(zero, x, r)
+            }
+        }
+    }
+}
+
+/// Compiles a block: `insns` are its slots with their byte offsets from its start, `end` the
+/// offset just past its last instruction.
+pub(super) fn block(
+    isa: &dyn TargetIsa,
+    fctx: &mut FunctionBuilderContext,
+    ctx: &mut Context,
+    insns: &[(Slot, u16)],
+    end: u16,
+) -> Option<Vec<u8>> {
+    let mut func = Function::with_name_signature(UserFuncName::user(0, 1), block_signature());
+    let mut b = FunctionBuilder::new(&mut func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.seal_block(entry);
+    b.switch_to_block(entry);
+    let hart = b.block_params(entry)[0];
+    let hf = hart_flags();
+    let pc0 = b.ins().load(I64, hf, hart, PC);
+    let pos0 = b.ins().load(I64, hf, hart, POSITION);
+    let end_pos = b.ins().load(I64, hf, hart, JIT_END);
+    let data_ctx = b.ins().load(I64, hf, hart, DATA_CTX);
+
+    let header = b.create_block();
+    let pos = b.append_block_param(header, I64);
+    let budget_exit = b.create_block();
+    let body = b.create_block();
+    let side_exit = b.create_block();
+    b.append_block_param(side_exit, I64);
+    b.append_block_param(side_exit, I64);
+    let chain_exit = b.create_block();
+    b.append_block_param(chain_exit, I64);
+    b.ins().jump(header, &[pos0.into()]);
+
+    // The header: enter the body only if the whole block fits before the chain's end.
+    let count = insns.len() as u64;
+    b.switch_to_block(header);
+    let left = b.ins().isub(end_pos, pos);
+    let short = b
+        .ins()
+        .icmp_imm_s(IntCC::UnsignedLessThan, left, count as i64);
+    b.ins().brif(short, budget_exit, &[], body, &[]);
+    b.seal_block(body);
+    b.seal_block(budget_exit);
+
+    let mut t = Translator {
+        b: &mut b,
+        hart,
+        pc0,
+        data_ctx,
+        pos,
+        regs: [None; 32],
+        side_exit,
+        chain_exit,
+        header,
+        insns: count,
+    };
+    t.b.switch_to_block(body);
+    let mut open = true;
+    for (index, &(s, off)) in insns.iter().enumerate() {
+        t.insn(s, off, index as u64);
+        if ends_block(op_of(s.id)) {
+            open = false;
+            break;
+        }
+    }
+    if open {
+        let next = t.b.ins().iadd_imm_s(pc0, i64::from(end));
+        t.b.ins().jump(chain_exit, &[next.into()]);
+    }
+    b.seal_block(header);
+
+    // Budget exit: pc is the block's start.
+    b.switch_to_block(budget_exit);
+    b.ins().store(hf, pc0, hart, PC);
+    b.ins().store(hf, pos, hart, POSITION);
+    let code = b.ins().iconst(I32, i64::from(EXIT_BUDGET));
+    b.ins().return_(&[code]);
+
+    // Side exit at an instruction: pc and position are its own.
+    b.switch_to_block(side_exit);
+    b.seal_block(side_exit);
+    let (off, index) = (b.block_params(side_exit)[0], b.block_params(side_exit)[1]);
+    let pc = b.ins().iadd(pc0, off);
+    let p = b.ins().iadd(pos, index);
+    b.ins().store(hf, pc, hart, PC);
+    b.ins().store(hf, p, hart, POSITION);
+    let code = b.ins().iconst(I32, i64::from(EXIT_SIDE));
+    b.ins().return_(&[code]);
+
+    // Chain exit: retire the block, then tail-call the successor if the jump cache has it.
+    b.switch_to_block(chain_exit);
+    b.seal_block(chain_exit);
+    let next = b.block_params(chain_exit)[0];
+    let p = b.ins().iadd_imm_s(pos, count as i64);
+    b.ins().store(hf, next, hart, PC);
+    b.ins().store(hf, p, hart, POSITION);
+    let jc = b.ins().load(I64, hf, hart, JC_BASE);
+    let half = b.ins().ushr_imm_s(next, 1);
+    let slot = b.ins().band_imm_s(half, (JC_SIZE - 1) as i64);
+    let scaled = b.ins().ishl_imm_s(slot, 4);
+    let entry = b.ins().iadd(jc, scaled);
+    let tag = b.ins().load(I64, hf, entry, offset_of!(JcEntry, pc) as i32);
+    let hit = b.ins().icmp(IntCC::Equal, tag, next);
+    let call = b.create_block();
+    let miss = b.create_block();
+    b.ins().brif(hit, call, &[], miss, &[]);
+    b.seal_block(call);
+    b.seal_block(miss);
+    b.switch_to_block(call);
+    let target = b
+        .ins()
+        .load(I64, hf, entry, offset_of!(JcEntry, code) as i32);
+    let sig = b.import_signature(block_signature());
+    b.ins().return_call_indirect(sig, target, &[hart]);
+    b.switch_to_block(miss);
+    let code = b.ins().iconst(I32, i64::from(EXIT_LOOKUP));
+    b.ins().return_(&[code]);
+
+    b.finalize(isa.frontend_config());
+    emit(isa, ctx, func)
+}
