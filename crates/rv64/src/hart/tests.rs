@@ -692,6 +692,19 @@ fn sc_to_another_address_fails() {
     assert_eq!((h.x(3), h.x(5)), (1, 1), "every sc clears the reservation");
 }
 
+/// Digests, snapshots and live transfer see only pages marked written: a store that goes
+/// through a store-TLB entry made by a failed `sc` (which stores nothing) must still mark.
+#[test]
+fn a_store_after_a_failed_sc_to_its_page_marks_the_page_written() {
+    let (mut h, mut mem, mut bus) = setup(&[sc_w(3, 4, 1), sd(4, 1, 8), SPIN]);
+    h.set_x(1, BASE + 0x10_0000);
+    h.set_x(4, 42);
+    mem.take_written_pages();
+    step(&mut h, &mut mem, &mut bus, 2);
+    assert_eq!((h.x(3), get64(&mem, BASE + 0x10_0008)), (1, 42));
+    assert_eq!(mem.take_written_pages(), [0x100]);
+}
+
 #[test]
 fn misaligned_lr_and_amo_raise_misaligned_exceptions() {
     let (mut h, mut mem, mut bus) = setup(&[lr_w(2, 1)]);
