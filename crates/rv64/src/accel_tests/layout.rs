@@ -23,12 +23,11 @@
 //! says to skip), and an interrupt is acknowledged on the bus ([`ACK`]) or cleared in `sip`.
 //! Each handler counts the traps it takes by cause in the [`COUNTS`] page.
 
-use super::gen::Rng;
 use crate::csr::*;
 use crate::hart::state::HartState;
 use crate::hart::{PRIV_M, PRIV_S, PRIV_U};
 use crate::testkit::asm::*;
-use crate::testkit::{ACK, MISSING, MMIO};
+use crate::testkit::{Rng, ACK, MISSING, MMIO};
 use crate::trap::*;
 
 /// How a program runs.

@@ -3,6 +3,7 @@
 //! first taken branch, and requires the same state after every `run` call.
 //!
 //! - [`random`]: seeded random programs ([`gen`]) with traps, page faults and interrupts.
+//! - [`smc`]: code that rewrites itself while it runs.
 //!
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
@@ -10,3 +11,4 @@
 mod gen;
 mod layout;
 mod random;
+mod smc;

@@ -9,11 +9,12 @@
 //! `RV64_DIFF_SEEDS=N` runs seeds `0..N` instead of the default set; `RV64_DIFF_VERBOSE=1`
 //! prints what each program did (and, with one seed, its disassembly).
 
-use super::gen::{generate, Program, Rng};
+use super::gen::{generate, Program};
 use super::layout::COUNTS;
 use crate::decode::decode;
 use crate::hart::Exit;
 use crate::testkit::lockstep::Lockstep;
+use crate::testkit::Rng;
 use crate::trap::*;
 
 /// Seeds run by default.
@@ -60,7 +61,7 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
     }
     let mut pair = Lockstep::new(|| program.build());
     let mut schedule = Rng::new(seed ^ 0x5c4e_d01e);
-    let (mut runs, mut wfi, mut device) = (0, 0, 0);
+    let (mut runs, mut wfi, mut device) = (0u64, 0, 0);
     while pair.position() < program.budget {
         if schedule.one_in(6) {
             let irq = schedule.pick(&[IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_MEI]);
@@ -78,7 +79,7 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
             Exit::Position => {}
         }
         runs += 1;
-        if runs % 8 == 0 || std::env::var_os("RV64_DIFF_SEED").is_some() {
+        if runs.is_multiple_of(8) || std::env::var_os("RV64_DIFF_SEED").is_some() {
             pair.check_ram().map_err(|e| describe(&program, &pair, e))?;
         }
     }

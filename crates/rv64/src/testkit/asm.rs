@@ -565,6 +565,14 @@ impl Asm {
         self.put(addi(rd, rd, lo as i32));
     }
 
+    /// `rd = value`, sign-extended (`lui` + `addiw`).
+    pub fn li(&mut self, rd: u32, value: i32) {
+        let hi = (value.wrapping_add(0x800) as u32) >> 12;
+        let lo = value.wrapping_sub((hi << 12) as i32);
+        self.put(lui(rd, hi));
+        self.put(op_imm32(0, rd, rd, lo));
+    }
+
     fn fixup(&mut self, fixup: Fixup, label: Label, len: usize) {
         self.fixups.push((self.bytes.len(), fixup, label));
         self.bytes.extend(std::iter::repeat_n(0, len));

@@ -14,7 +14,7 @@ use crate::hart::state::{csr_fields, HartState};
 use crate::hart::{Accel, Exit, Hart};
 use crate::memory::Memory;
 use crate::persist::Persist;
-use crate::testkit::TestBus;
+use crate::testkit::{Rng, TestBus};
 
 const PAGE: usize = 4096;
 
@@ -108,6 +108,26 @@ impl Lockstep {
         self.diff_bus().map_err(context)?;
         self.diff_written().map_err(context)?;
         Ok(exit)
+    }
+
+    /// Runs both sides to position `end` in runs of random lengths drawn from `rng` (often
+    /// a few positions, so that runs stop inside blocks), comparing them after each run and
+    /// all of RAM every few runs and at the end.
+    pub fn run_in_steps(&mut self, end: u64, rng: &mut Rng) -> Result<(), String> {
+        let mut runs = 0u64;
+        while self.position() < end {
+            let step = match rng.below(10) {
+                0..=4 => rng.range(1, 16),
+                5..=7 => rng.range(17, 300),
+                _ => rng.range(301, 3000),
+            } as u64;
+            self.run((self.position() + step).min(end))?;
+            runs += 1;
+            if runs.is_multiple_of(8) {
+                self.check_ram()?;
+            }
+        }
+        self.check_ram()
     }
 
     /// Compares all of RAM between the sides, and checks that each side marked every page

@@ -1,6 +1,7 @@
 //! What the crate's unit tests share: an instruction encoder ([`asm`]), a bus with a device
-//! window and interrupt lines ([`TestBus`]), and a runner that executes one program under
-//! both engines in lock step and reports the first difference ([`lockstep`]).
+//! window and interrupt lines ([`TestBus`]), a runner that executes one program under both
+//! engines in lock step and reports the first difference ([`lockstep`]), and a seeded
+//! random generator ([`Rng`]).
 
 pub mod asm;
 pub mod lockstep;
@@ -108,5 +109,41 @@ impl Bus for TestBus {
 
     fn time(&mut self, position: u64) -> u64 {
         position * 10
+    }
+}
+
+/// A small deterministic generator (SplitMix64).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// A number in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
+
+    /// True with probability `1 / n`.
+    pub fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
     }
 }
