@@ -4,10 +4,12 @@
 //!
 //! - [`random`]: seeded random programs ([`gen`]) with traps, page faults and interrupts.
 //! - [`smc`]: code that rewrites itself while it runs.
+//! - [`eviction`]: more hot code than the code cache may hold.
 //!
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
 
+mod eviction;
 mod gen;
 mod layout;
 mod random;
