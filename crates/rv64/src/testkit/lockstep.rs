@@ -258,3 +258,56 @@ pub fn diff_hart(a: &HartState, b: &HartState) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::asm::*;
+
+    const BASE: u64 = 0x8000_0000;
+
+    /// Two machines running `sd x5, 0x100(x6); addi x5, x5, 1; jal x0, -8` over and over.
+    fn pair() -> Lockstep {
+        Lockstep::new(|| {
+            let mut mem = Memory::new(BASE, 1 << 20).expect("RAM");
+            let code = [sd(5, 6, 0x100), addi(5, 5, 1), jal(0, -8)];
+            let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+            mem.write(BASE, &bytes).expect("in RAM");
+            let mut hart = Hart::new(BASE);
+            hart.set_x(6, BASE + 0x1000);
+            (hart, mem, TestBus::default())
+        })
+    }
+
+    #[test]
+    fn a_register_difference_is_reported_by_name() {
+        let mut pair = pair();
+        pair.run(10).expect("the same");
+        pair.jit.hart.set_x(7, 1);
+        let error = pair.run(20).expect_err("x7 differs");
+        assert!(error.contains("x7: interp 0x0, jit 0x1"), "{error}");
+    }
+
+    #[test]
+    fn a_ram_difference_is_reported_with_its_address() {
+        let mut pair = pair();
+        pair.run(10).expect("the same");
+        pair.jit.mem.write(BASE + 0x2008, &[1]).expect("in RAM");
+        let error = pair.run(20).expect_err("RAM differs");
+        assert!(error.contains("RAM at 0x80002008"), "{error}");
+    }
+
+    #[test]
+    fn a_page_changed_without_its_written_mark_is_reported() {
+        let mut pair = pair();
+        pair.run(10).expect("the same");
+        pair.jit.mem.write(BASE + 0x3000, &[1]).expect("in RAM");
+        pair.jit.mem.clear_written();
+        pair.interp.mem.write(BASE + 0x3000, &[1]).expect("in RAM");
+        let error = pair.check_ram().expect_err("unmarked");
+        assert!(
+            error.contains("jit: RAM page 0x80003000 changed but was not marked written"),
+            "{error}"
+        );
+    }
+}
