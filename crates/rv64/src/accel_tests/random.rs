@@ -3,7 +3,10 @@
 //! Each seed makes a program ([`generate`]) and a schedule: a sequence of `run(stop_at)`
 //! calls with random stop positions (often a few positions apart, so that runs stop inside
 //! blocks), and interrupt lines raised between them. Both engines get the same program and
-//! schedule and must agree after every call (see [`Lockstep`]).
+//! schedule and must agree after every call (see [`Lockstep`]). Now and then the JIT's side
+//! runs a few calls on the interpreter ([`crate::Hart::set_accel`] takes effect at the next run):
+//! each engine must take over the other's state, and code that stores rewrote while the
+//! interpreter ran must not come back compiled.
 //!
 //! `RV64_DIFF_SEED=N` runs seed `N` alone, comparing all of RAM after every run;
 //! `RV64_DIFF_SEEDS=N` runs seeds `0..N` instead of the default set; `RV64_DIFF_VERBOSE=1`
@@ -12,7 +15,7 @@
 use super::gen::{generate, Program};
 use super::layout::COUNTS;
 use crate::decode::decode;
-use crate::hart::Exit;
+use crate::hart::{Accel, Exit};
 use crate::testkit::lockstep::Lockstep;
 use crate::testkit::Rng;
 use crate::trap::*;
@@ -66,6 +69,13 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
         if schedule.one_in(6) {
             let irq = schedule.pick(&[IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_MEI]);
             pair.each(|side| side.bus.lines |= 1 << irq);
+        }
+        if schedule.one_in(25) {
+            let accel = match pair.jit.hart.accel() {
+                Accel::Jit => Accel::Interp,
+                Accel::Interp => Accel::Jit,
+            };
+            pair.jit.hart.set_accel(accel);
         }
         let step = match schedule.below(10) {
             0..=4 => schedule.range(1, 16),
