@@ -66,4 +66,7 @@ pub struct RunConfig {
     pub restore: Option<PathBuf>,
     /// How the hart executes guest code.
     pub accel: machine::Accel,
+    /// The JIT's compile threshold and code-cache bound ([`machine::Machine::tune_jit`]),
+    /// unless its defaults.
+    pub jit_tuning: Option<(u16, usize)>,
 }

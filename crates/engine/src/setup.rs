@@ -146,6 +146,9 @@ fn build_with(
         },
     };
     machine.set_accel(config.accel);
+    if let Some((threshold, code_limit)) = config.jit_tuning {
+        machine.tune_jit(threshold, code_limit);
+    }
     Ok(Built {
         machine,
         tap,

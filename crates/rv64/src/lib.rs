@@ -21,6 +21,11 @@ mod mmu;
 pub mod persist;
 pub mod trap;
 
+#[cfg(test)]
+mod accel_tests;
+#[cfg(test)]
+mod testkit;
+
 pub use bus::{Bus, BusFault};
 pub use decode::decode;
 pub use hart::{Accel, Exit, Hart};

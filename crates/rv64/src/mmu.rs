@@ -473,6 +473,9 @@ impl Hart {
                 if access == Access::Load {
                     self.tlb_load.insert(va, self.data_ctx, off, self.ram_host);
                 } else if !mem.code.is_code(page) {
+                    // Stores through a store-TLB entry do not mark their page, so making the
+                    // entry must: an SC that fails stores nothing and would leave it unmarked.
+                    mem.mark_written(off);
                     self.tlb_store.insert(va, self.data_ctx, off, self.ram_host);
                 }
                 Ok(Target::Ram(off + (pa & 0xfff) as usize))

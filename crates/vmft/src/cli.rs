@@ -328,6 +328,12 @@ pub struct RunArgs {
     /// so a log recorded under one replays under the other.
     #[arg(long, value_enum, default_value_t = AccelArg::Jit)]
     pub accel: AccelArg,
+
+    /// With `--accel jit`: compile a block once the interpreter has branched to it N times
+    /// (1 compiles every block at its first taken branch, which tests use to run short
+    /// programs on compiled code). Default: the JIT's own.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jit_threshold: Option<u16>,
 }
 
 /// The values of `--accel`.

@@ -108,6 +108,9 @@ pub fn run_config(args: RunArgs) -> Result<RunConfig, ConfigError> {
             AccelArg::Interp => machine::Accel::Interp,
             AccelArg::Jit => machine::Accel::Jit,
         },
+        jit_tuning: args
+            .jit_threshold
+            .map(|threshold| (threshold, rv64::jit::DEFAULT_CODE_LIMIT)),
     })
 }
 
@@ -283,6 +286,7 @@ mod tests {
             save_at: None,
             restore: None,
             accel: AccelArg::Jit,
+            jit_threshold: None,
         }
     }
 

@@ -1,16 +1,21 @@
 //! Determinism, device by device: the machine is a pure function of its initial state and its
-//! input log. For every device that takes input — the console (typed keys), the network
-//! (received frames), the entropy device, the clock (anchors and idle time skips) and the
-//! disk (whose requests complete from machine state alone) — a recorded Linux session whose
-//! workload exercises the device must
-//! - replay twice, each time with every state digest matching, the recording's console output
-//!   byte for byte and the disk as the recording left it;
-//! - replay from a snapshot saved (Ctrl-A s) in the middle of the workload, after the device's
-//!   input has started, with every later digest matching and the console output after the
-//!   snapshot;
+//! input log, whichever execution engine (`--accel interp` or `jit`) runs it. For every device
+//! that takes input — the console (typed keys), the network (received frames), the entropy
+//! device, the clock (anchors and idle time skips) and the disk (whose requests complete from
+//! machine state alone) — a recorded Linux session whose workload exercises the device must
+//! - replay twice, once under the other engine than the recording's and once under its own,
+//!   each time with every state digest matching, the recording's console output byte for
+//!   byte and the disk as the recording left it;
+//! - replay (under the other engine) from a snapshot saved (Ctrl-A s) in the middle of the
+//!   workload, after the device's input has started, with every later digest matching and the
+//!   console output after the snapshot;
 //! - fail to replay, from that snapshot, once one of the device's inputs after it is altered
 //!   in the log (checksums intact): the checks can fail. The disk has no input of its own
 //!   (its requests carry guest data through RAM); its test checks the disk files too.
+//!
+//! The devices' sessions are recorded under the two engines in turn, so logs of each replay
+//! under the other; a compute-bound session, where the JIT does most of the work, is recorded
+//! under each engine and replayed under the other.
 //!
 //! The guest boots once, to its shell with every device attached, and saves a snapshot there;
 //! each test records its session from that snapshot (`--restore`), so it pays only for its
@@ -40,13 +45,37 @@ const DISK_SIZE: u64 = 4 << 20;
 /// The page the network workload serves.
 const PAGE: &str = "vmft determinism page";
 
+/// vmft's execution engines (`--accel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Interp,
+    Jit,
+}
+
+impl Engine {
+    fn arg(self) -> &'static str {
+        match self {
+            Engine::Interp => "interp",
+            Engine::Jit => "jit",
+        }
+    }
+
+    fn other(self) -> Engine {
+        match self {
+            Engine::Interp => Engine::Jit,
+            Engine::Jit => Engine::Interp,
+        }
+    }
+}
+
 /// The machine every test records on: the image's guest with a network device, an address,
-/// and the disk `disk`.
-fn machine(disk: &Path) -> Guest<'static> {
+/// and the disk `disk`, run under `engine`.
+fn machine(disk: &Path, engine: Engine) -> Guest<'static> {
     Guest::new(image())
         .tap(TAP)
         .append(&format!("vmft.ip={GUEST}/24"))
         .drive(disk)
+        .accel(engine.arg())
 }
 
 fn create_disk(path: &Path) {
@@ -73,7 +102,7 @@ fn base() -> &'static Base {
         let disk = dir.join("disk.img");
         create_disk(&disk);
         let netns = NetNs::with_tap(TAP, HOST_ADDR);
-        let mut console = machine(&disk)
+        let mut console = machine(&disk, Engine::Jit)
             .in_netns(netns.name())
             .current_dir(dir.path())
             .boot_on_terminal(Vmm::Vmft, timeout(LIMIT));
@@ -145,6 +174,8 @@ type Step = fn(&mut Console, &NetNs);
 
 /// A recorded session, started from the base snapshot.
 struct Session {
+    /// The engine it was recorded under.
+    engine: Engine,
     dir: ScratchDir,
     log: PathBuf,
     /// The disk as the session left it.
@@ -156,16 +187,16 @@ struct Session {
     console: Vec<u8>,
 }
 
-/// Records a session named `name` from the base snapshot: `before`, a snapshot (Ctrl-A s),
-/// `after`, then `poweroff -f`.
-fn record(name: &str, before: Step, after: Step) -> Session {
+/// Records a session named `name` under `engine` from the base snapshot: `before`, a
+/// snapshot (Ctrl-A s), `after`, then `poweroff -f`.
+fn record(name: &str, engine: Engine, before: Step, after: Step) -> Session {
     let base = base();
     let dir = ScratchDir::new(&format!("determinism-{name}"));
     let log = dir.join("session.log");
     let disk = dir.join("disk.img");
     create_disk(&disk);
     let netns = NetNs::with_tap(TAP, HOST_ADDR);
-    let mut console = machine(&disk)
+    let mut console = machine(&disk, engine)
         .restore(&base.snapshot)
         .record(&log)
         .in_netns(netns.name())
@@ -178,6 +209,7 @@ fn record(name: &str, before: Step, after: Step) -> Session {
     console.send_line("poweroff -f");
     console.expect_clean_exit();
     Session {
+        engine,
         snapshot: dir.join(&snapshot),
         position,
         console: console.console_bytes(),
@@ -197,12 +229,12 @@ fn digests_matched(stderr: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Replays `log` of `session` on a fresh disk, with `extra` arguments; returns the output
-/// and the disk as the replay left it.
-fn replay(session: &Session, log: &Path, extra: &[&str]) -> (Output, Vec<u8>) {
+/// Replays `log` of `session` under `engine` on a fresh disk, with `extra` arguments;
+/// returns the output and the disk as the replay left it.
+fn replay(session: &Session, log: &Path, engine: Engine, extra: &[&str]) -> (Output, Vec<u8>) {
     let disk = session.dir.join("replay-disk.img");
     create_disk(&disk);
-    let out = machine(&disk)
+    let out = machine(&disk, engine)
         .restore(&base().snapshot)
         .replay_with(log, extra);
     let contents = std::fs::read(&disk).expect("read the replay's disk");
@@ -257,6 +289,34 @@ fn altered(payload: &Payload) -> Payload {
     }
 }
 
+/// Replays all of `session` under `engine`: it must succeed with the snapshot's and the
+/// final digests (and any periodic ones) matching, the recording's console output and its
+/// disk.
+fn check_replay(session: &Session, engine: Engine) {
+    let what = format!(
+        "the replay under --accel {} of a session recorded under --accel {}",
+        engine.arg(),
+        session.engine.arg()
+    );
+    let (out, disk) = replay(session, &session.log, engine, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    check(out.status.success(), &format!("{what} failed"), &out);
+    check(
+        digests_matched(&stderr) >= 2,
+        &format!("{what}: expected the snapshot's and the final digests"),
+        &out,
+    );
+    check(
+        out.stdout == session.console,
+        &format!("{what}: the console differs from the recording's"),
+        &out,
+    );
+    assert!(
+        disk == std::fs::read(&session.disk).expect("read the disk"),
+        "{what} left the disk other than the recording did"
+    );
+}
+
 /// The determinism checks of a recorded session whose workload gives the machine inputs of
 /// every kind in `kinds` after the snapshot; the first is altered for the negative check.
 fn check_session(session: &Session, kinds: &[Kind]) {
@@ -268,32 +328,17 @@ fn check_session(session: &Session, kinds: &[Kind]) {
         );
     }
 
-    for run in ["first", "second"] {
-        let (out, disk) = replay(session, &session.log, &[]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        check(
-            out.status.success(),
-            &format!("the {run} replay failed"),
-            &out,
-        );
-        check(
-            digests_matched(&stderr) >= 2,
-            "expected the snapshot's and the final digests",
-            &out,
-        );
-        check(
-            out.stdout == session.console,
-            &format!("the {run} replay's console differs from the recording's"),
-            &out,
-        );
-        assert!(
-            disk == std::fs::read(&session.disk).expect("read the disk"),
-            "the {run} replay left the disk other than the recording did"
-        );
+    for engine in [session.engine.other(), session.engine] {
+        check_replay(session, engine);
     }
 
     let snapshot = session.snapshot.to_str().expect("scratch paths are UTF-8");
-    let (out, disk) = replay(session, &session.log, &["--from-snapshot", snapshot]);
+    let (out, disk) = replay(
+        session,
+        &session.log,
+        session.engine.other(),
+        &["--from-snapshot", snapshot],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     check(
         out.status.success(),
@@ -335,7 +380,12 @@ fn check_session(session: &Session, kinds: &[Kind]) {
         writer.append(entry).expect("write the log");
     }
     writer.into_inner().expect("write the log");
-    let (out, _) = replay(session, &log, &["--from-snapshot", snapshot]);
+    let (out, _) = replay(
+        session,
+        &log,
+        session.engine,
+        &["--from-snapshot", snapshot],
+    );
     check(
         !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("divergence"),
         &format!("a replay with an altered {kind:?} entry did not diverge"),
@@ -347,6 +397,7 @@ fn check_session(session: &Session, kinds: &[Kind]) {
 fn console_input_replays_identically_and_from_a_snapshot() {
     let session = record(
         "console",
+        Engine::Jit,
         |console, _| {
             console.send_line("read -r word; echo vmft-read-$word");
             console.send_line("alpha");
@@ -367,6 +418,7 @@ fn console_input_replays_identically_and_from_a_snapshot() {
 fn network_frames_replay_identically_and_from_a_snapshot() {
     let session = record(
         "network",
+        Engine::Interp,
         |console, netns| {
             shell(
                 console,
@@ -413,6 +465,7 @@ fn network_frames_replay_identically_and_from_a_snapshot() {
 fn entropy_replays_identically_and_from_a_snapshot() {
     let session = record(
         "entropy",
+        Engine::Jit,
         |console, _| {
             shell(
                 console,
@@ -433,6 +486,7 @@ fn entropy_replays_identically_and_from_a_snapshot() {
 fn clock_anchors_and_idle_skips_replay_identically_and_from_a_snapshot() {
     let session = record(
         "clock",
+        Engine::Interp,
         |console, _| {
             shell(console, "sleep 0.5 && cat /proc/uptime");
         },
@@ -451,6 +505,7 @@ fn clock_anchors_and_idle_skips_replay_identically_and_from_a_snapshot() {
 fn disk_reads_and_writes_replay_identically_and_from_a_snapshot() {
     let session = record(
         "disk",
+        Engine::Jit,
         |console, _| {
             shell(
                 console,
@@ -477,4 +532,30 @@ fn disk_reads_and_writes_replay_identically_and_from_a_snapshot() {
         "the guest wrote its second block"
     );
     check_session(&session, &[]);
+}
+
+#[test]
+fn a_compute_bound_session_recorded_under_either_engine_replays_under_the_other() {
+    // Hot loops of every kind: shell arithmetic, awk, compression, hashing, sorting.
+    fn before(console: &mut Console, _: &NetNs) {
+        shell(
+            console,
+            "i=0; s=0; while [ $i -lt 1000 ]; do s=$((s + i * i % 7)); i=$((i + 1)); done; echo $s",
+        );
+        shell(
+            console,
+            "awk 'BEGIN { for (i = 0; i < 50000; i++) s += (i * i) % 13; print s }'",
+        );
+    }
+    fn after(console: &mut Console, _: &NetNs) {
+        shell(
+            console,
+            "seq 1 20000 | gzip -c | gzip -dc | sort -rn | sha256sum",
+        );
+        shell(console, "head -c 400000 /bin/busybox | gzip -c | md5sum");
+    }
+    for engine in [Engine::Jit, Engine::Interp] {
+        let session = record(&format!("compute-{}", engine.arg()), engine, before, after);
+        check_replay(&session, engine.other());
+    }
 }

@@ -1,10 +1,13 @@
 //! The bare-metal ISA test programs of `tests/isa/`, run under `vmft run`.
 //!
 //! Each program is built with `riscv64-unknown-elf-gcc` (required: the test fails with a
-//! clear message when it is missing) and run with `vmft run --bios none --kernel`. It must exit
-//! with the status named by its `EXPECT-EXIT: N` marker (0 when absent) and, when it passes,
-//! print `PASS` last. Programs without a `VMFT-ONLY` marker are differential: the same ELF runs
-//! under `qemu-system-riscv64 -machine virt` and both UART outputs must be byte-identical.
+//! clear message when it is missing) and run with `vmft run --bios none --kernel` under each
+//! execution engine ([`ENGINES`]: the interpreter, and the JIT compiling every block at its
+//! first taken branch). Each run must exit with the status named by the program's
+//! `EXPECT-EXIT: N` marker (0 when absent) and, when it passes, print `PASS` last; the
+//! engines' UART outputs must be byte-identical. Programs without a `VMFT-ONLY` marker are
+//! differential as well: the same ELF runs under `qemu-system-riscv64 -machine virt` and its
+//! UART output must be byte-identical to vmft's.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -121,12 +124,23 @@ fn run_with_timeout(mut cmd: Command, what: &str) -> Run {
     }
 }
 
-fn run_vmft(elf: &Path) -> Run {
+/// vmft's execution engines, as `--accel` and its other arguments: the interpreter (the
+/// reference) first.
+const ENGINES: [(&str, &[&str]); 2] = [
+    ("interp", &["--accel", "interp"]),
+    ("jit", &["--accel", "jit", "--jit-threshold", "1"]),
+];
+
+fn run_vmft(elf: &Path, engine: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vmft"));
     cmd.args(["run", "--bios", "none", "--kernel"])
         .arg(elf)
-        .args(["--max-instructions", MAX_INSTRUCTIONS]);
-    run_with_timeout(cmd, &format!("vmft on {}", elf.display()))
+        .args(["--max-instructions", MAX_INSTRUCTIONS])
+        .args(engine);
+    run_with_timeout(
+        cmd,
+        &format!("vmft {} on {}", engine.join(" "), elf.display()),
+    )
 }
 
 fn run_qemu(elf: &Path) -> Run {
@@ -171,21 +185,34 @@ fn markers(source: &str) -> (i32, bool) {
 fn check_program(source: &str) {
     let (expect_exit, vmft_only) = markers(source);
     let elf = build(source);
-    let vmft = run_vmft(&elf);
-    assert_eq!(
-        vmft.code,
-        Some(expect_exit),
-        "{source} under vmft exited with {:?}, expected {expect_exit}\n--- output ---\n{}\n--- \
-         stderr ---\n{}",
-        vmft.code,
-        vmft.stdout,
-        vmft.stderr
-    );
-    if expect_exit == 0 {
-        assert!(
-            vmft.stdout.trim_end().ends_with("PASS"),
-            "{source} under vmft did not print PASS last:\n{}",
-            vmft.stdout
+    let runs: Vec<(&str, Run)> = ENGINES
+        .iter()
+        .map(|&(name, args)| (name, run_vmft(&elf, args)))
+        .collect();
+    for (engine, vmft) in &runs {
+        assert_eq!(
+            vmft.code,
+            Some(expect_exit),
+            "{source} under vmft --accel {engine} exited with {:?}, expected {expect_exit}\n\
+             --- output ---\n{}\n--- stderr ---\n{}",
+            vmft.code,
+            vmft.stdout,
+            vmft.stderr
+        );
+        if expect_exit == 0 {
+            assert!(
+                vmft.stdout.trim_end().ends_with("PASS"),
+                "{source} under vmft --accel {engine} did not print PASS last:\n{}",
+                vmft.stdout
+            );
+        }
+    }
+    let (reference_engine, reference) = &runs[0];
+    for (engine, vmft) in &runs[1..] {
+        assert_eq!(
+            vmft.stdout, reference.stdout,
+            "{source}: vmft's UART output under --accel {engine} differs from --accel \
+             {reference_engine}'s"
         );
     }
     if vmft_only {
@@ -200,7 +227,7 @@ fn check_program(source: &str) {
         qemu.stdout
     );
     assert_eq!(
-        vmft.stdout, qemu.stdout,
+        reference.stdout, qemu.stdout,
         "{source}: vmft's UART output differs from QEMU's"
     );
 }
@@ -244,6 +271,8 @@ isa_programs! {
     interrupt_priority_and_ebreak_tval => "priv_vmft.c",
     sv39_sv48_translation => "mmu.c",
     fence_i_makes_stores_visible_to_fetch => "fencei.S",
+    loops_rewriting_themselves_with_fence_i => "smc.S",
+    stores_to_code_are_visible_to_the_next_fetch_without_fence_i => "smc_vmft.S",
     htif_tohost_pass => "htif.S",
     htif_tohost_fail_status => "htif_fail.S",
 }

@@ -193,6 +193,7 @@ pub struct Guest<'a> {
     record: Option<PathBuf>,
     restore: Option<PathBuf>,
     dir: Option<PathBuf>,
+    accel: Option<&'static str>,
 }
 
 impl<'a> Guest<'a> {
@@ -208,6 +209,7 @@ impl<'a> Guest<'a> {
             record: None,
             restore: None,
             dir: None,
+            accel: None,
         }
     }
 
@@ -220,6 +222,13 @@ impl<'a> Guest<'a> {
     /// Starts from the snapshot `file` instead of booting (vmft only).
     pub fn restore(mut self, file: &Path) -> Self {
         self.restore = Some(file.to_path_buf());
+        self
+    }
+
+    /// Runs (or replays) under vmft's execution engine `accel` (`--accel`: `interp` or
+    /// `jit`) instead of the default (vmft only).
+    pub fn accel(mut self, accel: &'static str) -> Self {
+        self.accel = Some(accel);
         self
     }
 
@@ -248,6 +257,9 @@ impl<'a> Guest<'a> {
         }
         if let Some(snapshot) = &self.restore {
             args.extend(["--restore".into(), path(snapshot)]);
+        }
+        if let Some(accel) = self.accel {
+            args.extend(["--accel".into(), accel.into()]);
         }
         args
     }

@@ -1,0 +1,104 @@
+//! A code cache too small for the hot code: thousands of distinct small loops, each hot at
+//! once (the JIT compiles at the first taken branch), run twice over, with the cache bound
+//! at its 64 KiB minimum, so the JIT must empty it and compile again, many times.
+
+use crate::hart::Hart;
+use crate::memory::Memory;
+use crate::testkit::asm::*;
+use crate::testkit::lockstep::Lockstep;
+use crate::testkit::{Rng, TestBus};
+
+const BASE: u64 = 0x8000_0000;
+const RAM: u64 = 1 << 20;
+/// A scratch area the loops load from and store to.
+const DATA: u64 = BASE + 0xc_0000;
+const LOOPS: usize = 4000;
+/// The smallest bound the JIT accepts.
+const CODE_LIMIT: usize = 64 << 10;
+
+const ZERO: u32 = 0;
+const T0: u32 = 5;
+const S0: u32 = 8;
+const A0: u32 = 10;
+const A1: u32 = 11;
+const A2: u32 = 12;
+const A3: u32 = 13;
+const T6: u32 = 31;
+
+/// The program: [`LOOPS`] loops of three iterations, each with its own random body of ALU
+/// operations, a load and a store, all run twice; then an endless loop at the returned
+/// address.
+fn program() -> (Vec<u8>, u64) {
+    let mut rng = Rng::new(0xe71c7);
+    let mut asm = Asm::new(BASE);
+    asm.la(T6, DATA);
+    asm.put(addi(S0, ZERO, 2));
+    let again = asm.bound();
+    for _ in 0..LOOPS {
+        asm.put(addi(T0, ZERO, 3));
+        let top = asm.bound();
+        for _ in 0..rng.range(2, 5) {
+            let (rd, rs) = (rng.pick(&[A0, A1, A2, A3]), rng.pick(&[A0, A1, A2, A3]));
+            let imm = rng.range(-2048, 2047) as i32;
+            asm.put(match rng.below(4) {
+                0 => addi(rd, rs, imm),
+                1 => op_imm(4, rd, rs, imm),
+                2 => op(0, rng.pick(&[0, 1, 4, 5]), rd, rd, rs),
+                _ => op32(1, 0, rd, rd, rs),
+            });
+        }
+        let off = 8 * rng.below(256) as i32;
+        asm.put(ld(A3, T6, off));
+        asm.put(add(A3, A3, A0));
+        asm.put(sd(A3, T6, off));
+        asm.put(addi(T0, T0, -1));
+        let back = asm.offset_to(top);
+        asm.put(bne(T0, ZERO, back));
+    }
+    asm.put(addi(S0, S0, -1));
+    let done = asm.label();
+    asm.branch(0, S0, ZERO, done);
+    let back = asm.offset_to(again);
+    asm.put(jal(ZERO, back));
+    asm.bind(done);
+    let end = asm.here();
+    asm.put(SPIN);
+    assert!(end < DATA, "the code overlaps its data");
+    (asm.finish(), end)
+}
+
+/// Runs the program under both engines, the JIT's code bounded to [`CODE_LIMIT`].
+fn run() -> Lockstep {
+    let (code, end) = program();
+    let make = || {
+        let mut mem = Memory::new(BASE, RAM).expect("RAM");
+        mem.write(BASE, &code).expect("in RAM");
+        mem.set_jit_code_limit(CODE_LIMIT);
+        (Hart::new(BASE), mem, TestBus::default())
+    };
+    let mut pair = Lockstep::new(make);
+    let mut steps = Rng::new(end);
+    while pair.interp.hart.pc() != end {
+        let stop = pair.position() + 10_000;
+        pair.run_in_steps(stop, &mut steps)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(stop < 1_000_000, "the program does not finish");
+    }
+    pair
+}
+
+#[test]
+fn more_hot_code_than_the_code_cache_may_hold_runs_as_on_the_interpreter() {
+    run();
+}
+
+#[test]
+fn the_jit_evicts_its_code_cache_at_its_bound_and_compiles_again() {
+    let stats = run().jit.mem.jit_stats();
+    assert!(stats.evictions > 0, "no eviction: {stats:?}");
+    assert!(stats.code_bytes <= CODE_LIMIT, "over the bound: {stats:?}");
+    assert!(
+        stats.compiled > 2 * LOOPS as u64,
+        "each loop is compiled on each pass: {stats:?}"
+    );
+}

@@ -1,0 +1,16 @@
+//! The JIT changes speed, never behaviour: every test here runs guest code under both
+//! engines in lock step ([`crate::testkit::lockstep`]), the JIT compiling every block at its
+//! first taken branch, and requires the same state after every `run` call.
+//!
+//! - [`random`]: seeded random programs ([`gen`]) with traps, page faults and interrupts.
+//! - [`smc`]: code that rewrites itself while it runs.
+//! - [`eviction`]: more hot code than the code cache may hold.
+//!
+//! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
+//! as well: they hold only once the JIT compiles.
+
+mod eviction;
+mod gen;
+mod layout;
+mod random;
+mod smc;
