@@ -263,14 +263,19 @@ impl crate::Hart {
     }
 
     /// Compiles the block starting at virtual `pc` and installs its JIT slot. Does nothing
-    /// when the block cannot be compiled (its first instruction is one the compiler does not
-    /// handle, the fetch faults, or the host has no JIT); a fetch fault is left for the
-    /// interpreter to take.
+    /// when the block cannot be compiled now (its page is not in the fetch TLB, its first
+    /// instruction is one the compiler does not handle, or the host has no JIT).
     pub(crate) fn jit_compile(&mut self, mem: &mut crate::Memory, pc: u64) {
         if mem.code.jit_unavailable {
             return;
         }
-        let Ok(page_off) = self.fetch_page(mem, pc) else {
+        // Only a page the fetch TLB already maps: a page walk could set a PTE's accessed
+        // bit, an architectural effect, for code the guest may never reach (the target of
+        // a branch is compiled before it executes, and a run may stop in between).
+        let Some(page_off) = self
+            .tlb_fetch
+            .lookup(pc & !0xfff, self.fetch_ctx, self.ram_host)
+        else {
             return;
         };
         let page = page_off / 4096;
