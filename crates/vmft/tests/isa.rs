@@ -243,6 +243,7 @@ isa_programs! {
     traps_and_privilege_transitions => "priv.c",
     interrupt_priority_and_ebreak_tval => "priv_vmft.c",
     sv39_sv48_translation => "mmu.c",
+    sdtrig_csrs_with_no_trigger => "sdtrig.c",
     fence_i_makes_stores_visible_to_fetch => "fencei.S",
     htif_tohost_pass => "htif.S",
     htif_tohost_fail_status => "htif_fail.S",
