@@ -4,6 +4,9 @@
 //! (number bits 11:10 == 0b11) and an access below the CSR's privilege (bits 9:8) are
 //! illegal; so are the counters when `mcounteren`/`scounteren` deny them, `satp` in S-mode
 //! with `mstatus.TVM`, and the FP CSRs while `mstatus.FS` is Off.
+//!
+//! The trigger CSRs (`tselect`, `tdata1..3`, `tinfo`) are present with no trigger behind them,
+//! so that software probing for triggers finds none without trapping (see [`TSELECT`]).
 
 use crate::hart::{Hart, PRIV_M, PRIV_S};
 use crate::trap::{IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI};
@@ -74,6 +77,47 @@ pub const MIP: u16 = 0x344;
 pub const PMPCFG0: u16 = 0x3a0;
 /// First PMP address register (pmpaddr0..63 follow).
 pub const PMPADDR0: u16 = 0x3b0;
+/// Trigger select (debug spec 1.0, Sdtrig, "Trigger Select (tselect, at 0x7a0)").
+///
+/// This hart implements no triggers, which the register descriptions allow: `tselect`,
+/// `tdata1` and `tinfo` are each "optional if no triggers are implemented", and `tdata2` and
+/// `tdata3` "optional if no implemented triggers use it". The hart keeps them, so that
+/// software probing for triggers (OpenSBI's Sdtrig detection and enumeration) reads "none"
+/// the way the chapter's enumeration algorithm expects instead of taking an illegal
+/// instruction trap. Having no trigger, the hart does not claim the Sdtrig extension itself
+/// ("If Sdtrig is implemented, the Trigger Module must support at least one trigger"); the
+/// device tree's ISA string leaves it out. OpenSBI, which takes a readable `tselect` for
+/// Sdtrig, lists `sdtrig` in its banner all the same, and counts zero triggers.
+///
+/// `tselect` is WARL and hard-wired to 0: "Writes of values greater than or equal to the
+/// number of supported triggers may result in a different value in this register than what
+/// was written or may point to a trigger where `tdata1.type`=0" — with zero triggers every
+/// value is such a write, so a write of N != 0 reads back 0 and a debugger's read-back check
+/// ends its enumeration. The selected trigger 0 does not exist.
+///
+/// Like all trigger registers except the context ones, these are "only accessible in machine
+/// and Debug Mode" (number bits 9:8 = 3): from S and U they are illegal. None holds state, so
+/// none is part of the hart's saved state.
+pub const TSELECT: u16 = 0x7a0;
+/// Trigger data 1: reads 0 and ignores writes. Its `type` field is 0, "There is no trigger at
+/// this tselect", and with `type` 0 the spec hard-wires the rest: `dmode` ("If type is 0, then
+/// this bit is hard-wired to 0") and `data` ("If type is 0, then this field is hard-wired to
+/// 0"). `type` is WARL, and the absent trigger supports no other type. See [`TSELECT`].
+pub const TDATA1: u16 = 0x7a1;
+/// Trigger data 2: reads 0 and ignores writes (WARL "trigger-specific data"; the absent
+/// trigger supports no type, so no value but 0 is legal). See [`TSELECT`].
+pub const TDATA2: u16 = 0x7a2;
+/// Trigger data 3: as [`TDATA2`].
+pub const TDATA3: u16 = 0x7a3;
+/// Trigger info: reads [`TINFO_NO_TRIGGER`]; "Writing this read/write CSR has no effect".
+/// See [`TSELECT`].
+pub const TINFO: u16 = 0x7a4;
+/// `tinfo` of a trigger that does not exist: `info` (bits 15:0) is 1 — "If the currently
+/// selected trigger doesn't exist, this field contains 1" — and `version` (bits 31:24) is 0.
+/// The version describes the triggers implemented, of which there are none; and OpenSBI 1.6's
+/// enumeration compares the whole register with 1, so version 1 would make it count a
+/// trigger that is not there.
+pub const TINFO_NO_TRIGGER: u64 = 1;
 /// Machine cycle counter.
 pub const MCYCLE: u16 = 0xb00;
 /// Machine instructions-retired counter.
@@ -369,6 +413,8 @@ impl Hart {
             }
             0x3b0..=0x3ef => *c.pmpaddr.get(usize::from(num - PMPADDR0))?,
             MVENDORID | MARCHID | MIMPID | MHARTID | MCONFIGPTR => 0,
+            TSELECT | TDATA1 | TDATA2 | TDATA3 => 0,
+            TINFO => TINFO_NO_TRIGGER,
             _ => return None,
         })
     }
@@ -435,6 +481,8 @@ impl Hart {
                     *r = value & PMPADDR_MASK;
                 }
             }
+            // No trigger exists: every trigger register is hard-wired (see TSELECT).
+            TSELECT | TDATA1 | TDATA2 | TDATA3 | TINFO => {}
             _ => {}
         }
         match num {
@@ -444,7 +492,7 @@ impl Hart {
             }
             STVEC | SCOUNTEREN | SENVCFG | SSCRATCH | SEPC | SCAUSE | STVAL | MTVEC
             | MCOUNTEREN | MENVCFG | MSCRATCH | MEPC | MCAUSE | MTVAL | MCYCLE | MINSTRET
-            | MCOUNTINHIBIT => CsrWrite::Quiet,
+            | MCOUNTINHIBIT | TSELECT | TDATA1 | TDATA2 | TDATA3 | TINFO => CsrWrite::Quiet,
             SATP => CsrWrite::Recheck,
             _ => CsrWrite::Context,
         }
@@ -479,5 +527,157 @@ impl Hart {
             _ => base & !src,
         };
         Some((old, self.csr_set(num, new)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hart::PRIV_U;
+
+    const WRITE: u8 = 0;
+    const SET: u8 = 1;
+    const CLEAR: u8 = 2;
+
+    /// Executes a CSR instruction on `num` in the hart's current privilege: the old value and
+    /// the write's effect, or `None` for an illegal instruction.
+    fn csr(h: &mut Hart, num: u16, kind: u8, src: u64, writes: bool) -> Option<(u64, CsrWrite)> {
+        h.csr_instruction(num, kind, src, writes, || 0)
+    }
+
+    fn read(h: &mut Hart, num: u16) -> Option<u64> {
+        csr(h, num, SET, 0, false).map(|(value, _)| value)
+    }
+
+    const TRIGGER_CSRS: [u16; 5] = [TSELECT, TDATA1, TDATA2, TDATA3, TINFO];
+
+    #[test]
+    fn sdtrig_tselect_write_beyond_the_triggers_reads_back_another_value() {
+        // "Writes of values greater than or equal to the number of supported triggers may
+        // result in a different value": with none, every write leaves tselect at 0.
+        let mut h = Hart::new(0);
+        for value in [1, 2, 0x7f, u64::MAX, 0] {
+            assert_eq!(
+                csr(&mut h, TSELECT, WRITE, value, true),
+                Some((0, CsrWrite::Quiet))
+            );
+            assert_eq!(read(&mut h, TSELECT), Some(0), "after writing {value:#x}");
+        }
+        assert_eq!(
+            csr(&mut h, TSELECT, SET, 5, true),
+            Some((0, CsrWrite::Quiet))
+        );
+        assert_eq!(read(&mut h, TSELECT), Some(0));
+    }
+
+    #[test]
+    fn sdtrig_tdata1_type_0_means_no_trigger_and_hardwires_dmode_and_data() {
+        // type 0: "There is no trigger at this tselect"; dmode and data "hard-wired to 0".
+        let mut h = Hart::new(0);
+        let mcontrol6_execute_m: u64 = (6 << 60) | (1 << 6) | (1 << 2);
+        for (kind, value) in [
+            (WRITE, mcontrol6_execute_m),
+            (WRITE, 15 << 60),
+            (SET, u64::MAX),
+        ] {
+            assert_eq!(
+                csr(&mut h, TDATA1, kind, value, true),
+                Some((0, CsrWrite::Quiet))
+            );
+            assert_eq!(read(&mut h, TDATA1), Some(0));
+        }
+        assert_eq!(
+            csr(&mut h, TDATA1, CLEAR, u64::MAX, true),
+            Some((0, CsrWrite::Quiet))
+        );
+    }
+
+    #[test]
+    fn sdtrig_tdata2_and_tdata3_of_an_absent_trigger_read_zero() {
+        let mut h = Hart::new(0);
+        for num in [TDATA2, TDATA3] {
+            assert_eq!(
+                csr(&mut h, num, WRITE, 0x8000_0000, true),
+                Some((0, CsrWrite::Quiet))
+            );
+            assert_eq!(read(&mut h, num), Some(0));
+        }
+    }
+
+    #[test]
+    fn sdtrig_tinfo_info_is_1_when_the_selected_trigger_does_not_exist() {
+        // "If the currently selected trigger doesn't exist, this field contains 1";
+        // "Writing this read/write CSR has no effect".
+        let mut h = Hart::new(0);
+        assert_eq!(read(&mut h, TINFO), Some(1));
+        assert_eq!(
+            csr(&mut h, TINFO, WRITE, 0xffff, true),
+            Some((1, CsrWrite::Quiet))
+        );
+        assert_eq!(read(&mut h, TINFO), Some(TINFO_NO_TRIGGER));
+        assert_eq!(h.csr(TINFO), Some(1));
+    }
+
+    #[test]
+    fn sdtrig_enumeration_finds_no_trigger() {
+        // The chapter's enumeration: write i to tselect, stop unless it reads back i; read
+        // tinfo, stop if its info is 1 (or, without tinfo, if tdata1.type is 0).
+        let mut h = Hart::new(0);
+        let mut found = 0;
+        for i in 0..8u64 {
+            csr(&mut h, TSELECT, WRITE, i, true).expect("tselect writable from M");
+            if read(&mut h, TSELECT) != Some(i) {
+                break;
+            }
+            match read(&mut h, TINFO) {
+                Some(tinfo) if tinfo & 0xffff == 1 => break,
+                Some(_) => {}
+                None if read(&mut h, TDATA1).expect("tdata1") >> 60 == 0 => break,
+                None => {}
+            }
+            found += 1;
+        }
+        assert_eq!(found, 0);
+    }
+
+    #[test]
+    fn sdtrig_registers_are_accessible_in_m_mode_only() {
+        // "only accessible in machine and Debug Mode": illegal from S and U, read or write.
+        for privilege in [PRIV_S, PRIV_U] {
+            let mut h = Hart::new(0);
+            h.privilege = privilege;
+            for num in TRIGGER_CSRS {
+                assert_eq!(read(&mut h, num), None, "read {num:#x} from {privilege}");
+                assert_eq!(csr(&mut h, num, WRITE, 0, true), None, "write {num:#x}");
+            }
+        }
+        let mut h = Hart::new(0);
+        for num in TRIGGER_CSRS {
+            assert!(read(&mut h, num).is_some(), "read {num:#x} from M");
+            assert!(
+                csr(&mut h, num, WRITE, 0, true).is_some(),
+                "write {num:#x} from M"
+            );
+        }
+    }
+
+    #[test]
+    fn sdtrig_registers_hold_no_state() {
+        // Nothing to save: writes leave the CSR file exactly as it was.
+        let mut h = Hart::new(0);
+        let before = format!("{:?}", h.csr);
+        for num in TRIGGER_CSRS {
+            csr(&mut h, num, WRITE, u64::MAX, true).expect("writable from M");
+        }
+        assert_eq!(format!("{:?}", h.csr), before);
+    }
+
+    #[test]
+    fn csrs_next_to_the_trigger_registers_stay_unimplemented() {
+        // tcontrol, mcontext and the Debug Mode registers are not implemented.
+        let mut h = Hart::new(0);
+        for num in [0x7a5, 0x7a8, 0x7aa, 0x7b0, 0x7b1, 0x7b2, 0x5a8, 0x6a8] {
+            assert_eq!(read(&mut h, num), None, "{num:#x}");
+        }
     }
 }

@@ -270,6 +270,7 @@ isa_programs! {
     traps_and_privilege_transitions => "priv.c",
     interrupt_priority_and_ebreak_tval => "priv_vmft.c",
     sv39_sv48_translation => "mmu.c",
+    sdtrig_csrs_with_no_trigger => "sdtrig.c",
     fence_i_makes_stores_visible_to_fetch => "fencei.S",
     loops_rewriting_themselves_with_fence_i => "smc.S",
     stores_to_code_are_visible_to_the_next_fetch_without_fence_i => "smc_vmft.S",
