@@ -17,7 +17,7 @@
 //!   misaligned access to a device is an address-misaligned exception (firmware may emulate
 //!   it). LR, SC and AMOs must be naturally aligned.
 
-use crate::bus::Bus;
+use crate::bus::{Bus, BusFault};
 use crate::csr::{
     MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_BARE,
     SATP_MODE_SV39, SATP_PPN,
@@ -404,8 +404,7 @@ impl Hart {
         if va & (size - 1) != 0 {
             return Err(Access::Load.misaligned(va));
         }
-        self.device_touched = true;
-        bus.load(pa, size as u8, position).map_err(|_| fault)
+        self.bus_load(bus, pa, size, position).map_err(|_| fault)
     }
 
     /// A store of `size` bytes at `va` that missed the store TLB.
@@ -438,9 +437,39 @@ impl Hart {
         if va & (size - 1) != 0 {
             return Err(Access::Store.misaligned(va));
         }
-        self.device_touched = true;
-        bus.store(pa, size as u8, value, position)
+        self.bus_store(bus, pa, size, value, position)
             .map_err(|_| fault)
+    }
+
+    /// Loads `size` bytes at physical `pa` from the bus, and notes in `device_touched`
+    /// whether the board needs attention before the next instruction (see [`Bus`]).
+    #[inline]
+    pub(crate) fn bus_load<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        pa: u64,
+        size: u64,
+        position: u64,
+    ) -> Result<u64, BusFault> {
+        let value = bus.load(pa, size as u8, position);
+        self.device_touched |= bus.take_attention();
+        value
+    }
+
+    /// Stores `size` bytes of `value` at physical `pa` on the bus, and notes in
+    /// `device_touched` whether the board needs attention before the next instruction.
+    #[inline]
+    pub(crate) fn bus_store<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        pa: u64,
+        size: u64,
+        value: u64,
+        position: u64,
+    ) -> Result<(), BusFault> {
+        let result = bus.store(pa, size as u8, value, position);
+        self.device_touched |= bus.take_attention();
+        result
     }
 
     /// Resolves a naturally aligned LR (`Load`), SC or AMO (`Store`) of `size` bytes at `va`.

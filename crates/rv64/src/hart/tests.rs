@@ -10,12 +10,17 @@ const BASE: u64 = 0x8000_0000;
 const RAM: u64 = 4 << 20;
 /// A device window on the test bus; addresses at or above `MISSING` fault.
 const MMIO: u64 = 0x1000_0000;
+/// Accesses from here to `MISSING` need no attention from the board (like reads of a status
+/// register); those below it do.
+const QUIET: u64 = 0x1800_0000;
 const MISSING: u64 = 0x2000_0000;
 
 #[derive(Default)]
 struct TestBus {
     stores: Vec<(u64, u8, u64)>,
     loads: Vec<(u64, u8)>,
+    /// An access since the last `take_attention` needs attention.
+    attention: bool,
 }
 
 impl Bus for TestBus {
@@ -24,6 +29,7 @@ impl Bus for TestBus {
             return Err(BusFault);
         }
         self.loads.push((addr, size));
+        self.attention |= addr < QUIET;
         Ok(0x1234)
     }
     fn store(&mut self, addr: u64, size: u8, value: u64, _position: u64) -> Result<(), BusFault> {
@@ -31,7 +37,11 @@ impl Bus for TestBus {
             return Err(BusFault);
         }
         self.stores.push((addr, size, value));
+        self.attention |= addr < QUIET;
         Ok(())
+    }
+    fn take_attention(&mut self) -> bool {
+        std::mem::take(&mut self.attention)
     }
     fn time(&mut self, position: u64) -> u64 {
         position * 10
@@ -797,6 +807,34 @@ fn device_access_ends_the_slice_after_the_instruction() {
         (h.x(3), bus.loads.as_slice()),
         (0x1234, &[(MMIO + 4, 4)][..])
     );
+}
+
+#[test]
+fn device_access_the_bus_needs_no_attention_for_does_not_end_the_slice() {
+    let code = [lw(3, 1, 0), lw(3, 1, 4), sw(2, 4, 0), lw(3, 1, 0), SPIN];
+    let (mut h, mut mem, mut bus) = setup(&code);
+    h.set_x(1, QUIET);
+    h.set_x(2, 9);
+    h.set_x(4, MMIO);
+    assert_eq!(step(&mut h, &mut mem, &mut bus, 100), Exit::Device);
+    assert_eq!((h.position(), h.pc()), (3, BASE + 12));
+    assert_eq!(bus.loads, [(QUIET, 4), (QUIET + 4, 4)]);
+    assert_eq!(bus.stores, [(MMIO, 4, 9)]);
+    assert_eq!(step(&mut h, &mut mem, &mut bus, 100), Exit::Position);
+    assert_eq!((h.position(), h.x(3)), (103, 0x1234));
+    assert_eq!(bus.loads.len(), 3);
+}
+
+#[test]
+fn quiet_device_access_in_an_atomic_does_not_end_the_slice_but_a_loud_one_does() {
+    let code = [amoadd_w(3, 2, 1), amoadd_w(3, 2, 4), SPIN];
+    let (mut h, mut mem, mut bus) = setup(&code);
+    h.set_x(1, QUIET);
+    h.set_x(2, 1);
+    h.set_x(4, MMIO);
+    assert_eq!(step(&mut h, &mut mem, &mut bus, 100), Exit::Device);
+    assert_eq!(h.position(), 2);
+    assert_eq!(bus.stores, [(QUIET, 4, 0x1235), (MMIO, 4, 0x1235)]);
 }
 
 #[test]
