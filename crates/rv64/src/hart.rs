@@ -28,7 +28,7 @@ use crate::bus::Bus;
 use crate::csr::{CsrFile, LINES};
 use crate::decode_cache::Slot;
 use crate::memory::Memory;
-use crate::mmu::{Tlb, NO_SUPERPAGES};
+use crate::mmu::{DeviceTlb, Tlb, NO_SUPERPAGES};
 use crate::trap::{Trap, INTERRUPT};
 
 /// User mode.
@@ -84,6 +84,8 @@ pub struct Hart {
     pub(crate) tlb_fetch: Tlb,
     pub(crate) tlb_load: Tlb,
     pub(crate) tlb_store: Tlb,
+    /// Translations of device pages, so device accesses skip the page walk.
+    pub(crate) tlb_device: DeviceTlb,
     /// TLB context of fetches (the privilege).
     pub(crate) fetch_ctx: u64,
     /// TLB context of loads and stores (effective privilege, SUM, MXR).
@@ -141,6 +143,7 @@ impl Hart {
             tlb_fetch: Tlb::default(),
             tlb_load: Tlb::default(),
             tlb_store: Tlb::default(),
+            tlb_device: DeviceTlb::default(),
             fetch_ctx: 0,
             data_ctx: 0,
             superpages: NO_SUPERPAGES,

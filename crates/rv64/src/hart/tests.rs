@@ -932,3 +932,62 @@ fn mstatus_sum_clear_applies_to_the_next_load() {
         (Some(CAUSE_LOAD_PAGE), Some(BASE + 8), 0)
     );
 }
+
+/// Sv39 (M-mode with MPRV, MPP = S) with `va` mapped to the test bus's device page `pa`.
+fn device_page(code: &[u32], va: u64, pa: u64, flags: u64) -> (Hart, Memory, TestBus) {
+    let (h, mut mem, bus) = translated(3, code);
+    map(&mut mem, 3, va, pa, flags, BASE + 0x10_0000);
+    (h, mem, bus)
+}
+
+#[test]
+fn device_page_translation_is_cached_until_sfence_vma() {
+    // The PTE changes under the hart: the privileged spec lets it use the old translation
+    // until an sfence.vma, and this hart does (its device TLB), without walking again.
+    let code = [
+        lw(2, 1, 0),
+        lw(3, 1, 8),
+        sfence_vma(1, 0),
+        lw(4, 1, 0),
+        SPIN,
+    ];
+    let (mut h, mut mem, mut bus) = device_page(&code, 0x5000, QUIET, V | R | A);
+    h.set_x(1, 0x5000);
+    step(&mut h, &mut mem, &mut bus, 1);
+    map(
+        &mut mem,
+        3,
+        0x5000,
+        QUIET + 0x1000,
+        V | R | A,
+        BASE + 0x10_0000,
+    );
+    step(&mut h, &mut mem, &mut bus, 3);
+    assert_eq!(bus.loads, [(QUIET, 4), (QUIET + 8, 4), (QUIET + 0x1000, 4)]);
+}
+
+#[test]
+fn cached_device_page_for_loads_still_needs_write_permission_for_stores() {
+    let code = [lw(2, 1, 0), sw(2, 1, 0)];
+    let (mut h, mut mem, mut bus) = device_page(&code, 0x5000, QUIET, V | R | A);
+    h.set_x(1, 0x5000);
+    step(&mut h, &mut mem, &mut bus, 2);
+    assert_eq!(
+        (h.csr(MCAUSE), h.csr(MTVAL)),
+        (Some(CAUSE_STORE_PAGE), Some(0x5000))
+    );
+    assert_eq!(bus.stores, []);
+}
+
+#[test]
+fn cached_device_page_is_dropped_by_a_satp_write() {
+    let code = [lw(2, 1, 0), csrrw(0, SATP, 6), lw(3, 1, 0)];
+    let (mut h, mut mem, mut bus) = device_page(&code, 0x5000, QUIET, V | R | A);
+    // A second root that maps the page elsewhere.
+    let other = BASE + 0x18_0000;
+    map(&mut mem, 3, 0x5000, QUIET + 0x2000, V | R | A, other);
+    h.set_x(1, 0x5000);
+    h.set_x(6, SATP_MODE_SV39 << 60 | other >> 12);
+    step(&mut h, &mut mem, &mut bus, 3);
+    assert_eq!(bus.loads, [(QUIET, 4), (QUIET + 0x2000, 4)]);
+}
