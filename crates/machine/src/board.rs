@@ -1,5 +1,34 @@
 //! The physical address map outside RAM, laid out like QEMU's `virt`, and the [`rv64::Bus`]
 //! the hart reaches it through. Each device sees offsets within its own window.
+//!
+//! # Which accesses need the machine's attention
+//!
+//! After a device access the hart goes on within its run call unless the board asks for
+//! attention ([`Bus::take_attention`]); then the call ends after the instruction and the
+//! machine runs queue notifications, acts on power requests and the HTIF, and drives the
+//! interrupt lines again (see `Machine::run`). The board asks whenever that could change
+//! something (and a little more often: for any CLINT store, for a level the PLIC masks), so
+//! that going on is indistinguishable from ending the call and resuming:
+//!
+//! - a virtio queue notification (the machine runs it, with guest memory);
+//! - a finisher write that makes a power request;
+//! - any CLINT store (`msip` and `mtimecmp` drive MSIP and MTIP, `mtimecmp` and `mtime` move the
+//!   timer deadline that bounds the hart's run calls);
+//! - an access after which a device's interrupt level differs from before it (such as a UART
+//!   RBR read that empties the receive FIFO, an IIR read that clears THR empty, a THR or IER
+//!   write that raises an interrupt; a virtio `InterruptACK` or status write), or after which
+//!   the PLIC's outputs differ (a claim, a completion, an enable, priority or threshold
+//!   write);
+//! - every access, when the program has an HTIF: the machine polls `tohost` in RAM, which the
+//!   board cannot see, whenever a run call ends.
+//!
+//! Everything else is quiet: reads of status and configuration registers (UART LSR, virtio-mmio
+//! registers and configuration space, CLINT `mtime`, PLIC pending bits), console bytes written
+//! to THR (the front end collects output when `Machine::run` returns, which device accesses
+//! never caused), and virtio queue set-up. Quiet accesses cannot leave stale interrupt lines in
+//! the hart: by induction over the call, every level and PLIC output is still the one the
+//! machine last drove, since any access that changed one asked for attention. The answer
+//! depends only on device state, so replicas end their run calls at the same positions.
 
 use rv64::persist::{Persist, StateError};
 use rv64::{Bus, BusFault, Memory};
@@ -93,6 +122,11 @@ pub struct Board {
     notified: Vec<(usize, usize)>,
     /// Console bytes for the front end, in the order the guest produced them.
     pub output: Vec<u8>,
+    /// An access needs the machine's attention (see the module documentation). The hart takes
+    /// it after every access, so it is clear between instructions and not part of the state.
+    attention: bool,
+    /// Every access needs attention: set by the machine while the program has an HTIF.
+    pub(crate) attend_every_access: bool,
 }
 
 /// Which device window an address falls in, and the offset within it.
@@ -172,15 +206,41 @@ impl Board {
     pub fn take_power_request(&mut self) -> Option<PowerRequest> {
         self.power.take()
     }
+
+    /// The PLIC's outputs to the hart (contexts 0 and 1).
+    fn plic_outputs(&self) -> (bool, bool) {
+        (self.plic.output(0), self.plic.output(1))
+    }
+
+    /// Whether virtio slot `n` holds a device whose interrupt line is high.
+    fn virtio_interrupt(&self, n: usize) -> bool {
+        self.virtio[n]
+            .as_ref()
+            .is_some_and(|s| with_transport!(s, t => t.interrupt_pending()))
+    }
 }
 
 impl Bus for Board {
     fn load(&mut self, addr: u64, size: u8, position: u64) -> Result<u64, BusFault> {
+        self.attention |= self.attend_every_access;
         match decode(addr).ok_or(BusFault)? {
-            Window::Uart(off) => Ok(u64::from(self.uart.read(off))),
+            Window::Uart(off) => Ok(u64::from(match self.uart.peek(off) {
+                Some(value) => value,
+                None => {
+                    let line = self.uart.interrupt_pending();
+                    let value = self.uart.read(off);
+                    self.attention |= self.uart.interrupt_pending() != line;
+                    value
+                }
+            })),
             Window::Clint(off) => self.clint.load(off, size, position),
             Window::Syscon(off) => self.syscon.load(off, size),
-            Window::Plic(off) if size == 4 => Ok(u64::from(self.plic.read(off))),
+            Window::Plic(off) if size == 4 => {
+                let outputs = self.plic_outputs();
+                let value = self.plic.read(off);
+                self.attention |= self.plic_outputs() != outputs;
+                Ok(u64::from(value))
+            }
             Window::Plic(_) => Err(BusFault),
             Window::Virtio(n, off) => Ok(self.virtio[n]
                 .as_mut()
@@ -189,34 +249,51 @@ impl Bus for Board {
     }
 
     fn store(&mut self, addr: u64, size: u8, value: u64, position: u64) -> Result<(), BusFault> {
+        self.attention |= self.attend_every_access;
         match decode(addr).ok_or(BusFault)? {
             Window::Uart(off) => {
+                let line = self.uart.interrupt_pending();
                 if let Some(byte) = self.uart.write(off, value as u8) {
                     self.output.push(byte);
                 }
+                self.attention |= self.uart.interrupt_pending() != line;
                 Ok(())
             }
-            Window::Clint(off) => self.clint.store(off, size, value, position),
+            Window::Clint(off) => {
+                self.clint.store(off, size, value, position)?;
+                self.attention = true;
+                Ok(())
+            }
             Window::Plic(off) if size == 4 => {
+                let outputs = self.plic_outputs();
                 self.plic.write(off, value as u32);
+                self.attention |= self.plic_outputs() != outputs;
                 Ok(())
             }
             Window::Plic(_) => Err(BusFault),
             Window::Virtio(n, off) => {
+                let line = self.virtio_interrupt(n);
                 if let Some(slot) = self.virtio[n].as_mut() {
                     if let Some(queue) = with_transport!(slot, t => t.write(off, size, value)) {
                         self.notified.push((n, queue));
+                        self.attention = true;
                     }
                 }
+                self.attention |= self.virtio_interrupt(n) != line;
                 Ok(())
             }
             Window::Syscon(off) => {
                 if let Some(request) = self.syscon.store(off, size, value)? {
                     self.power = Some(request);
+                    self.attention = true;
                 }
                 Ok(())
             }
         }
+    }
+
+    fn take_attention(&mut self) -> bool {
+        std::mem::take(&mut self.attention)
     }
 
     fn time(&mut self, position: u64) -> u64 {
@@ -352,6 +429,8 @@ impl Persist for Board {
             power: s.power,
             notified: s.notified.clone(),
             output: s.output.clone(),
+            attention: false,
+            attend_every_access: false,
         })
     }
 }
@@ -396,6 +475,134 @@ mod tests {
         assert_eq!(b.load(UART_BASE + UART_SIZE, 1, 0), Err(BusFault));
         assert_eq!(b.store(CLINT_BASE + CLINT_SIZE, 4, 0, 0), Err(BusFault));
         assert_eq!(b.load(u64::MAX, 1, 0), Err(BusFault));
+    }
+
+    /// A board with the entropy device, whose virtio-mmio window starts at the returned address.
+    fn board_with_virtio() -> (Board, u64) {
+        let devices = Devices {
+            entropy: true,
+            ..Devices::default()
+        };
+        let window = VIRTIO_BASE + SLOT_ENTROPY as u64 * VIRTIO_STRIDE;
+        (Board::with_devices(devices), window)
+    }
+
+    #[test]
+    fn status_and_configuration_reads_need_no_attention() {
+        let (mut b, virtio) = board_with_virtio();
+        for (addr, size) in [
+            (UART_BASE + 5, 1),         // LSR
+            (UART_BASE + 6, 1),         // MSR
+            (CLINT_BASE + 0xbff8, 8),   // mtime
+            (CLINT_BASE + 0x4000, 8),   // mtimecmp
+            (PLIC_BASE + 0x1000, 4),    // pending bits
+            (PLIC_BASE + 0x20_0000, 4), // threshold
+            (virtio, 4),                // magic
+            (virtio + 0x70, 4),         // status
+            (virtio + 0x60, 4),         // interrupt status
+            (virtio + 0x100, 4),        // configuration space
+            (SYSCON_BASE, 4),
+        ] {
+            b.load(addr, size, 1000).unwrap();
+            assert!(!b.take_attention(), "load at {addr:#x}");
+        }
+    }
+
+    #[test]
+    fn uart_accesses_need_attention_when_they_change_its_interrupt_line() {
+        let mut b = Board::default();
+        b.uart.receive(b"xy");
+        b.store(UART_BASE + 1, 1, 1, 0).unwrap(); // IER: received data available
+        assert!(b.take_attention(), "the line rises");
+        assert_eq!(b.load(UART_BASE, 1, 0), Ok(u64::from(b'x')));
+        assert!(!b.take_attention(), "a byte is left: the line stays up");
+        b.store(UART_BASE, 1, u64::from(b'!'), 0).unwrap();
+        assert!(!b.take_attention(), "console output alone needs nothing");
+        assert_eq!(b.load(UART_BASE, 1, 0), Ok(u64::from(b'y')));
+        assert!(b.take_attention(), "the FIFO is empty: the line drops");
+        b.load(UART_BASE, 1, 0).unwrap();
+        assert!(!b.take_attention(), "reading an empty FIFO changes nothing");
+        assert_eq!(b.output, b"!");
+    }
+
+    #[test]
+    fn uart_thr_empty_interrupt_needs_attention_as_it_rises_and_falls() {
+        let mut b = Board::default();
+        b.store(UART_BASE + 1, 1, 2, 0).unwrap(); // IER: THR empty
+        assert!(b.take_attention(), "enabling it raises it");
+        b.load(UART_BASE + 2, 1, 0).unwrap(); // IIR
+        assert!(b.take_attention(), "reading IIR clears it");
+        b.store(UART_BASE, 1, u64::from(b'a'), 0).unwrap();
+        assert!(b.take_attention(), "a THR write raises it again");
+        b.store(UART_BASE, 1, u64::from(b'b'), 0).unwrap();
+        assert!(!b.take_attention(), "it is up already");
+    }
+
+    #[test]
+    fn virtio_queue_notification_needs_attention_but_queue_setup_does_not() {
+        let (mut b, virtio) = board_with_virtio();
+        b.store(virtio + 0x30, 4, 0, 0).unwrap(); // QueueSel
+        b.store(virtio + 0x38, 4, 16, 0).unwrap(); // QueueNum
+        b.store(virtio + 0x64, 4, 1, 0).unwrap(); // InterruptACK of nothing
+        assert!(!b.take_attention());
+        b.store(virtio + 0x50, 4, 0, 0).unwrap(); // QueueNotify
+        assert!(b.take_attention());
+        assert_eq!(b.notified, [(SLOT_ENTROPY, 0)]);
+    }
+
+    #[test]
+    fn clint_stores_and_power_requests_need_attention() {
+        let mut b = Board::default();
+        b.store(CLINT_BASE + 0x4000, 8, 5, 0).unwrap();
+        assert!(b.take_attention(), "mtimecmp");
+        b.store(CLINT_BASE, 4, 1, 0).unwrap();
+        assert!(b.take_attention(), "msip");
+        b.store(SYSCON_BASE, 4, 0x1234, 0).unwrap();
+        assert!(
+            !b.take_attention(),
+            "a finisher value that asks for nothing"
+        );
+        b.store(SYSCON_BASE, 4, 0x5555, 0).unwrap();
+        assert!(b.take_attention(), "power off");
+    }
+
+    #[test]
+    fn plic_accesses_need_attention_when_they_change_its_outputs() {
+        let mut b = Board::default();
+        b.uart.receive(b"x");
+        b.store(UART_BASE + 1, 1, 1, 0).unwrap();
+        b.take_attention();
+        assert_eq!(
+            b.external_interrupt_lines(),
+            0,
+            "the UART's source is not enabled"
+        );
+        let priority = PLIC_BASE + 4 * u64::from(UART_IRQ);
+        let (enable, claim) = (PLIC_BASE + 0x2000, PLIC_BASE + 0x20_0004);
+        b.store(priority, 4, 1, 0).unwrap();
+        assert!(!b.take_attention(), "still not enabled");
+        b.store(enable, 4, 1 << UART_IRQ, 0).unwrap();
+        assert!(b.take_attention(), "MEIP rises");
+        assert_eq!(b.load(claim, 4, 0), Ok(u64::from(UART_IRQ)));
+        assert!(b.take_attention(), "the claim lowers MEIP");
+        assert_eq!(b.load(claim, 4, 0), Ok(0));
+        assert!(!b.take_attention(), "nothing left to claim");
+        b.store(claim, 4, u64::from(UART_IRQ), 0).unwrap();
+        assert!(
+            b.take_attention(),
+            "completed while the line is up: MEIP rises again"
+        );
+    }
+
+    #[test]
+    fn with_attend_every_access_even_status_reads_need_attention() {
+        let mut b = Board {
+            attend_every_access: true,
+            ..Board::default()
+        };
+        b.load(UART_BASE + 5, 1, 0).unwrap();
+        assert!(b.take_attention());
+        assert!(!b.take_attention(), "taking it clears it");
     }
 
     #[test]

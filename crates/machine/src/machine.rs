@@ -288,10 +288,19 @@ impl Machine {
 
     /// Runs until `max_position`, the end of the current slice, or an event the front end
     /// must see.
+    ///
+    /// Each call of the hart's run ends at the slice end, the timer deadline, a `wfi`, or a
+    /// device access that needs the board's attention (see `board.rs`); after it the board
+    /// runs queue notifications, power requests and the HTIF are served and the interrupt
+    /// lines are driven again. Device accesses that need none of that go on within the call.
     pub fn run(&mut self, max_position: u64) -> RunExit {
         if let Some(exit) = self.halted {
             return exit;
         }
+        // `tohost` lies in RAM, out of the board's sight, and is polled between the hart's
+        // calls: with an HTIF every device access ends a call, so that a command is served at
+        // the first device access after it, whatever the access.
+        self.board.attend_every_access = self.htif.is_some();
         if self.sleeping {
             self.update_interrupt_lines();
             if !self.hart.wfi_wakeup_pending() {

@@ -74,7 +74,7 @@ impl Plic {
 
     /// The highest-priority pending, enabled source above `context`'s threshold (ties go to
     /// the lowest source number), or 0. Visits only the pending, enabled sources: the board
-    /// asks after every device access.
+    /// asks before and after every PLIC access and the machine after every run call.
     fn best(&self, context: usize) -> usize {
         let mut best = 0;
         let mut best_priority = self.threshold[context];

@@ -2,16 +2,19 @@
 //! programs as readable Rust instead of hex words.
 
 pub const ZERO: u32 = 0;
+pub const S1: u32 = 9;
 pub const A0: u32 = 10;
 pub const T0: u32 = 5;
 pub const T1: u32 = 6;
 pub const T2: u32 = 7;
 pub const T3: u32 = 28;
 pub const T4: u32 = 29;
+pub const T5: u32 = 30;
 
 pub const MSTATUS: u32 = 0x300;
 pub const MIE: u32 = 0x304;
 pub const MTVEC: u32 = 0x305;
+pub const MIP: u32 = 0x344;
 
 fn i_type(opcode: u32, funct3: u32, rd: u32, rs1: u32, imm: i32) -> u32 {
     ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode
@@ -62,6 +65,9 @@ pub fn add(rd: u32, rs1: u32, rs2: u32) -> u32 {
 pub fn lbu(rd: u32, rs1: u32, imm: i32) -> u32 {
     i_type(0x03, 4, rd, rs1, imm)
 }
+pub fn lw(rd: u32, rs1: u32, imm: i32) -> u32 {
+    i_type(0x03, 2, rd, rs1, imm)
+}
 pub fn ld(rd: u32, rs1: u32, imm: i32) -> u32 {
     i_type(0x03, 3, rd, rs1, imm)
 }
@@ -97,6 +103,9 @@ pub fn csrrw(rd: u32, csr: u32, rs1: u32) -> u32 {
 pub fn wfi() -> u32 {
     0x1050_0073
 }
+pub fn mret() -> u32 {
+    0x3020_0073
+}
 
 /// Little-endian bytes of a program.
 pub fn assemble(words: &[u32]) -> Vec<u8> {
@@ -114,6 +123,8 @@ fn encodings_match_the_gnu_assembler() {
     assert_eq!(sd(T1, T0, 8), 0x0062b423);
     assert_eq!(lbu(T1, T0, 5), 0x0052c303);
     assert_eq!(ld(T1, T2, 0), 0x0003b303);
+    assert_eq!(lw(T1, T4, 4), 0x004ea303);
+    assert_eq!(mret(), 0x30200073);
     assert_eq!(beq(T1, ZERO, -8), 0xfe030ce3);
     assert_eq!(bne(T1, ZERO, 12), 0x00031663);
     assert_eq!(bltu(T4, T1, 16), 0x006ee863);

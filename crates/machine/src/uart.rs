@@ -136,13 +136,30 @@ impl Uart {
         }
     }
 
-    /// A guest read of the register at `offset` (only the low three bits decode).
-    pub fn read(&mut self, offset: u64) -> u8 {
-        match offset & 7 {
+    /// A guest read of the register at `offset`, if it has no side effects (every register
+    /// but RBR, whose read pops the receive FIFO, and IIR, whose read may clear the THR-empty
+    /// interrupt); the same value [`Uart::read`] returns.
+    #[inline]
+    pub fn peek(&self, offset: u64) -> Option<u8> {
+        Some(match offset & 7 {
             RBR_THR_DLL if self.dlab() => self.dll,
-            RBR_THR_DLL => self.rx.pop_front().unwrap_or(0),
+            RBR_THR_DLL | IIR_FCR => return None,
             IER_DLM if self.dlab() => self.dlm,
             IER_DLM => self.ier,
+            LCR => self.lcr,
+            MCR => self.mcr,
+            LSR => self.lsr(),
+            MSR => self.msr(),
+            _ => self.scr, // SCR, the last of the eight
+        })
+    }
+
+    /// A guest read of the register at `offset` (only the low three bits decode).
+    pub fn read(&mut self, offset: u64) -> u8 {
+        if let Some(value) = self.peek(offset) {
+            return value;
+        }
+        match offset & 7 {
             IIR_FCR => {
                 let iir = self.iir();
                 if iir & 0x0f == IIR_THRE {
@@ -151,12 +168,7 @@ impl Uart {
                 }
                 iir
             }
-            LCR => self.lcr,
-            MCR => self.mcr,
-            LSR => self.lsr(),
-            MSR => self.msr(),
-            SCR => self.scr,
-            _ => 0,
+            _ => self.rx.pop_front().unwrap_or(0),
         }
     }
 
@@ -297,6 +309,33 @@ mod tests {
         assert_eq!(u.read(RBR_THR_DLL), b'b');
         assert_eq!(u.read(LSR) & LSR_DR, 0);
         assert_eq!(u.rx_backlog(), 0);
+    }
+
+    #[test]
+    fn peek_answers_every_read_without_side_effects_as_read_does() {
+        let mut u = Uart::new();
+        u.receive(b"ab");
+        u.write(IER_DLM, IER_RDA | IER_THRE);
+        u.write(SCR, 0x5a);
+        for dlab in [false, true] {
+            u.write(LCR, if dlab { LCR_DLAB | 3 } else { 3 });
+            for offset in 0..8 {
+                let before = u.clone();
+                match u.peek(offset) {
+                    Some(value) => {
+                        assert_eq!(value, u.read(offset), "offset {offset}, DLAB {dlab}");
+                        assert_eq!(u, before, "offset {offset}, DLAB {dlab}");
+                    }
+                    None => assert!(!dlab || offset == IIR_FCR, "offset {offset}"),
+                }
+            }
+        }
+        assert_eq!(
+            u.peek(RBR_THR_DLL),
+            Some(0),
+            "DLAB is still set: the divisor latch"
+        );
+        assert_eq!(u.rx_backlog(), 2, "peeking never pops the receive FIFO");
     }
 
     #[test]

@@ -183,13 +183,12 @@ impl Hart {
                 .load(off, size as usize)
                 .ok_or(Trap::new(crate::trap::CAUSE_LOAD_ACCESS, va))?,
             Target::Bus(pa) => {
-                self.device_touched = true;
                 let cause = if access == Access::Load {
                     crate::trap::CAUSE_LOAD_ACCESS
                 } else {
                     crate::trap::CAUSE_STORE_ACCESS
                 };
-                bus.load(pa, size as u8, position)
+                self.bus_load(bus, pa, size, position)
                     .map_err(|_| Trap::new(cause, va))?
             }
         });
@@ -224,11 +223,9 @@ impl Hart {
                 self.code_dropped |= mem.store(off, size as usize, value).ok_or(fault)?;
                 Ok(())
             }
-            Target::Bus(pa) => {
-                self.device_touched = true;
-                bus.store(pa, size as u8, value, position)
-                    .map_err(|_| fault)
-            }
+            Target::Bus(pa) => self
+                .bus_store(bus, pa, size, value, position)
+                .map_err(|_| fault),
         }
     }
 
@@ -579,8 +576,8 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
         }};
     }
     // Bookkeeping after a slow path: a trap it left, a dropped code block (the current block
-    // may be gone, so continue through the fetch slow path) or a device access (retire this
-    // instruction, then leave).
+    // may be gone, so continue through the fetch slow path) or a device access that needs the
+    // board's attention (retire this instruction, then leave).
     let mut ip = ip;
     macro_rules! after_slow {
         () => {

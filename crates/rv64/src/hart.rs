@@ -20,13 +20,15 @@
 //! interrupt pending and enabled). Other CSR writes that may change interrupts or the
 //! data-access context recompute the context and re-check interrupts in place. Nothing else
 //! can change enabled or pending interrupts while it runs, since the board changes interrupt
-//! lines only between calls and every device access ends the call.
+//! lines only between calls, and every device access that may change them (or needs the board
+//! for anything else) ends the call: the [`Bus`] says which (see its documentation). Other
+//! device accesses, such as reads of a status register, go on within the call.
 
 use crate::bus::Bus;
 use crate::csr::{CsrFile, LINES};
 use crate::decode_cache::Slot;
 use crate::memory::Memory;
-use crate::mmu::{Tlb, NO_SUPERPAGES};
+use crate::mmu::{DeviceTlb, Tlb, NO_SUPERPAGES};
 use crate::trap::{Trap, INTERRUPT};
 
 /// User mode.
@@ -44,7 +46,9 @@ pub enum Exit {
     /// The hart executed `wfi` and no enabled interrupt is pending: it is idle until an
     /// interrupt line changes.
     Wfi,
-    /// An instruction accessed the [`Bus`]; the board should re-evaluate interrupt lines.
+    /// An instruction accessed the [`Bus`] and the bus asked for attention
+    /// ([`Bus::take_attention`]): the board should act on the access and re-evaluate the
+    /// interrupt lines before the hart goes on.
     Device,
 }
 
@@ -80,6 +84,8 @@ pub struct Hart {
     pub(crate) tlb_fetch: Tlb,
     pub(crate) tlb_load: Tlb,
     pub(crate) tlb_store: Tlb,
+    /// Translations of device pages, so device accesses skip the page walk.
+    pub(crate) tlb_device: DeviceTlb,
     /// TLB context of fetches (the privilege).
     pub(crate) fetch_ctx: u64,
     /// TLB context of loads and stores (effective privilege, SUM, MXR).
@@ -108,7 +114,8 @@ pub struct Hart {
     pub(crate) no_block: Box<[Slot]>,
     /// The bus type whose handlers `straddle` and `no_block` hold.
     pub(crate) slots_bus: Option<std::any::TypeId>,
-    /// Set when an access reached the bus (the slice ends after the instruction).
+    /// Set when a bus access needs the board's attention (the slice ends after the
+    /// instruction with [`Exit::Device`]).
     pub(crate) device_touched: bool,
     /// A trap raised by a slow path of the executor, for the instruction's handler to take.
     pub(crate) fault: Option<Trap>,
@@ -156,6 +163,7 @@ impl Hart {
             tlb_fetch: Tlb::default(),
             tlb_load: Tlb::default(),
             tlb_store: Tlb::default(),
+            tlb_device: DeviceTlb::default(),
             fetch_ctx: 0,
             data_ctx: 0,
             superpages: NO_SUPERPAGES,
@@ -261,7 +269,7 @@ impl Hart {
     }
 
     /// Executes until the position reaches `stop_at`, the hart idles in `wfi`, or a device
-    /// was accessed.
+    /// access needs the board's attention.
     pub fn run<B: Bus + 'static>(&mut self, mem: &mut Memory, bus: &mut B, stop_at: u64) -> Exit {
         self.install_handlers::<B>(mem);
         let identity = mem.identity();

@@ -9,15 +9,18 @@
 //!   entry load and then the access itself. The tag is the virtual
 //!   page address OR-ed with a small *context* (effective privilege, SUM, MXR) so privilege
 //!   changes need no flush; `satp` writes and `sfence.vma` flush everything. Only RAM pages
-//!   are cached (device pages always take the slow path), and the store TLB never maps a
-//!   page with decoded code, so fast-path stores never need decode-cache invalidation.
+//!   are cached there, and the store TLB never maps a page with decoded code, so fast-path
+//!   stores never need decode-cache invalidation.
+//! - Device TLB: device pages (physical pages outside RAM) always take the slow path, since
+//!   every access must reach the [`Bus`]; a small [`DeviceTlb`] remembers their translations
+//!   so that the slow path skips the page walk. It is flushed with the other TLBs.
 //! - Misaligned loads and stores are performed, not trapped: inside one page they take the
 //!   normal path; across a page boundary both pages are translated first (a fault reports
 //!   the first byte of the faulting page) and the bytes are then accessed individually. A
 //!   misaligned access to a device is an address-misaligned exception (firmware may emulate
 //!   it). LR, SC and AMOs must be naturally aligned.
 
-use crate::bus::Bus;
+use crate::bus::{Bus, BusFault};
 use crate::csr::{
     MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_BARE,
     SATP_MODE_SV39, SATP_PPN,
@@ -116,6 +119,65 @@ impl Tlb {
     }
 }
 
+/// Entries per kind of access (load, store) in the [`DeviceTlb`].
+pub const DEVICE_TLB_SIZE: usize = 16;
+
+/// Translations of device pages, for the slow paths of loads, stores and atomics.
+///
+/// Two direct-mapped arrays (loads, stores), tagged like [`Tlb`] (virtual page OR-ed with the
+/// data context), each entry holding the physical page. A hit stands for a page walk that
+/// succeeded for that kind of access under that context and found a page outside RAM; the
+/// access itself still goes to the bus, which may refuse it. Filled only after such a walk
+/// and emptied whenever the other TLBs are (`satp` writes, `sfence.vma`, another [`Memory`]),
+/// so it never answers differently from a walk the TLBs are allowed to skip. A polling loop
+/// on a device register under Sv39 then costs a lookup per access instead of a page walk.
+#[derive(Clone, Debug)]
+pub struct DeviceTlb {
+    /// `[load, store]`: (tag or [`TLB_EMPTY`], physical page address).
+    entries: [[(u64, u64); DEVICE_TLB_SIZE]; 2],
+}
+
+impl Default for DeviceTlb {
+    fn default() -> DeviceTlb {
+        DeviceTlb {
+            entries: [[(TLB_EMPTY, 0); DEVICE_TLB_SIZE]; 2],
+        }
+    }
+}
+
+impl DeviceTlb {
+    fn slot(va: u64) -> usize {
+        (va >> 12) as usize & (DEVICE_TLB_SIZE - 1)
+    }
+
+    /// The physical address of `va` for a load (`Access::Load`) or store under `ctx`, if its
+    /// page is cached.
+    #[inline]
+    pub fn lookup(&self, va: u64, ctx: u64, access: Access) -> Option<u64> {
+        let (tag, page) = self.entries[usize::from(access == Access::Store)][Self::slot(va)];
+        (tag == (va & !0xfff) | ctx).then_some(page | (va & 0xfff))
+    }
+
+    /// Caches the translation of `va`'s page to `pa`'s (a page outside RAM) for `access`
+    /// under `ctx`.
+    pub fn insert(&mut self, va: u64, ctx: u64, access: Access, pa: u64) {
+        self.entries[usize::from(access == Access::Store)][Self::slot(va)] =
+            ((va & !0xfff) | ctx, pa & !0xfff);
+    }
+
+    /// Drops the entries `va`'s page would occupy, under every context.
+    pub fn flush_page(&mut self, va: u64) {
+        for kind in &mut self.entries {
+            kind[Self::slot(va)] = (TLB_EMPTY, 0);
+        }
+    }
+
+    /// Empties the TLB.
+    pub fn flush(&mut self) {
+        *self = DeviceTlb::default();
+    }
+}
+
 /// The kind of a memory access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -191,6 +253,7 @@ impl Hart {
         self.tlb_fetch.flush();
         self.tlb_load.flush();
         self.tlb_store.flush();
+        self.tlb_device.flush();
         self.superpages = NO_SUPERPAGES;
     }
 
@@ -207,6 +270,7 @@ impl Hart {
         self.tlb_fetch.flush_page(va);
         self.tlb_load.flush_page(va);
         self.tlb_store.flush_page(va);
+        self.tlb_device.flush_page(va);
     }
 
     /// Translates `va` for `access`, returning the physical address.
@@ -379,9 +443,32 @@ impl Hart {
         Ok(offs)
     }
 
-    /// A load of `size` bytes at `va` that missed the load TLB.
-    #[inline(never)]
+    /// A load of `size` bytes at `va` that missed the load TLB. An aligned load from a device
+    /// page the device TLB holds goes straight to the bus, from the caller's frame (a polled
+    /// device register costs little more than a RAM load); everything else takes
+    /// [`Hart::load_walk`].
+    #[inline]
     pub(crate) fn load_slow<B: Bus>(
+        &mut self,
+        mem: &mut Memory,
+        bus: &mut B,
+        va: u64,
+        size: u64,
+        position: u64,
+    ) -> Result<u64, Trap> {
+        if va & (size - 1) == 0 {
+            if let Some(pa) = self.tlb_device.lookup(va, self.data_ctx, Access::Load) {
+                return self
+                    .bus_load(bus, pa, size, position)
+                    .map_err(|_| Access::Load.access_fault(va));
+            }
+        }
+        self.load_walk(mem, bus, va, size, position)
+    }
+
+    /// A load that missed the load TLB and the device TLB (or is misaligned).
+    #[inline(never)]
+    fn load_walk<B: Bus>(
         &mut self,
         mem: &mut Memory,
         bus: &mut B,
@@ -405,16 +492,38 @@ impl Hart {
                 .load(off + (pa & 0xfff) as usize, size as usize)
                 .ok_or(fault);
         }
+        self.tlb_device.insert(va, self.data_ctx, Access::Load, pa);
         if va & (size - 1) != 0 {
             return Err(Access::Load.misaligned(va));
         }
-        self.device_touched = true;
-        bus.load(pa, size as u8, position).map_err(|_| fault)
+        self.bus_load(bus, pa, size, position).map_err(|_| fault)
     }
 
-    /// A store of `size` bytes at `va` that missed the store TLB.
-    #[inline(never)]
+    /// A store of `size` bytes at `va` that missed the store TLB; like [`Hart::load_slow`],
+    /// an aligned store to a device page the device TLB holds goes straight to the bus.
+    #[inline]
     pub(crate) fn store_slow<B: Bus>(
+        &mut self,
+        mem: &mut Memory,
+        bus: &mut B,
+        va: u64,
+        size: u64,
+        value: u64,
+        position: u64,
+    ) -> Result<(), Trap> {
+        if va & (size - 1) == 0 {
+            if let Some(pa) = self.tlb_device.lookup(va, self.data_ctx, Access::Store) {
+                return self
+                    .bus_store(bus, pa, size, value, position)
+                    .map_err(|_| Access::Store.access_fault(va));
+            }
+        }
+        self.store_walk(mem, bus, va, size, value, position)
+    }
+
+    /// A store that missed the store TLB and the device TLB (or is misaligned).
+    #[inline(never)]
+    fn store_walk<B: Bus>(
         &mut self,
         mem: &mut Memory,
         bus: &mut B,
@@ -439,12 +548,43 @@ impl Hart {
             self.tlb_store.insert(va, self.data_ctx, off, self.ram_host);
             return Ok(());
         }
+        self.tlb_device.insert(va, self.data_ctx, Access::Store, pa);
         if va & (size - 1) != 0 {
             return Err(Access::Store.misaligned(va));
         }
-        self.device_touched = true;
-        bus.store(pa, size as u8, value, position)
+        self.bus_store(bus, pa, size, value, position)
             .map_err(|_| fault)
+    }
+
+    /// Loads `size` bytes at physical `pa` from the bus, and notes in `device_touched`
+    /// whether the board needs attention before the next instruction (see [`Bus`]).
+    #[inline]
+    pub(crate) fn bus_load<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        pa: u64,
+        size: u64,
+        position: u64,
+    ) -> Result<u64, BusFault> {
+        let value = bus.load(pa, size as u8, position);
+        self.device_touched |= bus.take_attention();
+        value
+    }
+
+    /// Stores `size` bytes of `value` at physical `pa` on the bus, and notes in
+    /// `device_touched` whether the board needs attention before the next instruction.
+    #[inline]
+    pub(crate) fn bus_store<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        pa: u64,
+        size: u64,
+        value: u64,
+        position: u64,
+    ) -> Result<(), BusFault> {
+        let result = bus.store(pa, size as u8, value, position);
+        self.device_touched |= bus.take_attention();
+        result
     }
 
     /// Resolves a naturally aligned LR (`Load`), SC or AMO (`Store`) of `size` bytes at `va`.
@@ -466,6 +606,9 @@ impl Hart {
         if let Some(off) = tlb.lookup(va, self.data_ctx, self.ram_host) {
             return Ok(Target::Ram(off));
         }
+        if let Some(pa) = self.tlb_device.lookup(va, self.data_ctx, access) {
+            return Ok(Target::Bus(pa));
+        }
         let pa = self.translate(mem, va, access)?;
         match mem.offset(pa & !0xfff, 4096) {
             Some(off) => {
@@ -480,7 +623,10 @@ impl Hart {
                 }
                 Ok(Target::Ram(off + (pa & 0xfff) as usize))
             }
-            None => Ok(Target::Bus(pa)),
+            None => {
+                self.tlb_device.insert(va, self.data_ctx, access, pa);
+                Ok(Target::Bus(pa))
+            }
         }
     }
 

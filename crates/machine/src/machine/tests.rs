@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::clint::INSTRUCTIONS_PER_TICK;
+use crate::syscon::PowerRequest;
 use crate::test_asm::*;
+use rv64::persist::Persist;
 
 const RAM: u64 = 0x10_0000;
 const TOHOST: u64 = RAM_BASE + 0x1000;
@@ -319,6 +321,136 @@ fn same_inputs_at_same_positions_give_the_same_execution() {
     assert_eq!(first, trace());
     let output: Vec<u8> = first.iter().flat_map(|t| t.3.clone()).collect();
     assert_eq!(output, b"addddggggggg");
+}
+
+/// Polls the UART's LSR `polls` times (THRE is always set), then powers off.
+fn lsr_polling(polls: i32) -> Vec<u32> {
+    let mut program = vec![
+        lui(T0, 0x10000),
+        addi(T2, ZERO, polls),
+        lbu(T1, T0, 5),
+        andi(T1, T1, 0x20),
+        beq(T1, ZERO, -8),
+        addi(T2, T2, -1),
+        bne(T2, ZERO, -16),
+    ];
+    program.extend(finisher(0x5555));
+    program
+}
+
+/// One call of the hart's run, as [`Machine::run`] makes it (without the slice bound).
+fn hart_call(m: &mut Machine, stop: u64) -> Exit {
+    m.board.attend_every_access = m.htif.is_some();
+    m.update_interrupt_lines();
+    m.hart.run(&mut m.mem, &mut m.board, stop)
+}
+
+#[test]
+fn uart_lsr_reads_do_not_end_the_harts_run_call_but_a_finisher_write_does() {
+    let mut m = machine(&lsr_polling(1000));
+    assert_eq!(hart_call(&mut m, 100_000), Exit::Device);
+    // 2 + 5 per poll, then the finisher's lui, lui, addi and the sw.
+    assert_eq!(m.hart.position(), 2 + 5 * 1000 + 4);
+    assert_eq!(m.board.take_power_request(), Some(PowerRequest::Poweroff));
+}
+
+#[test]
+fn with_an_htif_every_device_access_ends_the_harts_run_call() {
+    let mut m = htif_machine(&lsr_polling(1000));
+    assert_eq!(hart_call(&mut m, 100_000), Exit::Device);
+    assert_eq!(m.hart.position(), 3);
+}
+
+/// Echoes console input from the UART's interrupt (through the PLIC to MEIP) while the main
+/// loop polls LSR and counts in A0. The UART interrupts for received data and for THR empty;
+/// the handler claims, reads IIR (which clears THR empty), reads RBR while LSR.DR is set,
+/// echoes each byte to THR (which sets THR empty again) and completes. S1 adds up `mip` + 1
+/// as read after each claim.
+fn interrupt_echo_program() -> Vec<u32> {
+    let handler = 22;
+    vec![
+        auipc(T0, 0),
+        addi(T0, T0, handler * 4),
+        csrrw(ZERO, MTVEC, T0),
+        lui(T0, 0x10000),
+        addi(T1, ZERO, 3),
+        sb(T1, T0, 1), // IER: received data available, THR empty
+        lui(T2, 0xc000),
+        addi(T1, ZERO, 1),
+        sw(T1, T2, 4 * crate::board::UART_IRQ as i32), // its PLIC priority
+        lui(T3, 0xc002),
+        addi(T1, ZERO, 1 << crate::board::UART_IRQ),
+        sw(T1, T3, 0), // enabled for context 0 (M-mode)
+        addi(T3, ZERO, 1),
+        slli(T3, T3, 11),
+        csrrs(ZERO, MIE, T3),
+        addi(T3, ZERO, 8),
+        csrrs(ZERO, MSTATUS, T3),
+        // 17: the main loop
+        lbu(T1, T0, 5),
+        andi(T1, T1, 0x20),
+        beq(T1, ZERO, -8),
+        addi(A0, A0, 1),
+        j(-16),
+        // 22: the handler
+        lui(T4, 0xc200),
+        lw(T3, T4, 4), // claim
+        csrrs(T5, MIP, ZERO),
+        addi(T5, T5, 1),
+        add(S1, S1, T5),
+        lbu(T2, T0, 2), // IIR
+        lbu(T2, T0, 5),
+        andi(T2, T2, 1),
+        beq(T2, ZERO, 16),
+        lbu(T2, T0, 0),
+        sb(T2, T0, 0),
+        j(-20),
+        sw(T3, T4, 4), // complete
+        mret(),
+    ]
+}
+
+/// Runs `m` for `slices` calls of [`Machine::run`], injecting console input after some, and
+/// returns what each call did.
+fn echo_trace(m: &mut Machine, slices: u8) -> Vec<(RunExit, u64, u64, Vec<u8>)> {
+    let mut trace = Vec::new();
+    for i in 0..slices {
+        let exit = m.run(u64::MAX);
+        if i % 3 == 1 {
+            m.inject(InputEvent::ConsoleBytes(vec![
+                b'a' + i;
+                usize::from(i % 4) + 1
+            ]));
+        }
+        trace.push((exit, m.position(), m.hart().pc(), m.take_output()));
+    }
+    trace
+}
+
+#[test]
+fn going_on_after_quiet_device_accesses_is_indistinguishable_from_ending_the_call() {
+    // With an HTIF (never used here) every device access ends the hart's run call; without,
+    // only those that need the board. Interrupts, outputs and state must not tell them apart.
+    let program = interrupt_echo_program();
+    let mut quiet = machine(&program);
+    let mut every = htif_machine(&program);
+    let trace = echo_trace(&mut quiet, 12);
+    assert_eq!(trace, echo_trace(&mut every, 12));
+    let output: Vec<u8> = trace.iter().flat_map(|t| t.3.clone()).collect();
+    assert_eq!(output, b"bbehhhhkkk");
+    let registers = |m: &Machine| (0..32).map(|r| m.hart().x(r)).collect::<Vec<_>>();
+    assert_eq!(registers(&quiet), registers(&every));
+    assert!(quiet.hart().x(A0 as usize) > 100_000);
+    assert_ne!(quiet.hart().x(S1 as usize), 0, "the handler ran");
+    for csr in [
+        rv64::csr::MEPC,
+        rv64::csr::MCAUSE,
+        rv64::csr::MSTATUS,
+        rv64::csr::MIP,
+    ] {
+        assert_eq!(quiet.hart().csr(csr), every.hart().csr(csr));
+    }
+    assert_eq!(quiet.board.save(), every.board.save());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use super::*;
 use crate::csr::*;
 use crate::testkit::asm::*;
-use crate::testkit::{TestBus, MISSING, MMIO};
+use crate::testkit::{TestBus, MISSING, MMIO, QUIET};
 use crate::trap::*;
 
 const BASE: u64 = 0x8000_0000;
@@ -701,6 +701,44 @@ fn device_access_ends_the_slice_after_the_instruction() {
 }
 
 #[test]
+fn device_access_the_bus_needs_no_attention_for_does_not_end_the_slice() {
+    let code = [lw(3, 1, 0), lw(3, 1, 4), sw(2, 4, 0), lw(3, 1, 0), SPIN];
+    let (mut h, mut mem, mut bus) = setup(&code);
+    h.set_x(1, QUIET);
+    h.set_x(2, 9);
+    h.set_x(4, MMIO);
+    assert_eq!(step(&mut h, &mut mem, &mut bus, 100), Exit::Device);
+    assert_eq!((h.position(), h.pc()), (3, BASE + 12));
+    assert_eq!(bus.loads(), [(QUIET, 4), (QUIET + 4, 4)]);
+    assert_eq!(bus.stores(), [(MMIO, 4, 9)]);
+    assert_eq!(step(&mut h, &mut mem, &mut bus, 100), Exit::Position);
+    assert_eq!(
+        (h.position(), h.x(3)),
+        (103, TestBus::value(QUIET, 4) as i32 as u64)
+    );
+    assert_eq!(bus.loads().len(), 3);
+}
+
+#[test]
+fn quiet_device_access_in_an_atomic_does_not_end_the_slice_but_a_loud_one_does() {
+    let code = [amoadd_w(3, 2, 1), amoadd_w(3, 2, 4), SPIN];
+    let (mut h, mut mem, mut bus) = setup(&code);
+    h.set_x(1, QUIET);
+    h.set_x(2, 1);
+    h.set_x(4, MMIO);
+    assert_eq!(step(&mut h, &mut mem, &mut bus, 100), Exit::Device);
+    assert_eq!(h.position(), 2);
+    let (quiet, loud) = (TestBus::value(QUIET, 4), TestBus::value(MMIO, 4));
+    assert_eq!(
+        bus.stores(),
+        [
+            (QUIET, 4, (quiet + 1) & 0xffff_ffff),
+            (MMIO, 4, (loud + 1) & 0xffff_ffff)
+        ]
+    );
+}
+
+#[test]
 fn bus_fault_is_an_access_fault_with_the_address() {
     let (mut h, mut mem, mut bus) = setup(&[ld(3, 1, 0)]);
     h.set_x(1, MISSING);
@@ -790,4 +828,66 @@ fn mstatus_sum_clear_applies_to_the_next_load() {
         (h.csr(MCAUSE), h.csr(MEPC), h.x(3)),
         (Some(CAUSE_LOAD_PAGE), Some(BASE + 8), 0)
     );
+}
+
+/// Sv39 (M-mode with MPRV, MPP = S) with `va` mapped to the test bus's device page `pa`.
+fn device_page(code: &[u32], va: u64, pa: u64, flags: u64) -> (Hart, Memory, TestBus) {
+    let (h, mut mem, bus) = translated(3, code);
+    map(&mut mem, 3, va, pa, flags, BASE + 0x10_0000);
+    (h, mem, bus)
+}
+
+#[test]
+fn device_page_translation_is_cached_until_sfence_vma() {
+    // The PTE changes under the hart: the privileged spec lets it use the old translation
+    // until an sfence.vma, and this hart does (its device TLB), without walking again.
+    let code = [
+        lw(2, 1, 0),
+        lw(3, 1, 8),
+        sfence_vma(1, 0),
+        lw(4, 1, 0),
+        SPIN,
+    ];
+    let (mut h, mut mem, mut bus) = device_page(&code, 0x5000, QUIET, V | R | A);
+    h.set_x(1, 0x5000);
+    step(&mut h, &mut mem, &mut bus, 1);
+    map(
+        &mut mem,
+        3,
+        0x5000,
+        QUIET + 0x1000,
+        V | R | A,
+        BASE + 0x10_0000,
+    );
+    step(&mut h, &mut mem, &mut bus, 3);
+    assert_eq!(
+        bus.loads(),
+        [(QUIET, 4), (QUIET + 8, 4), (QUIET + 0x1000, 4)]
+    );
+}
+
+#[test]
+fn cached_device_page_for_loads_still_needs_write_permission_for_stores() {
+    let code = [lw(2, 1, 0), sw(2, 1, 0)];
+    let (mut h, mut mem, mut bus) = device_page(&code, 0x5000, QUIET, V | R | A);
+    h.set_x(1, 0x5000);
+    step(&mut h, &mut mem, &mut bus, 2);
+    assert_eq!(
+        (h.csr(MCAUSE), h.csr(MTVAL)),
+        (Some(CAUSE_STORE_PAGE), Some(0x5000))
+    );
+    assert_eq!(bus.stores(), []);
+}
+
+#[test]
+fn cached_device_page_is_dropped_by_a_satp_write() {
+    let code = [lw(2, 1, 0), csrrw(0, SATP, 6), lw(3, 1, 0)];
+    let (mut h, mut mem, mut bus) = device_page(&code, 0x5000, QUIET, V | R | A);
+    // A second root that maps the page elsewhere.
+    let other = BASE + 0x18_0000;
+    map(&mut mem, 3, 0x5000, QUIET + 0x2000, V | R | A, other);
+    h.set_x(1, 0x5000);
+    h.set_x(6, SATP_MODE_SV39 << 60 | other >> 12);
+    step(&mut h, &mut mem, &mut bus, 3);
+    assert_eq!(bus.loads(), [(QUIET, 4), (QUIET + 0x2000, 4)]);
 }

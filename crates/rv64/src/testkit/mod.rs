@@ -10,6 +10,9 @@ use crate::bus::{Bus, BusFault};
 
 /// A device window on the test bus: every physical address outside RAM below [`MISSING`].
 pub const MMIO: u64 = 0x1000_0000;
+/// Device accesses from here to [`MISSING`] need no attention from the board (like reads of
+/// a status register); those below it do.
+pub const QUIET: u64 = 0x1800_0000;
 /// Addresses at or above this fault on the test bus.
 pub const MISSING: u64 = 0x2000_0000;
 /// The test bus's interrupt acknowledge register: a store clears the stored bits of
@@ -38,6 +41,8 @@ pub struct TestBus {
     pub log: Vec<BusAccess>,
     /// Interrupt lines (bits of `mip`) for the test to hand to the hart.
     pub lines: u64,
+    /// An access since the last `take_attention` needs the board's attention.
+    pub attention: bool,
 }
 
 impl TestBus {
@@ -81,6 +86,7 @@ impl Bus for TestBus {
         if fault {
             return Err(BusFault);
         }
+        self.attention |= addr < QUIET;
         Ok(TestBus::value(addr, size))
     }
 
@@ -104,7 +110,12 @@ impl Bus for TestBus {
         if addr == ACK {
             self.lines &= !value;
         }
+        self.attention |= addr < QUIET;
         Ok(())
+    }
+
+    fn take_attention(&mut self) -> bool {
+        std::mem::take(&mut self.attention)
     }
 
     fn time(&mut self, position: u64) -> u64 {

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Polling benchmark: the loop of bench/poll/poll.c (load a byte, test it, branch, count, loop;
+# ITERATIONS times) reading the 16550 UART's line status register and, for comparison, an
+# ordinary RAM byte, in M-mode without translation and in S-mode under Sv39. Runs each ELF
+# RUNS times under the release vmft (`vmft run --bios none --kernel ELF --stats`) and prints
+# the best instruction rate of each and the UART/RAM ratio; with a vmft whose `run` accepts
+# `--accel`, once per accelerator (interp, jit).
+#
+# VMFT=path runs that binary instead of building one (to compare two builds of vmft).
+#
+# Rates are instructions (from --stats) per second of CPU time (user + system) of the vmft
+# process, not of wall time: on a shared host the process may wait for a CPU, and the wait says
+# nothing about the emulator. The single-threaded bare-metal run keeps one CPU busy throughout.
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+ITERATIONS=${ITERATIONS:-100000000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+die() { echo "bench/poll.sh: $*" >&2; exit 1; }
+
+command -v riscv64-unknown-elf-gcc >/dev/null ||
+    die "riscv64-unknown-elf-gcc not found (Debian: apt-get install gcc-riscv64-unknown-elf)"
+
+COMMON=$ROOT/tests/isa/common
+echo "building bench/poll/poll.c ($ITERATIONS iterations)" >&2
+for target in 0 1; do
+    for sv39 in 0 1; do
+        riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib \
+            -nostartfiles -static -ffreestanding -fno-builtin -O2 -I"$COMMON" -T "$COMMON/link.ld" \
+            -DTARGET_UART=$target -DSV39=$sv39 -DITERATIONS="${ITERATIONS}ULL" \
+            "$COMMON/crt0.S" "$COMMON/lib.c" "$ROOT/bench/poll/poll.c" \
+            -o "$WORK/poll-$target-$sv39.elf" || die "building the benchmark failed"
+    done
+done
+
+if [[ -z ${VMFT:-} ]]; then
+    echo "building vmft (cargo build --release)" >&2
+    (cd "$ROOT" && cargo build --release -p vmft) || die "cargo build --release failed"
+    VMFT=$CARGO_TARGET_DIR/release/vmft
+fi
+[[ -x $VMFT ]] || die "vmft binary not found at $VMFT"
+
+ACCELS=("")
+if "$VMFT" run --help 2>&1 | grep -q -- '--accel'; then
+    ACCELS=(interp jit)
+fi
+
+# best_mips ELF ACCEL: runs ELF RUNS times and prints the best MIPS: the instruction count from
+# `--stats` ("vmft: N instructions in S s (M MIPS)" on stderr) over the CPU time of the run.
+best_mips() {
+    local elf=$1 accel=$2 best="" mips insns cpu i status
+    local args=(run --bios none --kernel "$elf" --stats)
+    [[ -n $accel ]] && args+=(--accel "$accel")
+    for ((i = 1; i <= RUNS; i++)); do
+        status=0
+        { TIMEFORMAT='%3U %3S'; time "$VMFT" "${args[@]}" >"$WORK/out" 2>"$WORK/err" \
+            </dev/null; } 2>"$WORK/time" || status=$?
+        if [[ $status -ne 0 ]]; then
+            cat "$WORK/out" "$WORK/err" >&2
+            die "vmft ${args[*]} failed"
+        fi
+        grep -q '^PASS' "$WORK/out" || die "$elf did not pass: $(cat "$WORK/out")"
+        insns=$(sed -n 's/^vmft: \([0-9][0-9]*\) instructions in.*/\1/p' "$WORK/err")
+        [[ -n $insns ]] || die "vmft --stats printed no instruction count: $(cat "$WORK/err")"
+        cpu=$(awk '{ print $1 + $2 }' "$WORK/time")
+        mips=$(awk -v n="$insns" -v t="$cpu" 'BEGIN { printf "%.1f", n / t / 1e6 }')
+        echo "  $(basename "$elf") ${accel:-default} run $i: $insns instructions," \
+            "${cpu}s CPU, $mips MIPS" >&2
+        if [[ -z $best ]] || awk -v m="$mips" -v b="$best" 'BEGIN { exit !(m > b) }'; then
+            best=$mips
+        fi
+    done
+    echo "$best"
+}
+
+printf "%-8s %-12s %10s %10s %10s\n" accel mode "RAM MIPS" "UART MIPS" "UART/RAM"
+for accel in "${ACCELS[@]}"; do
+    for sv39 in 0 1; do
+        mode=$([[ $sv39 == 1 ]] && echo "S, Sv39" || echo "M, bare")
+        ram=$(best_mips "$WORK/poll-0-$sv39.elf" "$accel")
+        uart=$(best_mips "$WORK/poll-1-$sv39.elf" "$accel")
+        awk -v a="${accel:-default}" -v m="$mode" -v r="$ram" -v u="$uart" \
+            'BEGIN { printf "%-8s %-12s %10.1f %10.1f %10.2f\n", a, m, r, u, u / r }'
+    done
+done
