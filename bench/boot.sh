@@ -3,8 +3,8 @@
 # booted by vmft and by QEMU's TCG with the same firmware, kernel, initramfs, command line and
 # memory. Measures the wall time from starting the monitor to the guest's `vmft-guest: ready`
 # line on the console, and to power-off (the guest runs `true` and powers off), best of RUNS
-# runs each. Prints both times, the vmft/QEMU ratio, and vmft's instruction count and MIPS
-# (`vmft run --stats`).
+# runs each, vmft once per engine in ACCELS (default "interp jit"). Prints the times, each
+# vmft/QEMU ratio, and vmft's instruction count, MIPS and JIT statistics (`vmft run --stats`).
 #
 # The image is <target>/vmft-image (built with `vmft image build` if missing) or VMFT_IMAGE.
 set -euo pipefail
@@ -95,23 +95,19 @@ run_best() {
 echo "booting under QEMU $RUNS times" >&2
 QEMU_TIMES=$(run_best qemu "$WORK/qemu" qemu-system-riscv64 -machine virt -m "$MEMORY" -nographic \
     -bios "$FIRMWARE" -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND") || die "QEMU did not boot"
-echo "booting under vmft $RUNS times" >&2
-VMFT_OK=1
-VMFT_TIMES=$(run_best vmft "$WORK/vmft" "$VMFT" run --bios "$FIRMWARE" --kernel "$KERNEL" \
-    --initrd "$INITRD" --append "$APPEND" --memory "$MEMORY" --stats) || VMFT_OK=0
-
 echo "guest:               Debian kernel $KERNEL_VERSION, $MEMORY, boot to '$MARKER'"
 awk -v r="${QEMU_TIMES% *}" -v e="${QEMU_TIMES#* }" \
     'BEGIN { printf "QEMU to ready:       %.3f s (powered off at %.3f s)\n", r, e }'
-[[ $VMFT_OK -eq 1 ]] || die "vmft did not boot to '$MARKER'"
-awk -v r="${VMFT_TIMES% *}" -v e="${VMFT_TIMES#* }" -v q="${QEMU_TIMES% *}" 'BEGIN {
-    printf "vmft to ready:       %.3f s (powered off at %.3f s)\n", r, e
-    printf "vmft/QEMU to ready:  %.2f\n", r / q
-}'
-# vmft --stats: "vmft: N instructions in S s (M MIPS)" on stderr, for the whole run.
-STATS=$(grep -a '^vmft: [0-9][0-9]* instructions' "$WORK/vmft.err" | tail -n 1 || true)
-if [[ -n $STATS ]]; then
-    echo "vmft, boot to power-off: ${STATS#vmft: }"
-else
-    echo "vmft printed no --stats line"
-fi
+# Both engines, the interpreter (the reference) and the JIT, against the same QEMU runs.
+for accel in ${ACCELS:-interp jit}; do
+    echo "booting under vmft --accel $accel $RUNS times" >&2
+    VMFT_TIMES=$(run_best "vmft-$accel" "$WORK/vmft-$accel" "$VMFT" run --bios "$FIRMWARE" \
+        --kernel "$KERNEL" --initrd "$INITRD" --append "$APPEND" --memory "$MEMORY" --stats \
+        --accel "$accel") || die "vmft --accel $accel did not boot to '$MARKER'"
+    awk -v a="$accel" -v r="${VMFT_TIMES% *}" -v e="${VMFT_TIMES#* }" -v q="${QEMU_TIMES% *}" 'BEGIN {
+        printf "vmft --accel %-6s  ready %.3f s (powered off at %.3f s), %.2fx QEMU to ready\n", a, r, e, r / q
+    }'
+    # vmft --stats: "vmft: N instructions in S s (M MIPS)" on stderr, for the whole run, and
+    # what the JIT did.
+    grep -a '^vmft: ' "$WORK/vmft-$accel.err" | sed "s/^vmft: /  $accel, boot to power-off: /" || true
+done

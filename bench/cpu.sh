@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CPU benchmark: the same bare-metal ELF (bench/cpu/bench.c, about 1e9 instructions) under
-# vmft and under QEMU's TCG, best wall time of RUNS runs each. Prints vmft's instruction count,
-# both wall times and MIPS (QEMU's from vmft's count: the same program retires the same
-# instructions) and the vmft/QEMU wall-time ratio. Both must print the same checksum.
+# vmft (once per engine in ACCELS, default "interp jit") and under QEMU's TCG, best wall time
+# of RUNS runs each. Prints vmft's instruction count, the wall times and MIPS (QEMU's from
+# vmft's count: the same program retires the same instructions) and each vmft/QEMU wall-time
+# ratio. All must print the same checksum.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -56,26 +57,35 @@ run_best() {
     echo "$best"
 }
 
-echo "running vmft $RUNS times" >&2
-VMFT_TIME=$(run_best vmft "$WORK/vmft" "$VMFT" run --bios none --kernel "$ELF" --stats)
+# Both engines, the interpreter (the reference) and the JIT, against the same QEMU run.
+ACCELS=(${ACCELS:-interp jit})
+declare -A VMFT_TIME
+for accel in "${ACCELS[@]}"; do
+    echo "running vmft --accel $accel $RUNS times" >&2
+    VMFT_TIME[$accel]=$(run_best "vmft-$accel" "$WORK/vmft-$accel" "$VMFT" run --bios none \
+        --kernel "$ELF" --stats --accel "$accel")
+done
 echo "running QEMU $RUNS times" >&2
 QEMU_TIME=$(run_best qemu "$WORK/qemu" timeout 600 qemu-system-riscv64 -machine virt -bios none \
     -nographic -m 256M -kernel "$ELF")
 
-VMFT_SUM=$(grep -a '^checksum ' "$WORK/vmft.out" | tr -d '\r' || true)
 QEMU_SUM=$(grep -a '^checksum ' "$WORK/qemu.out" | tr -d '\r' || true)
-[[ -n $VMFT_SUM ]] || die "vmft printed no checksum: $(cat "$WORK/vmft.out")"
 [[ -n $QEMU_SUM ]] || die "QEMU printed no checksum: $(cat "$WORK/qemu.out")"
-[[ $VMFT_SUM == "$QEMU_SUM" ]] || die "checksums differ: vmft '$VMFT_SUM', QEMU '$QEMU_SUM'"
-
+for accel in "${ACCELS[@]}"; do
+    VMFT_SUM=$(grep -a '^checksum ' "$WORK/vmft-$accel.out" | tr -d '\r' || true)
+    [[ -n $VMFT_SUM ]] || die "vmft --accel $accel printed no checksum"
+    [[ $VMFT_SUM == "$QEMU_SUM" ]] ||
+        die "checksums differ: vmft --accel $accel '$VMFT_SUM', QEMU '$QEMU_SUM'"
+done
 # vmft --stats: "vmft: N instructions in S s (M MIPS)" on stderr.
-INSNS=$(sed -n 's/^vmft: \([0-9][0-9]*\) instructions.*/\1/p' "$WORK/vmft.err" | tail -n 1)
-[[ -n $INSNS ]] || die "vmft --stats printed no instruction count: $(cat "$WORK/vmft.err")"
+INSNS=$(sed -n 's/^vmft: \([0-9][0-9]*\) instructions.*/\1/p' "$WORK/vmft-${ACCELS[0]}.err" | tail -n 1)
+[[ -n $INSNS ]] || die "vmft --stats printed no instruction count"
 
-echo "checksum:            ${VMFT_SUM#checksum } (identical under vmft and QEMU)"
-awk -v n="$INSNS" -v v="$VMFT_TIME" -v q="$QEMU_TIME" 'BEGIN {
-    printf "vmft instructions:   %d\n", n
-    printf "vmft wall time:      %.3f s (%.1f MIPS)\n", v, n / v / 1e6
-    printf "QEMU wall time:      %.3f s (%.1f MIPS)\n", q, n / q / 1e6
-    printf "vmft/QEMU wall time: %.2f\n", v / q
-}'
+echo "checksum:            ${QEMU_SUM#checksum } (identical under vmft and QEMU)"
+echo "vmft instructions:   $INSNS"
+awk -v n="$INSNS" -v q="$QEMU_TIME" 'BEGIN { printf "QEMU wall time:      %.3f s (%.1f MIPS)\n", q, n / q / 1e6 }'
+for accel in "${ACCELS[@]}"; do
+    awk -v a="$accel" -v n="$INSNS" -v v="${VMFT_TIME[$accel]}" -v q="$QEMU_TIME" 'BEGIN {
+        printf "vmft --accel %-6s  %.3f s (%.1f MIPS), %.2fx QEMU wall time\n", a, v, n / v / 1e6, v / q
+    }'
+done

@@ -149,6 +149,8 @@ pub struct Machine {
     pub(crate) disk_dirty: Option<DirtyBlocks>,
     /// The hart's execution engine, kept across resets.
     pub(crate) accel: Accel,
+    /// The JIT's tuning set by [`Machine::tune_jit`], kept across resets.
+    pub(crate) jit_tuning: Option<(u16, usize)>,
 }
 
 impl Machine {
@@ -183,6 +185,7 @@ impl Machine {
             fingerprint: OnceLock::new(),
             disk_dirty: None,
             accel: Accel::default(),
+            jit_tuning: None,
         })
     }
 
@@ -191,6 +194,7 @@ impl Machine {
     pub fn tune_jit(&mut self, threshold: u16, code_limit: usize) {
         self.hart.set_jit_threshold(threshold);
         self.mem.set_jit_code_limit(code_limit);
+        self.jit_tuning = Some((threshold, code_limit));
     }
 
     /// What the JIT has done since the machine was built or last reset.
@@ -399,6 +403,9 @@ impl Machine {
         self.mem = mem;
         self.hart = hart;
         self.hart.set_accel(self.accel);
+        if let Some((threshold, code_limit)) = self.jit_tuning {
+            self.tune_jit(threshold, code_limit);
+        }
         self.htif = htif;
         self.sleeping = false;
     }

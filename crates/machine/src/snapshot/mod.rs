@@ -689,6 +689,7 @@ fn restore<'a>(
         fingerprint: fingerprint.into(),
         disk_dirty: None,
         accel: rv64::Accel::default(),
+        jit_tuning: None,
     })
 }
 

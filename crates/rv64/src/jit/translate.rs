@@ -196,6 +196,10 @@ struct Translator<'a, 'b> {
     header: IrBlock,
     /// Instructions in the block.
     insns: u64,
+    /// The registers a looping block carries around its loop in the header's parameters
+    /// (after the position), so that a loop-carried value never waits on a store and a
+    /// reload.
+    carried: Vec<u8>,
 }
 
 impl Translator<'_, '_> {
@@ -270,7 +274,11 @@ impl Translator<'_, '_> {
     fn jump_to(&mut self, target: Value, to_start: bool) {
         if to_start {
             let next = self.b.ins().iadd_imm_s(self.pos, self.insns as i64);
-            self.b.ins().jump(self.header, &[next.into()]);
+            let mut args = vec![next.into()];
+            for reg in self.carried.clone() {
+                args.push(self.read(reg).into());
+            }
+            self.b.ins().jump(self.header, &args);
         } else {
             self.b.ins().jump(self.chain_exit, &[target.into()]);
         }
@@ -591,8 +599,35 @@ pub(super) fn block(
     let end_pos = b.ins().load(I64, hf, hart, JIT_END);
     let data_ctx = b.ins().load(I64, hf, hart, DATA_CTX);
 
+    // A block that loops to its own start carries every register it uses around the loop.
+    let loops = insns.iter().any(|&(s, off)| {
+        matches!(
+            op_of(s.id),
+            Op::Jal | Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu
+        ) && i64::from(off) + i64::from(s.imm) == 0
+    });
+    let mut carried: Vec<u8> = Vec::new();
+    if loops {
+        for (s, _) in insns {
+            let mut regs = vec![s.rs1, s.rs2];
+            if !matches!(op_of(s.id), Op::Fence | Op::FenceI) {
+                regs.push(s.rd);
+            }
+            for reg in regs {
+                if (1..32).contains(&reg) && !carried.contains(&reg) {
+                    carried.push(reg);
+                }
+            }
+        }
+    }
     let header = b.create_block();
     let pos = b.append_block_param(header, I64);
+    let mut entry_args = vec![pos0.into()];
+    let mut carried_values = Vec::with_capacity(carried.len());
+    for &reg in &carried {
+        carried_values.push(b.append_block_param(header, I64));
+        entry_args.push(b.ins().load(I64, hf, hart, x_offset(reg)).into());
+    }
     let budget_exit = b.create_block();
     let body = b.create_block();
     let side_exit = b.create_block();
@@ -600,7 +635,7 @@ pub(super) fn block(
     b.append_block_param(side_exit, I64);
     let chain_exit = b.create_block();
     b.append_block_param(chain_exit, I64);
-    b.ins().jump(header, &[pos0.into()]);
+    b.ins().jump(header, &entry_args);
 
     // The header: enter the body only if the whole block fits before the chain's end.
     let count = insns.len() as u64;
@@ -613,17 +648,22 @@ pub(super) fn block(
     b.seal_block(body);
     b.seal_block(budget_exit);
 
+    let mut regs = [None; 32];
+    for (&reg, &value) in carried.iter().zip(&carried_values) {
+        regs[usize::from(reg)] = Some(value);
+    }
     let mut t = Translator {
         b: &mut b,
         hart,
         pc0,
         data_ctx,
         pos,
-        regs: [None; 32],
+        regs,
         side_exit,
         chain_exit,
         header,
         insns: count,
+        carried,
     };
     t.b.switch_to_block(body);
     let mut open = true;
