@@ -478,6 +478,7 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     h.pc = pc;
     h.position = e.end - left;
     h.jit_end = e.end;
+    h.jit_mem = &mut *e.mem;
     h.sync_jump_cache(e.mem);
     e.mem.code.jit_stats.entries += 1;
     let mut code = block.code;

@@ -133,6 +133,8 @@ pub struct Hart {
     pub(crate) jit_end: u64,
     /// The jump cache: compiled blocks by virtual pc, one table per fetch context.
     pub(crate) jc: Box<[crate::jit::JcEntry]>,
+    /// The RAM compiled code runs on, for the helpers it calls (set by `jit_enter`).
+    pub(crate) jit_mem: *mut Memory,
     /// The current fetch context's table in `jc`, read by compiled code.
     pub(crate) jc_base: *const crate::jit::JcEntry,
     /// The decode cache's `jit_epoch` the jump cache was filled under.
@@ -185,6 +187,7 @@ impl Hart {
             jc: vec![crate::jit::JC_EMPTY; crate::jit::JC_SIZE * crate::jit::JC_CONTEXTS]
                 .into_boxed_slice(),
             jc_base: std::ptr::null(),
+            jit_mem: std::ptr::null_mut(),
             jc_epoch: 0,
             jc_stale: u8::MAX,
             jit_skip_at: 1,

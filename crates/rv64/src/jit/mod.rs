@@ -212,6 +212,54 @@ impl Jit {
     }
 }
 
+/// Fills the load (or, with [`translate::FILL_STORE`] in `kind`, the store) TLB entry of
+/// `va` for compiled code whose access of `kind & 0xff` bytes there missed the TLB, exactly
+/// as the interpreter's slow path would (the same page walk, with its accessed and dirty
+/// bits, at the same instruction). Returns 1 when the entry now maps `va`; 0 when the access
+/// must go to the interpreter instead: misaligned, faulting, not RAM, a store to a page
+/// with decoded code, or a walk whose PTE update dropped compiled code.
+///
+/// # Safety
+/// Called only by compiled code, with the hart that `jit_enter` handed it; the hart's
+/// `jit_mem` is the `Memory` of that run, which nothing else uses while compiled code runs.
+pub(crate) unsafe extern "C" fn fill_tlb(hart: *mut crate::Hart, va: u64, kind: u64) -> u64 {
+    // SAFETY: see the function's contract: both pointers are live and unaliased for the
+    // duration of the call.
+    let (h, mem) = unsafe { (&mut *hart, &mut *(*hart).jit_mem) };
+    let size = kind & 0xff;
+    let store = kind & translate::FILL_STORE as u64 != 0;
+    if va & (size - 1) != 0 {
+        return 0;
+    }
+    let epoch = mem.code.jit_epoch;
+    let access = if store {
+        crate::mmu::Access::Store
+    } else {
+        crate::mmu::Access::Load
+    };
+    let Ok(pa) = h.translate(mem, va, access) else {
+        return 0;
+    };
+    let Some(off) = mem.offset(pa & !0xfff, 4096) else {
+        return 0;
+    };
+    if h.code_dropped || mem.code.jit_epoch != epoch {
+        h.code_dropped = false;
+        return 0;
+    }
+    if store {
+        if mem.code.is_code(off / 4096) {
+            return 0;
+        }
+        // A store-TLB entry is made only with its page marked written (see `Memory`).
+        mem.mark_written(off);
+        h.tlb_store.insert(va, h.data_ctx, off, h.ram_host);
+    } else {
+        h.tlb_load.insert(va, h.data_ctx, off, h.ram_host);
+    }
+    1
+}
+
 impl crate::Hart {
     /// Empties the jump cache if blocks were dropped or translations changed since it was
     /// filled, and points `jc_base` at the current fetch context's table.

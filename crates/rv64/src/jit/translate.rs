@@ -104,6 +104,19 @@ pub(crate) fn ends_block(op: Op) -> bool {
     matches!(op, Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu)
 }
 
+/// Bit of [`super::fill_tlb`]'s `kind` argument for a store (the low bits hold the size).
+pub(super) const FILL_STORE: i64 = 1 << 8;
+
+/// The signature of [`super::fill_tlb`]: `(hart, va, kind) -> filled`.
+fn fill_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
 /// The signature of compiled blocks.
 fn block_signature() -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
@@ -244,8 +257,10 @@ impl Translator<'_, '_> {
         self.b.ins().uextend(I64, c)
     }
 
-    /// The TLB fast path: the host address of an `n`-byte access at `va`, or a side exit
-    /// at instruction `index` (byte offset `off`).
+    /// The TLB fast path: the host address of an `n`-byte access at `va`. On a miss, the
+    /// helper [`super::fill_tlb`] walks the page table and fills the TLB entry, as the
+    /// interpreter's slow path would, when the access is an aligned one to an ordinary RAM
+    /// page; anything else is a side exit at instruction `index` (byte offset `off`).
     fn host_address(&mut self, va: Value, n: i64, store: bool, off: u16, index: u64) -> Value {
         let b = &mut *self.b;
         let page = b.ins().ushr_imm_s(va, 12);
@@ -260,14 +275,46 @@ impl Translator<'_, '_> {
         let diff = b.ins().bxor(tag, want);
         let misaligned = b.ins().band_imm_s(va, n - 1);
         let bad = b.ins().bor(diff, misaligned);
+        let fast = b.create_block();
+        let slow = b.create_block();
+        let refill = b.create_block();
         let hit = b.create_block();
+        let host = b.append_block_param(hit, I64);
+        b.ins().brif(bad, slow, &[], fast, &[]);
+        b.seal_block(fast);
+        b.seal_block(slow);
+
+        b.switch_to_block(fast);
+        let direct = b.ins().iadd(va, addend);
+        b.ins().jump(hit, &[direct.into()]);
+
+        b.switch_to_block(slow);
+        let sig = b.import_signature(fill_signature());
+        let helper = b
+            .ins()
+            .iconst(I64, super::fill_tlb as *const () as usize as i64);
+        let kind = b.ins().iconst(I64, n | if store { FILL_STORE } else { 0 });
+        let call = b.ins().call_indirect(sig, helper, &[self.hart, va, kind]);
+        let filled = b.inst_results(call)[0];
         let off = b.ins().iconst(I64, i64::from(off));
         let index = b.ins().iconst(I64, index as i64);
-        b.ins()
-            .brif(bad, self.side_exit, &[off.into(), index.into()], hit, &[]);
+        b.ins().brif(
+            filled,
+            refill,
+            &[],
+            self.side_exit,
+            &[off.into(), index.into()],
+        );
+        b.seal_block(refill);
+
+        b.switch_to_block(refill);
+        let addend = b.ins().load(I64, hart_flags(), entry, base + TLB_ADDEND);
+        let filled = b.ins().iadd(va, addend);
+        b.ins().jump(hit, &[filled.into()]);
         b.seal_block(hit);
+
         b.switch_to_block(hit);
-        b.ins().iadd(va, addend)
+        host
     }
 
     /// Leaves for the successor at `target` (the block's start: loop).
