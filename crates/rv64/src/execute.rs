@@ -479,6 +479,8 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     h.position = e.end - left;
     h.jit_end = e.end;
     h.jit_mem = &mut *e.mem;
+    h.jit_bus = (&mut *e.bus as *mut B).cast();
+    h.jit_bus_access = Some(bus_access::<B>);
     h.sync_jump_cache(e.mem);
     e.mem.code.jit_stats.entries += 1;
     let mut code = block.code;
@@ -498,11 +500,43 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
         } else if exit == crate::jit::EXIT_SIDE {
             h.jit_skip_at = h.pc;
             e.mem.code.jit_stats.side_exits += 1;
+        } else if exit == crate::jit::EXIT_DEVICE {
+            return Flow::Exit(Exit::Device);
+        } else if exit == crate::jit::EXIT_TRAP {
+            if let Some(t) = h.fault.take() {
+                let pc = h.pc;
+                h.take_trap(t.cause, t.tval, pc);
+            }
+            if std::mem::take(&mut h.device_touched) {
+                return Flow::Exit(Exit::Device);
+            }
+            return Flow::Recheck;
         }
         break;
     }
     let left = e.end - h.position;
     next(h, e, h.no_block.as_ptr(), h.pc, left)
+}
+
+/// A device access for compiled code (see [`crate::jit::access`]), through the bus of type
+/// `B` behind `bus`.
+///
+/// # Safety
+/// `bus` must point at a live `B` that nothing else uses during the call.
+unsafe fn bus_access<B: Bus>(
+    bus: *mut (),
+    h: &mut Hart,
+    pa: u64,
+    size: u64,
+    store: Option<u64>,
+    position: u64,
+) -> Result<u64, crate::BusFault> {
+    // SAFETY: by the contract, `bus` is a live, unaliased `B`.
+    let bus = unsafe { &mut *bus.cast::<B>() };
+    match store {
+        None => h.bus_load(bus, pa, size, position),
+        Some(value) => h.bus_store(bus, pa, size, value, position).map(|()| 0),
+    }
 }
 
 /// Executes `orig`, the original first instruction of a compiled block, at `pc` with the

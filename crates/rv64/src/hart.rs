@@ -135,6 +135,11 @@ pub struct Hart {
     pub(crate) jc: Box<[crate::jit::JcEntry]>,
     /// The RAM compiled code runs on, for the helpers it calls (set by `jit_enter`).
     pub(crate) jit_mem: *mut Memory,
+    /// The bus compiled code runs with, type-erased, and its access function.
+    pub(crate) jit_bus: *mut (),
+    pub(crate) jit_bus_access: Option<crate::jit::BusAccess>,
+    /// A device load's value, from the helper to compiled code.
+    pub(crate) jit_value: u64,
     /// The current fetch context's table in `jc`, read by compiled code.
     pub(crate) jc_base: *const crate::jit::JcEntry,
     /// The decode cache's `jit_epoch` the jump cache was filled under.
@@ -188,6 +193,9 @@ impl Hart {
                 .into_boxed_slice(),
             jc_base: std::ptr::null(),
             jit_mem: std::ptr::null_mut(),
+            jit_bus: std::ptr::null_mut(),
+            jit_bus_access: None,
+            jit_value: 0,
             jc_epoch: 0,
             jc_stale: u8::MAX,
             jit_skip_at: 1,

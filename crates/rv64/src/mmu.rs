@@ -199,7 +199,7 @@ impl Access {
         Trap::new(cause, va)
     }
 
-    fn access_fault(self, va: u64) -> Trap {
+    pub(crate) fn access_fault(self, va: u64) -> Trap {
         let cause = match self {
             Access::Fetch => CAUSE_FETCH_ACCESS,
             Access::Load => CAUSE_LOAD_ACCESS,

@@ -18,15 +18,20 @@
 //!
 //! # Exact positions
 //!
-//! Compiled code never takes a trap and never lets the position pass the chain's end
-//! (`jit_end`): a block enters only when its whole length fits ([`EXIT_BUDGET`] otherwise),
-//! and anything a block cannot do on its fast path — a load or store that misses the TLB,
-//! is misaligned or reaches a device — leaves the block at exactly that instruction, with
-//! `pc`, the position and every register written back ([`EXIT_SIDE`]); the interpreter then
-//! executes that instruction, with its exact trap and device semantics. Blocks that end in a
-//! jump look their successor up in the hart's jump cache and tail-call it, so hot loops never
-//! return to the interpreter; a loop back to the block's own start is a loop inside it.
-//!
+//! Compiled code never lets the position pass the chain's end (`jit_end`): a block enters
+//! only when its whole length fits ([`EXIT_BUDGET`] otherwise). A load or store that misses
+//! the TLB calls [`access`], which does what the interpreter's slow path would do at that
+//! instruction: fill the TLB entry of an aligned RAM access (the block goes on), or perform
+//! an aligned device access through the device TLB — the block goes on after one the board
+//! need not see, so a polling loop stays in compiled code, and leaves after retiring one it
+//! must see ([`EXIT_DEVICE`]) or at one that faulted, with its trap ([`EXIT_TRAP`]).
+//! Anything else (misaligned, a store into code, a page fault) leaves the block at exactly
+//! that instruction ([`EXIT_SIDE`]), with `pc` and the position written back (registers are
+//! written through as they change), and the interpreter executes it with its exact trap
+//! semantics. Blocks that end in a jump look their successor up in the hart's jump cache
+//! and tail-call it, so hot loops never return to the interpreter; a loop back to the
+//! block's own start is a loop inside it.
+
 //! # Invalidation
 //!
 //! Compiled blocks live in the decode cache's pages: a write to a page drops its decoded
@@ -77,11 +82,12 @@ pub struct JitStats {
 pub const DEFAULT_CODE_LIMIT: usize = 64 << 20;
 
 /// Taken branches to a block's start, counted by the interpreter, before the block is
-/// compiled. Cranelift takes 0.1–0.3 ms per block on this project's machines, as long as
+/// compiled. Cranelift takes 0.2–0.5 ms per block on this project's machines, as long as
 /// the interpreter takes to run a short block some 20,000 times: below a few thousand, a
 /// Linux boot spends more time compiling lukewarm code than it saves (measured with
-/// `vmft run --stats`: at 64, 20,000 blocks cost 5 s of a 12 s boot; at 4,000, 0.7 s).
-pub const DEFAULT_THRESHOLD: u16 = 4000;
+/// `vmft run --stats`: at 64, 20,000 blocks cost 5 s of a 12 s boot; at 4,000, 1.3 s; at
+/// 8,000, 0.9 s).
+pub const DEFAULT_THRESHOLD: u16 = 8000;
 
 /// Longest block, in instructions.
 pub(crate) const MAX_BLOCK: usize = 64;
@@ -93,6 +99,11 @@ pub(crate) const EXIT_LOOKUP: u32 = 0;
 pub(crate) const EXIT_SIDE: u32 = 1;
 /// A block did not fit before the chain's end; `pc` is its start.
 pub(crate) const EXIT_BUDGET: u32 = 2;
+/// Compiled code retired a device access the board must act on; `pc` is the next
+/// instruction's.
+pub(crate) const EXIT_DEVICE: u32 = 3;
+/// A device access faulted at `pc`; the trap is in the hart's `fault`.
+pub(crate) const EXIT_TRAP: u32 = 4;
 
 /// Entries of the jump cache, per fetch context.
 pub(crate) const JC_SIZE: usize = 1024;
@@ -212,52 +223,118 @@ impl Jit {
     }
 }
 
-/// Fills the load (or, with [`translate::FILL_STORE`] in `kind`, the store) TLB entry of
-/// `va` for compiled code whose access of `kind & 0xff` bytes there missed the TLB, exactly
-/// as the interpreter's slow path would (the same page walk, with its accessed and dirty
-/// bits, at the same instruction). Returns 1 when the entry now maps `va`; 0 when the access
-/// must go to the interpreter instead: misaligned, faulting, not RAM, a store to a page
-/// with decoded code, or a walk whose PTE update dropped compiled code.
+/// A type-erased device access for compiled code: `(bus, hart, pa, size, store value or
+/// None for a load, position)`, instantiated by the interpreter for its bus type.
+pub(crate) type BusAccess = unsafe fn(
+    *mut (),
+    &mut crate::Hart,
+    u64,
+    u64,
+    Option<u64>,
+    u64,
+) -> Result<u64, crate::BusFault>;
+
+/// The slow path of a load or store in compiled code (`kind & 0xff` bytes at `va`, a store
+/// of `value` with [`translate::ACCESS_STORE`] in `kind`, at `position`), which missed the
+/// TLB: does exactly what the interpreter's slow path would do at this instruction, or
+/// nothing. Returns
+/// - [`translate::ACCESS_RAM`] when the access is an aligned one to an ordinary RAM page:
+///   the page walk is done (with its accessed and dirty bits) and the TLB entry filled, for
+///   compiled code to access RAM itself;
+/// - [`translate::ACCESS_DEVICE`] or [`translate::ACCESS_DEVICE_LOUD`] when the access is an
+///   aligned one to a device: it is done (a load's value left in `jit_value` and written to
+///   its destination, `kind >> ACCESS_RD_SHIFT`, extended as `ACCESS_SIGNED` says), and the
+///   second says the board must act on it before the next instruction;
+/// - [`translate::ACCESS_TRAP`] when that device access faulted (the trap is in `fault`);
+/// - 0 when the interpreter must do the access instead, having done nothing it would not
+///   do again identically: misaligned, faulting translation, a store to a page with decoded
+///   code, or a walk whose PTE update dropped compiled code.
 ///
 /// # Safety
-/// Called only by compiled code, with the hart that `jit_enter` handed it; the hart's
-/// `jit_mem` is the `Memory` of that run, which nothing else uses while compiled code runs.
-pub(crate) unsafe extern "C" fn fill_tlb(hart: *mut crate::Hart, va: u64, kind: u64) -> u64 {
+/// Called only by compiled code, with the hart that `jit_enter` handed it: its `jit_mem`
+/// and `jit_bus` are the memory and bus of that run, which nothing else uses while compiled
+/// code runs.
+pub(crate) unsafe extern "C" fn access(
+    hart: *mut crate::Hart,
+    va: u64,
+    kind: u64,
+    value: u64,
+    position: u64,
+) -> u64 {
+    use translate::{
+        ACCESS_DEVICE, ACCESS_DEVICE_LOUD, ACCESS_RAM, ACCESS_RD_SHIFT, ACCESS_SIGNED,
+        ACCESS_STORE, ACCESS_TRAP,
+    };
     // SAFETY: see the function's contract: both pointers are live and unaliased for the
     // duration of the call.
     let (h, mem) = unsafe { (&mut *hart, &mut *(*hart).jit_mem) };
     let size = kind & 0xff;
-    let store = kind & translate::FILL_STORE as u64 != 0;
+    let store = kind & ACCESS_STORE as u64 != 0;
     if va & (size - 1) != 0 {
         return 0;
     }
-    let epoch = mem.code.jit_epoch;
     let access = if store {
         crate::mmu::Access::Store
     } else {
         crate::mmu::Access::Load
     };
-    let Ok(pa) = h.translate(mem, va, access) else {
-        return 0;
-    };
-    let Some(off) = mem.offset(pa & !0xfff, 4096) else {
-        return 0;
-    };
-    if h.code_dropped || mem.code.jit_epoch != epoch {
-        h.code_dropped = false;
-        return 0;
-    }
-    if store {
-        if mem.code.is_code(off / 4096) {
-            return 0;
+    let pa = match h.tlb_device.lookup(va, h.data_ctx, access) {
+        Some(pa) => pa,
+        None => {
+            let epoch = mem.code.jit_epoch;
+            let Ok(pa) = h.translate(mem, va, access) else {
+                return 0;
+            };
+            if h.code_dropped || mem.code.jit_epoch != epoch {
+                h.code_dropped = false;
+                return 0;
+            }
+            if let Some(off) = mem.offset(pa & !0xfff, 4096) {
+                if store {
+                    if mem.code.is_code(off / 4096) {
+                        return 0;
+                    }
+                    // A store-TLB entry is made only with its page marked written (see
+                    // `Memory`).
+                    mem.mark_written(off);
+                    h.tlb_store.insert(va, h.data_ctx, off, h.ram_host);
+                } else {
+                    h.tlb_load.insert(va, h.data_ctx, off, h.ram_host);
+                }
+                return ACCESS_RAM as u64;
+            }
+            h.tlb_device.insert(va, h.data_ctx, access, pa);
+            pa
         }
-        // A store-TLB entry is made only with its page marked written (see `Memory`).
-        mem.mark_written(off);
-        h.tlb_store.insert(va, h.data_ctx, off, h.ram_host);
-    } else {
-        h.tlb_load.insert(va, h.data_ctx, off, h.ram_host);
+    };
+    let (Some(bus_access), bus) = (h.jit_bus_access, h.jit_bus) else {
+        return 0;
+    };
+    // SAFETY: `jit_bus` and `jit_bus_access` were set together by `jit_enter` for its bus.
+    match unsafe { bus_access(bus, h, pa, size, store.then_some(value), position) } {
+        Ok(loaded) => {
+            h.jit_value = loaded;
+            // A load's destination, written here too, for the path that leaves the block.
+            let rd = (kind >> ACCESS_RD_SHIFT) as usize & 0xff;
+            if !store && (1..32).contains(&rd) {
+                let shift = 64 - 8 * size as u32;
+                h.x[rd] = if kind & ACCESS_SIGNED as u64 != 0 && shift > 0 {
+                    ((loaded << shift) as i64 >> shift) as u64
+                } else {
+                    loaded
+                };
+            }
+            if std::mem::take(&mut h.device_touched) {
+                ACCESS_DEVICE_LOUD as u64
+            } else {
+                ACCESS_DEVICE as u64
+            }
+        }
+        Err(_) => {
+            h.fault = Some(access.access_fault(va));
+            ACCESS_TRAP as u64
+        }
     }
-    1
 }
 
 impl crate::Hart {

@@ -17,7 +17,7 @@ use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{JcEntry, EXIT_BUDGET, EXIT_LOOKUP, EXIT_SIDE, JC_SIZE};
+use super::{JcEntry, EXIT_BUDGET, EXIT_DEVICE, EXIT_LOOKUP, EXIT_SIDE, EXIT_TRAP, JC_SIZE};
 use crate::decode_cache::{Slot, ID_LEN2};
 use crate::execute::op_of;
 use crate::hart::Hart;
@@ -104,15 +104,30 @@ pub(crate) fn ends_block(op: Op) -> bool {
     matches!(op, Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu)
 }
 
-/// Bit of [`super::fill_tlb`]'s `kind` argument for a store (the low bits hold the size).
-pub(super) const FILL_STORE: i64 = 1 << 8;
+/// Bit of [`super::access`]'s `kind` argument for a store (the low bits hold the size).
+pub(super) const ACCESS_STORE: i64 = 1 << 8;
+/// Bit of [`super::access`]'s `kind` for a sign-extending load.
+pub(super) const ACCESS_SIGNED: i64 = 1 << 9;
+/// Shift of the load's destination register in [`super::access`]'s `kind`.
+pub(super) const ACCESS_RD_SHIFT: i64 = 16;
+/// [`super::access`] filled the TLB entry of a RAM page.
+pub(super) const ACCESS_RAM: i64 = 1;
+/// [`super::access`] performed a device access the board need not see (a load's value is in
+/// the hart's `jit_value`).
+pub(super) const ACCESS_DEVICE: i64 = 2;
+/// [`super::access`] performed a device access the board must see before the next
+/// instruction.
+pub(super) const ACCESS_DEVICE_LOUD: i64 = 3;
+/// [`super::access`] performed a device access that faulted (the trap is in the hart's
+/// `fault`).
+pub(super) const ACCESS_TRAP: i64 = 4;
 
-/// The signature of [`super::fill_tlb`]: `(hart, va, kind) -> filled`.
-fn fill_signature() -> Signature {
+/// The signature of [`super::access`]: `(hart, va, kind, store value, position) -> status`.
+fn access_signature() -> Signature {
     let mut sig = Signature::new(CallConv::SystemV);
-    sig.params.push(AbiParam::new(I64));
-    sig.params.push(AbiParam::new(I64));
-    sig.params.push(AbiParam::new(I64));
+    for _ in 0..5 {
+        sig.params.push(AbiParam::new(I64));
+    }
     sig.returns.push(AbiParam::new(I64));
     sig
 }
@@ -168,6 +183,7 @@ fn x_offset(reg: u8) -> i32 {
 const PC: i32 = offset_of!(Hart, pc) as i32;
 const POSITION: i32 = offset_of!(Hart, position) as i32;
 const JIT_END: i32 = offset_of!(Hart, jit_end) as i32;
+const JIT_VALUE: i32 = offset_of!(Hart, jit_value) as i32;
 const DATA_CTX: i32 = offset_of!(Hart, data_ctx) as i32;
 const JC_BASE: i32 = offset_of!(Hart, jc_base) as i32;
 const TLB_LOAD: i32 = (offset_of!(Hart, tlb_load) + offset_of!(Tlb, entries)) as i32;
@@ -201,8 +217,11 @@ struct Translator<'a, 'b> {
     pos: Value,
     /// The value of each guest register on the current path, once read or written.
     regs: [Option<Value>; 32],
-    /// Where a side exit goes: block parameters (byte offset, instruction index).
-    side_exit: IrBlock,
+    /// The destination register of the load being translated.
+    rd: Option<u8>,
+    /// Where a load or store that leaves the block goes: block parameters (byte offset,
+    /// instruction index, length, [`super::access`] status).
+    access_exit: IrBlock,
     /// Where leaving for a successor goes: block parameter (next pc).
     chain_exit: IrBlock,
     /// The loop header (the budget check), with the position as parameter.
@@ -257,19 +276,36 @@ impl Translator<'_, '_> {
         self.b.ins().uextend(I64, c)
     }
 
-    /// The TLB fast path: the host address of an `n`-byte access at `va`. On a miss, the
-    /// helper [`super::fill_tlb`] walks the page table and fills the TLB entry, as the
-    /// interpreter's slow path would, when the access is an aligned one to an ordinary RAM
-    /// page; anything else is a side exit at instruction `index` (byte offset `off`).
-    fn host_address(&mut self, va: Value, n: i64, store: bool, off: u16, index: u64) -> Value {
+    /// A load (`store` is `None`; the result is returned) or a store of `n` bytes at `va`
+    /// by `op`, instruction `index` at byte offset `off`, `len` bytes long.
+    ///
+    /// The TLB fast path accesses RAM directly. On a miss, the helper [`super::access`]
+    /// does what the interpreter's slow path would at this instruction: it walks the page
+    /// table and fills the TLB entry for an aligned RAM access (the fast path then
+    /// proceeds), or performs an aligned device access through the device TLB. A device
+    /// access the board needs to act on retires the instruction and leaves with
+    /// [`EXIT_DEVICE`]; a faulting one leaves with [`EXIT_TRAP`]; anything else
+    /// (misaligned, a store into code, a page fault) is a side exit for the interpreter.
+    #[allow(clippy::too_many_arguments)]
+    fn mem_access(
+        &mut self,
+        op: Op,
+        va: Value,
+        store: Option<Value>,
+        n: i64,
+        off: u16,
+        index: u64,
+        len: i64,
+    ) -> Option<Value> {
+        let hf = hart_flags();
         let b = &mut *self.b;
         let page = b.ins().ushr_imm_s(va, 12);
         let slot = b.ins().band_imm_s(page, (TLB_SIZE - 1) as i64);
         let scaled = b.ins().ishl_imm_s(slot, 4);
         let entry = b.ins().iadd(self.hart, scaled);
-        let base = if store { TLB_STORE } else { TLB_LOAD };
-        let tag = b.ins().load(I64, hart_flags(), entry, base + TLB_TAG);
-        let addend = b.ins().load(I64, hart_flags(), entry, base + TLB_ADDEND);
+        let base = if store.is_some() { TLB_STORE } else { TLB_LOAD };
+        let tag = b.ins().load(I64, hf, entry, base + TLB_TAG);
+        let addend = b.ins().load(I64, hf, entry, base + TLB_ADDEND);
         let vpage = b.ins().band_imm_s(va, !0xfff);
         let want = b.ins().bor(vpage, self.data_ctx);
         let diff = b.ins().bxor(tag, want);
@@ -278,8 +314,12 @@ impl Translator<'_, '_> {
         let fast = b.create_block();
         let slow = b.create_block();
         let refill = b.create_block();
+        let not_ram = b.create_block();
+        let device = b.create_block();
         let hit = b.create_block();
         let host = b.append_block_param(hit, I64);
+        let done = b.create_block();
+        let result = b.append_block_param(done, I64);
         b.ins().brif(bad, slow, &[], fast, &[]);
         b.seal_block(fast);
         b.seal_block(slow);
@@ -289,32 +329,105 @@ impl Translator<'_, '_> {
         b.ins().jump(hit, &[direct.into()]);
 
         b.switch_to_block(slow);
-        let sig = b.import_signature(fill_signature());
+        let sig = b.import_signature(access_signature());
         let helper = b
             .ins()
-            .iconst(I64, super::fill_tlb as *const () as usize as i64);
-        let kind = b.ins().iconst(I64, n | if store { FILL_STORE } else { 0 });
-        let call = b.ins().call_indirect(sig, helper, &[self.hart, va, kind]);
-        let filled = b.inst_results(call)[0];
-        let off = b.ins().iconst(I64, i64::from(off));
-        let index = b.ins().iconst(I64, index as i64);
-        b.ins().brif(
-            filled,
-            refill,
-            &[],
-            self.side_exit,
-            &[off.into(), index.into()],
-        );
+            .iconst(I64, super::access as *const () as usize as i64);
+        let rd = match (store, self.rd) {
+            (None, Some(rd)) if (1..32).contains(&rd) => i64::from(rd),
+            _ => 0,
+        };
+        let signed = matches!(op, Op::Lb | Op::Lh | Op::Lw);
+        let kind = n
+            | if store.is_some() { ACCESS_STORE } else { 0 }
+            | if signed { ACCESS_SIGNED } else { 0 }
+            | rd << ACCESS_RD_SHIFT;
+        let kind = b.ins().iconst(I64, kind);
+        let value = match store {
+            Some(v) => v,
+            None => b.ins().iconst(I64, 0),
+        };
+        let position = b.ins().iadd_imm_s(self.pos, index as i64);
+        let call = b
+            .ins()
+            .call_indirect(sig, helper, &[self.hart, va, kind, value, position]);
+        let status = b.inst_results(call)[0];
+        let is_ram = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_RAM);
+        b.ins().brif(is_ram, refill, &[], not_ram, &[]);
         b.seal_block(refill);
+        b.seal_block(not_ram);
 
         b.switch_to_block(refill);
-        let addend = b.ins().load(I64, hart_flags(), entry, base + TLB_ADDEND);
+        let addend = b.ins().load(I64, hf, entry, base + TLB_ADDEND);
         let filled = b.ins().iadd(va, addend);
         b.ins().jump(hit, &[filled.into()]);
         b.seal_block(hit);
 
-        b.switch_to_block(hit);
-        host
+        // A device access the board need not see goes on with its value (the helper
+        // wrote a load's destination too); anything else leaves through the shared exit.
+        b.switch_to_block(not_ram);
+        let quiet = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_DEVICE);
+        let off = b.ins().iconst(I64, i64::from(off));
+        let index = b.ins().iconst(I64, index as i64);
+        let len = b.ins().iconst(I64, len);
+        b.ins().brif(
+            quiet,
+            device,
+            &[],
+            self.access_exit,
+            &[off.into(), index.into(), len.into(), status.into()],
+        );
+        b.seal_block(device);
+
+        b.switch_to_block(device);
+        let v = match store {
+            None => {
+                let raw = b.ins().load(I64, hf, self.hart, JIT_VALUE);
+                self.extend_device(op, raw)
+            }
+            Some(_) => b.ins().iconst(I64, 0),
+        };
+        self.b.ins().jump(done, &[v.into()]);
+
+        // RAM, by the TLB.
+        self.b.switch_to_block(hit);
+        let f = ram_flags();
+        let ins = self.b.ins();
+        let v = match (op, store) {
+            (Op::Sb, Some(v)) => Some(ins.istore8(f, v, host, 0)),
+            (Op::Sh, Some(v)) => Some(ins.istore16(f, v, host, 0)),
+            (Op::Sw, Some(v)) => Some(ins.istore32(f, v, host, 0)),
+            (_, Some(v)) => Some(ins.store(f, v, host, 0)),
+            _ => None,
+        };
+        let loaded = match (op, v) {
+            (_, Some(_)) => self.b.ins().iconst(I64, 0),
+            (Op::Lb, None) => self.b.ins().sload8(I64, f, host, 0),
+            (Op::Lbu, None) => self.b.ins().uload8(I64, f, host, 0),
+            (Op::Lh, None) => self.b.ins().sload16(I64, f, host, 0),
+            (Op::Lhu, None) => self.b.ins().uload16(I64, f, host, 0),
+            (Op::Lw, None) => self.b.ins().sload32(f, host, 0),
+            (Op::Lwu, None) => self.b.ins().uload32(f, host, 0),
+            _ => self.b.ins().load(I64, f, host, 0),
+        };
+        self.b.ins().jump(done, &[loaded.into()]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        store.is_none().then_some(result)
+    }
+
+    /// A device load's raw value extended as `op` extends: signed loads truncate and
+    /// sign-extend; unsigned ones keep the bus's value, as the interpreter does.
+    fn extend_device(&mut self, op: Op, raw: Value) -> Value {
+        let ins = self.b.ins();
+        let narrow = match op {
+            Op::Lb => types::I8,
+            Op::Lh => types::I16,
+            Op::Lw => I32,
+            _ => return raw,
+        };
+        let low = ins.ireduce(narrow, raw);
+        self.b.ins().sextend(I64, low)
     }
 
     /// Leaves for the successor at `target` (the block's start: loop).
@@ -405,19 +518,12 @@ impl Translator<'_, '_> {
                     Lw | Lwu => 4,
                     _ => 8,
                 };
-                let host = self.host_address(va, n, false, off, index);
-                let f = ram_flags();
-                let ins = self.b.ins();
-                let v = match op {
-                    Lb => ins.sload8(I64, f, host, 0),
-                    Lbu => ins.uload8(I64, f, host, 0),
-                    Lh => ins.sload16(I64, f, host, 0),
-                    Lhu => ins.uload16(I64, f, host, 0),
-                    Lw => ins.sload32(f, host, 0),
-                    Lwu => ins.uload32(f, host, 0),
-                    _ => ins.load(I64, f, host, 0),
-                };
-                set!(v);
+                self.rd = Some(s.rd);
+                let v = self.mem_access(op, va, None, n, off, index, len);
+                self.rd = None;
+                if let Some(v) = v {
+                    set!(v);
+                }
             }
             Sb | Sh | Sw | Sd => {
                 let base = a!();
@@ -429,15 +535,7 @@ impl Translator<'_, '_> {
                     Sw => 4,
                     _ => 8,
                 };
-                let host = self.host_address(va, n, true, off, index);
-                let f = ram_flags();
-                let ins = self.b.ins();
-                match op {
-                    Sb => ins.istore8(f, value, host, 0),
-                    Sh => ins.istore16(f, value, host, 0),
-                    Sw => ins.istore32(f, value, host, 0),
-                    _ => ins.store(f, value, host, 0),
-                };
+                self.mem_access(op, va, Some(value), n, off, index, len);
             }
             Addi => set!({
                 let x = a!();
@@ -680,8 +778,13 @@ pub(super) fn block(
     let side_exit = b.create_block();
     b.append_block_param(side_exit, I64);
     b.append_block_param(side_exit, I64);
+    b.append_block_param(side_exit, I64);
     let chain_exit = b.create_block();
     b.append_block_param(chain_exit, I64);
+    let access_exit = b.create_block();
+    for _ in 0..4 {
+        b.append_block_param(access_exit, I64);
+    }
     b.ins().jump(header, &entry_args);
 
     // The header: enter the body only if the whole block fits before the chain's end.
@@ -706,7 +809,8 @@ pub(super) fn block(
         data_ctx,
         pos,
         regs,
-        side_exit,
+        rd: None,
+        access_exit,
         chain_exit,
         header,
         insns: count,
@@ -734,15 +838,40 @@ pub(super) fn block(
     let code = b.ins().iconst(I32, i64::from(EXIT_BUDGET));
     b.ins().return_(&[code]);
 
-    // Side exit at an instruction: pc and position are its own.
+    // A load or store leaving: after a device access the board must see, at the next
+    // instruction (the helper wrote a load's destination); at a device access that
+    // faulted, with the trap; otherwise for the interpreter to do the access.
+    b.switch_to_block(access_exit);
+    b.seal_block(access_exit);
+    let params = b.block_params(access_exit).to_vec();
+    let (off, index, len, status) = (params[0], params[1], params[2], params[3]);
+    let loud = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_DEVICE_LOUD);
+    let trap = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_TRAP);
+    let zero = b.ins().iconst(I64, 0);
+    let one = b.ins().iconst(I64, 1);
+    let skip = b.ins().select(loud, len, zero);
+    let next_off = b.ins().iadd(off, skip);
+    let retired = b.ins().select(loud, one, zero);
+    let next_index = b.ins().iadd(index, retired);
+    let side = b.ins().iconst(I64, i64::from(EXIT_SIDE));
+    let trapped = b.ins().iconst(I64, i64::from(EXIT_TRAP));
+    let device = b.ins().iconst(I64, i64::from(EXIT_DEVICE));
+    let code = b.ins().select(trap, trapped, side);
+    let code = b.ins().select(loud, device, code);
+    b.ins().jump(
+        side_exit,
+        &[next_off.into(), next_index.into(), code.into()],
+    );
+
+    // Every other exit: pc and position as the exit's parameters say.
     b.switch_to_block(side_exit);
     b.seal_block(side_exit);
-    let (off, index) = (b.block_params(side_exit)[0], b.block_params(side_exit)[1]);
-    let pc = b.ins().iadd(pc0, off);
-    let p = b.ins().iadd(pos, index);
+    let params = b.block_params(side_exit).to_vec();
+    let pc = b.ins().iadd(pc0, params[0]);
+    let p = b.ins().iadd(pos, params[1]);
     b.ins().store(hf, pc, hart, PC);
     b.ins().store(hf, p, hart, POSITION);
-    let code = b.ins().iconst(I32, i64::from(EXIT_SIDE));
+    let code = b.ins().ireduce(I32, params[2]);
     b.ins().return_(&[code]);
 
     // Chain exit: retire the block, then tail-call the successor if the jump cache has it.
