@@ -11,7 +11,7 @@
 //! # Blocks
 //!
 //! A block is a run of instructions of one physical page, up to and including the first
-//! branch or jump, at most [`MAX_BLOCK`] instructions, and only instructions the compiler
+//! branch or jump, at most `MAX_BLOCK` instructions, and only instructions the compiler
 //! handles: integer and M-extension arithmetic, `lui`/`auipc`, loads and stores, branches
 //! and jumps, and fences. Anything else (CSRs, FP, atomics, `ecall`, `mret`, `wfi`, ...)
 //! ends the block before it and is executed by the interpreter.
@@ -19,14 +19,14 @@
 //! # Exact positions
 //!
 //! Compiled code never lets the position pass the chain's end (`jit_end`): a block enters
-//! only when its whole length fits ([`EXIT_BUDGET`] otherwise). A load or store that misses
-//! the TLB calls [`access`], which does what the interpreter's slow path would do at that
+//! only when its whole length fits (`EXIT_BUDGET` otherwise). A load or store that misses
+//! the TLB calls `access`, which does what the interpreter's slow path would do at that
 //! instruction: fill the TLB entry of an aligned RAM access (the block goes on), or perform
 //! an aligned device access through the device TLB — the block goes on after one the board
 //! need not see, so a polling loop stays in compiled code, and leaves after retiring one it
-//! must see ([`EXIT_DEVICE`]) or at one that faulted, with its trap ([`EXIT_TRAP`]).
+//! must see (`EXIT_DEVICE`) or at one that faulted, with its trap (`EXIT_TRAP`).
 //! Anything else (misaligned, a store into code, a page fault) leaves the block at exactly
-//! that instruction ([`EXIT_SIDE`]), with `pc` and the position written back (registers are
+//! that instruction (`EXIT_SIDE`), with `pc` and the position written back (registers are
 //! written through as they change), and the interpreter executes it with its exact trap
 //! semantics. Blocks that end in a jump look their successor up in the hart's jump cache
 //! and tail-call it, so hot loops never return to the interpreter; a loop back to the
