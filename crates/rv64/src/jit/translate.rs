@@ -611,6 +611,16 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// A shift of `x` by `y` masked to `mask` (63, or 31 for the W forms), as `op` shifts.
+    fn shift(&mut self, op: Op, x: Value, y: Value, mask: i64) -> Value {
+        let amount = self.b.ins().band_imm_s(y, mask);
+        match op {
+            Op::Sll | Op::Sllw => self.b.ins().ishl(x, amount),
+            Op::Srl | Op::Srlw => self.b.ins().ushr(x, amount),
+            _ => self.b.ins().sshr(x, amount),
+        }
+    }
+
     /// A 64-bit register-register operation.
     fn binary64(&mut self, op: Op, x: Value, y: Value) -> Value {
         use Op::*;
@@ -618,18 +628,7 @@ impl Translator<'_, '_> {
         match op {
             Add => ins.iadd(x, y),
             Sub => ins.isub(x, y),
-            Sll => {
-                let s = ins.band_imm_s(y, 63);
-                self.b.ins().ishl(x, s)
-            }
-            Srl => {
-                let s = ins.band_imm_s(y, 63);
-                self.b.ins().ushr(x, s)
-            }
-            Sra => {
-                let s = ins.band_imm_s(y, 63);
-                self.b.ins().sshr(x, s)
-            }
+            Sll | Srl | Sra => self.shift(op, x, y, 63),
             Slt => self.bool64(IntCC::SignedLessThan, x, y),
             Sltu => self.bool64(IntCC::UnsignedLessThan, x, y),
             Xor => ins.bxor(x, y),
@@ -657,18 +656,7 @@ impl Translator<'_, '_> {
         match op {
             Addw => ins.iadd(x, y),
             Subw => ins.isub(x, y),
-            Sllw => {
-                let s = ins.band_imm_s(y, 31);
-                self.b.ins().ishl(x, s)
-            }
-            Srlw => {
-                let s = ins.band_imm_s(y, 31);
-                self.b.ins().ushr(x, s)
-            }
-            Sraw => {
-                let s = ins.band_imm_s(y, 31);
-                self.b.ins().sshr(x, s)
-            }
+            Sllw | Srlw | Sraw => self.shift(op, x, y, 31),
             Mulw => ins.imul(x, y),
             Divw => self.divide(Div, x, y, I32),
             Divuw => self.divide(Divu, x, y, I32),
