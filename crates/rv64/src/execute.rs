@@ -658,13 +658,8 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
     macro_rules! jump {
         ($target:expr) => {{
             let target: u64 = $target;
-            if h.jit_on {
-                let heat = &mut h.heat[(target >> 1) as usize & (crate::jit::HEAT_SIZE - 1)];
-                *heat = heat.wrapping_add(1);
-                if *heat >= h.jit_threshold {
-                    *heat = 0;
-                    return jit_hot(h, e, target, left - 1);
-                }
+            if h.jit_on && h.heat_up(target) {
+                return jit_hot(h, e, target, left - 1);
             }
             // Same page: by the invariant, the target's slot is in the same block.
             let to = if (target ^ pc) < 0x1000 {

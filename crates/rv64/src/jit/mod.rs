@@ -370,18 +370,29 @@ impl crate::Hart {
         Some(code)
     }
 
+    /// Counts a jump to `target` (a taken branch in the interpreter, or a successor compiled
+    /// code could not find); true when that made `target` hot, and its count starts again.
+    /// A count never passes the threshold, so it never wraps.
+    #[inline(always)]
+    pub(crate) fn heat_up(&mut self, target: u64) -> bool {
+        let heat = &mut self.heat[(target >> 1) as usize & (HEAT_SIZE - 1)];
+        *heat = heat.wrapping_add(1);
+        if *heat < self.jit_threshold {
+            return false;
+        }
+        *heat = 0;
+        true
+    }
+
     /// The successor at `pc` that compiled code could not find in the jump cache: its
     /// compiled code, if it has some or has become hot enough to be compiled now.
     pub(crate) fn jit_next(&mut self, mem: &mut crate::Memory, pc: u64) -> Option<usize> {
         if let Some(code) = self.jit_find(mem, pc) {
             return Some(code);
         }
-        let heat = &mut self.heat[(pc >> 1) as usize & (HEAT_SIZE - 1)];
-        *heat = heat.saturating_add(1);
-        if *heat < self.jit_threshold {
+        if !self.heat_up(pc) {
             return None;
         }
-        *heat = 0;
         self.jit_compile(mem, pc);
         self.sync_jump_cache(mem);
         self.jit_find(mem, pc)

@@ -98,6 +98,13 @@ pub(crate) fn supported(op: Op) -> bool {
     )
 }
 
+/// True when slot `s`, at byte offset `off` in its block, is a branch or `jal` to the block's
+/// start: the block loops.
+fn targets_start(s: Slot, off: u16) -> bool {
+    let op = op_of(s.id);
+    ends_block(op) && op != Op::Jalr && i64::from(off) + i64::from(s.imm) == 0
+}
+
 /// True when `op` ends a block (it is included in it).
 pub(crate) fn ends_block(op: Op) -> bool {
     use Op::*;
@@ -476,7 +483,7 @@ impl Translator<'_, '_> {
                 let link = self.b.ins().iadd_imm_s(pc, len);
                 set!(link);
                 let target = self.b.ins().iadd_imm_s(pc, imm);
-                self.jump_to(target, i64::from(off) + imm == 0);
+                self.jump_to(target, targets_start(s, off));
             }
             Jalr => {
                 let base = a!();
@@ -504,7 +511,7 @@ impl Translator<'_, '_> {
                 self.b.seal_block(fall);
                 self.b.switch_to_block(taken);
                 let target = self.b.ins().iadd_imm_s(pc, imm);
-                self.jump_to(target, i64::from(off) + imm == 0);
+                self.jump_to(target, targets_start(s, off));
                 self.b.switch_to_block(fall);
                 let next = self.b.ins().iadd_imm_s(pc, len);
                 self.b.ins().jump(self.chain_exit, &[next.into()]);
@@ -733,12 +740,7 @@ pub(super) fn block(
     let data_ctx = b.ins().load(I64, hf, hart, DATA_CTX);
 
     // A block that loops to its own start carries every register it uses around the loop.
-    let loops = insns.iter().any(|&(s, off)| {
-        matches!(
-            op_of(s.id),
-            Op::Jal | Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu
-        ) && i64::from(off) + i64::from(s.imm) == 0
-    });
+    let loops = insns.iter().any(|&(s, off)| targets_start(s, off));
     let mut carried: Vec<u8> = Vec::new();
     if loops {
         for (s, _) in insns {
