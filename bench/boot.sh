@@ -20,23 +20,18 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 die() { echo "bench/boot.sh: $*" >&2; exit 1; }
+. "$ROOT/bench/lib.sh"
 
 command -v qemu-system-riscv64 >/dev/null ||
     die "qemu-system-riscv64 not found (Debian: apt-get install qemu-system-misc)"
 command -v python3 >/dev/null || die "python3 not found (Debian: apt-get install python3)"
 
-echo "building vmft (cargo build --release)" >&2
-(cd "$ROOT" && cargo build --release -p vmft) || die "cargo build --release failed"
-VMFT=$CARGO_TARGET_DIR/release/vmft
-[[ -x $VMFT ]] || die "vmft binary not found at $VMFT"
+build_vmft
 
 if [[ ! -f $IMAGE/vmft-image ]]; then
     echo "building the guest image into $IMAGE" >&2
     "$VMFT" image build --out "$IMAGE" || die "vmft image build failed"
 fi
-manifest() {
-    sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$IMAGE/vmft-image" | head -n 1
-}
 FIRMWARE=$IMAGE/$(manifest firmware)
 KERNEL=$IMAGE/$(manifest kernel)
 INITRD=$IMAGE/$(manifest initrd)

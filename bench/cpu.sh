@@ -13,24 +13,18 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 die() { echo "bench/cpu.sh: $*" >&2; exit 1; }
+. "$ROOT/bench/lib.sh"
 
 command -v riscv64-unknown-elf-gcc >/dev/null ||
     die "riscv64-unknown-elf-gcc not found (Debian: apt-get install gcc-riscv64-unknown-elf)"
 command -v qemu-system-riscv64 >/dev/null ||
     die "qemu-system-riscv64 not found (Debian: apt-get install qemu-system-misc)"
 
-COMMON=$ROOT/tests/isa/common
 ELF=$WORK/bench.elf
 echo "building bench/cpu/bench.c" >&2
-riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib -nostartfiles \
-    -static -ffreestanding -fno-builtin -O2 -I"$COMMON" -T "$COMMON/link.ld" \
-    "$COMMON/crt0.S" "$COMMON/lib.c" "$ROOT/bench/cpu/bench.c" -o "$ELF" ||
-    die "building the benchmark failed"
+build_baremetal "$ELF" "$ROOT/bench/cpu/bench.c"
 
-echo "building vmft (cargo build --release)" >&2
-(cd "$ROOT" && cargo build --release -p vmft) || die "cargo build --release failed"
-VMFT=$CARGO_TARGET_DIR/release/vmft
-[[ -x $VMFT ]] || die "vmft binary not found at $VMFT"
+build_vmft
 
 now() { date +%s.%N; }
 

@@ -21,26 +21,21 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 die() { echo "bench/poll.sh: $*" >&2; exit 1; }
+. "$ROOT/bench/lib.sh"
 
 command -v riscv64-unknown-elf-gcc >/dev/null ||
     die "riscv64-unknown-elf-gcc not found (Debian: apt-get install gcc-riscv64-unknown-elf)"
 
-COMMON=$ROOT/tests/isa/common
 echo "building bench/poll/poll.c ($ITERATIONS iterations)" >&2
 for target in 0 1; do
     for sv39 in 0 1; do
-        riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib \
-            -nostartfiles -static -ffreestanding -fno-builtin -O2 -I"$COMMON" -T "$COMMON/link.ld" \
-            -DTARGET_UART=$target -DSV39=$sv39 -DITERATIONS="${ITERATIONS}ULL" \
-            "$COMMON/crt0.S" "$COMMON/lib.c" "$ROOT/bench/poll/poll.c" \
-            -o "$WORK/poll-$target-$sv39.elf" || die "building the benchmark failed"
+        build_baremetal "$WORK/poll-$target-$sv39.elf" "$ROOT/bench/poll/poll.c" \
+            -DTARGET_UART=$target -DSV39=$sv39 -DITERATIONS="${ITERATIONS}ULL"
     done
 done
 
 if [[ -z ${VMFT:-} ]]; then
-    echo "building vmft (cargo build --release)" >&2
-    (cd "$ROOT" && cargo build --release -p vmft) || die "cargo build --release failed"
-    VMFT=$CARGO_TARGET_DIR/release/vmft
+    build_vmft
 fi
 [[ -x $VMFT ]] || die "vmft binary not found at $VMFT"
 

@@ -30,14 +30,13 @@ cleanup() {
 }
 trap cleanup EXIT
 die() { echo "bench/record.sh: $*" >&2; exit 1; }
+. "$ROOT/bench/lib.sh"
 
 command -v qemu-system-riscv64 >/dev/null || die "qemu-system-riscv64 not found (apt-get install qemu-system-misc)"
 command -v curl >/dev/null || die "curl not found (apt-get install curl)"
 [[ $EUID -eq 0 ]] || die "needs root: the HTTP figure runs the guest on a TAP device in a network namespace"
-(cd "$ROOT" && cargo build --release -p vmft) >&2 || die "cargo build --release failed"
-VMFT=$CARGO_TARGET_DIR/release/vmft
+build_vmft
 [[ -f $IMAGE/vmft-image ]] || "$VMFT" image build --out "$IMAGE" >&2 || die "vmft image build failed"
-manifest() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$IMAGE/vmft-image" | head -n 1; }
 
 WORKLOAD='-- sh -c "seq 1 300000 | sha256sum"'
 now() { date +%s.%N; }
