@@ -34,6 +34,14 @@ const LEAD_TICKS: u64 = TICKS_PER_SECOND / 1000;
 /// Fewest positions from which a guest's speed is measured when it reaches the lead (one
 /// machine slice); after fewer, the run loop waits for the wall clock instead.
 const MIN_MEASURED_POSITIONS: u64 = machine::SLICE_INSTRUCTIONS;
+/// The slowest speed, in positions per second, a measurement is believed. The interpreter
+/// alone runs a hundred million or more; a measurement far below that was taken over an
+/// interval in which the host did not run the guest (descheduled, compiling, busy with I/O).
+/// Believing it would anchor a rate of many ticks per position, and the guest, held at its
+/// lead of a few positions at a time, would crawl for seconds while its clock raced (a timer
+/// interrupt storm) until it had run enough positions to be measured again. A guest that
+/// really is slower falls behind the wall clock and is moved forward by jumps instead.
+const SLOWEST_BELIEVED_SPEED: f64 = 4_000_000.0;
 
 /// The wall clock the guest's time follows.
 pub struct HostClock {
@@ -142,7 +150,7 @@ impl HostClock {
         let target = self.target();
         let current = machine.mtime();
         let error = i128::from(target) - i128::from(current);
-        let positions_per_second = positions as f64 / interval;
+        let positions_per_second = (positions as f64 / interval).max(SLOWEST_BELIEVED_SPEED);
         // Far behind: jump to the wall clock and go on at the nominal rate; otherwise steer
         // the rate so that the error closes over the correction horizon.
         let jump = error > JUMP_TICKS;
@@ -256,5 +264,28 @@ mod tests {
             Some(InputEvent::ClockAnchor { rate, .. }) => assert!(rate < 1 << 32, "{rate}"),
             other => panic!("the guest was never re-anchored: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_check_after_the_host_did_not_run_the_guest_leaves_it_room_to_run() {
+        // The guest runs a few positions, then the host does not run it for 50 ms (a
+        // descheduled process): the check sees a guest behind the wall clock and apparently
+        // slow. Its anchor must still let the guest run enough positions per lead to be
+        // measured again within a hundred leads (a tenth of a second), not crawl for seconds.
+        let mut m = spinning(1 << 28);
+        let mut clock = HostClock::start(m.position(), m.mtime());
+        m.run(m.position() + 10);
+        std::thread::sleep(Duration::from_millis(50));
+        let anchor = clock
+            .correct(&m)
+            .expect("a guest 50 ms behind is re-anchored");
+        m.inject(anchor);
+        let lead = clock.horizon(&m) - m.position();
+        let room = clock.target() + LEAD_TICKS - m.mtime();
+        let per_lead = lead * LEAD_TICKS / room.max(1);
+        assert!(
+            per_lead * 100 >= MIN_MEASURED_POSITIONS,
+            "{per_lead} positions per lead of {LEAD_TICKS} ticks"
+        );
     }
 }
