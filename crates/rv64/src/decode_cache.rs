@@ -111,6 +111,8 @@ pub struct CodeCache {
     pub(crate) jit: Option<Box<crate::jit::Jit>>,
     /// Set when the JIT cannot run on this host (it is not tried again).
     pub(crate) jit_unavailable: bool,
+    /// Compile in a thread of its own rather than in the interpreter's.
+    pub(crate) jit_background: bool,
     /// Bumped whenever compiled blocks are dropped: the harts' jump caches must be emptied.
     pub(crate) jit_epoch: u64,
     /// Compiled blocks per page.
@@ -130,6 +132,7 @@ impl CodeCache {
             jit_stats: crate::jit::JitStats::default(),
             jit: None,
             jit_unavailable: false,
+            jit_background: true,
             jit_epoch: 0,
             jit_blocks: vec![0; pages],
             pages: (0..pages).map(|_| None).collect(),
@@ -208,11 +211,28 @@ impl CodeCache {
         self.pages.get_mut(page)?.as_mut()?.get_mut(index)
     }
 
-    /// Drops every compiled block, and the decoded pages holding their JIT slots: the code
-    /// cache reached its bound, or its bound changed.
+    /// Drops every compiled block, putting each JIT slot's original instruction back: the
+    /// code cache reached its bound, or its bound changed. The decoded pages stay, so a
+    /// block being installed, and the interpreter's place in a page, survive it.
     pub(crate) fn evict_compiled(&mut self) {
         for (page, blocks) in self.jit_blocks.iter_mut().enumerate() {
-            if std::mem::take(blocks) > 0 {
+            if std::mem::take(blocks) == 0 {
+                continue;
+            }
+            let reverted = match (self.pages.get_mut(page), &self.jit) {
+                (Some(Some(slots)), Some(jit)) => slots
+                    .iter_mut()
+                    .filter(|s| s.id & !ID_LEN2 == ID_JIT)
+                    .all(|slot| match jit.blocks.get(slot.imm as usize) {
+                        Some(block) => {
+                            *slot = block.orig;
+                            true
+                        }
+                        None => false,
+                    }),
+                _ => false,
+            };
+            if !reverted {
                 self.pages[page] = None;
             }
         }

@@ -467,7 +467,7 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     let (block, trampoline) = match &e.mem.code.jit {
         Some(jit) => match jit.blocks.get(s.imm as usize) {
             Some(block) => (*block, jit.trampoline()),
-            None => unreachable!("a JIT slot indexes a live block: evicting drops its page"),
+            None => unreachable!("a JIT slot indexes a live block: evicting reverts JIT slots"),
         },
         None => unreachable!("a JIT slot exists only while its compiler does"),
     };

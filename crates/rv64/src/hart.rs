@@ -295,6 +295,9 @@ impl Hart {
             self.written_epoch = mem.written_epoch();
         }
         self.ram_host = mem.host_base();
+        if self.jit_on {
+            self.jit_poll(mem);
+        }
         loop {
             if self.position >= stop_at {
                 return Exit::Position;

@@ -77,6 +77,14 @@ impl Memory {
         self.code.jit_code_limit = bytes.max(64 << 10);
     }
 
+    /// Makes the JIT compile hot blocks in a thread of its own (the default), so that the
+    /// interpreter goes on meanwhile, or in the interpreter's thread, so that which blocks
+    /// are compiled at which position is the same from run to run (for tests and for
+    /// chasing a JIT bug). Either way the guest computes the same.
+    pub fn set_jit_background(&mut self, background: bool) {
+        self.code.jit_background = background;
+    }
+
     /// What the JIT has done with this RAM's code.
     pub fn jit_stats(&self) -> crate::jit::JitStats {
         self.code.jit_stats

@@ -1,6 +1,9 @@
 //! A code cache too small for the hot code: thousands of distinct small loops, each hot at
 //! once (the JIT compiles at the first taken branch), run twice over, with the cache bound
 //! at its 64 KiB minimum, so the JIT must empty it and compile again, many times.
+//!
+//! The same loops also serve compiling in the background: blocks arrive from the JIT's
+//! thread while the program runs and are installed between runs.
 
 use crate::hart::Hart;
 use crate::memory::Memory;
@@ -26,13 +29,13 @@ const A3: u32 = 13;
 const T6: u32 = 31;
 
 /// The program: [`LOOPS`] loops of three iterations, each with its own random body of ALU
-/// operations, a load and a store, all run twice; then an endless loop at the returned
-/// address.
-fn program() -> (Vec<u8>, u64) {
+/// operations, a load and a store, all run `passes` times; then an endless loop at the
+/// returned address.
+fn program(passes: i32) -> (Vec<u8>, u64) {
     let mut rng = Rng::new(0xe71c7);
     let mut asm = Asm::new(BASE);
     asm.la(T6, DATA);
-    asm.put(addi(S0, ZERO, 2));
+    asm.put(addi(S0, ZERO, passes));
     let again = asm.bound();
     for _ in 0..LOOPS {
         asm.put(addi(T0, ZERO, 3));
@@ -67,24 +70,40 @@ fn program() -> (Vec<u8>, u64) {
     (asm.finish(), end)
 }
 
-/// Runs the program under both engines, the JIT's code bounded to [`CODE_LIMIT`].
-fn run() -> Lockstep {
-    let (code, end) = program();
+/// The program of `passes` run under both engines until it ends or `done` says so, the
+/// JIT's code bounded to `code_limit`, compiling in the background if `background`.
+fn run_with(
+    passes: i32,
+    code_limit: usize,
+    background: bool,
+    done: impl Fn(&Lockstep) -> bool,
+) -> Lockstep {
+    let (code, end) = program(passes);
     let make = || {
         let mut mem = Memory::new(BASE, RAM).expect("RAM");
         mem.write(BASE, &code).expect("in RAM");
-        mem.set_jit_code_limit(CODE_LIMIT);
+        mem.set_jit_code_limit(code_limit);
         (Hart::new(BASE), mem, TestBus::default())
     };
     let mut pair = Lockstep::new(make);
+    pair.jit.mem.set_jit_background(background);
     let mut steps = Rng::new(end);
-    while pair.interp.hart.pc() != end {
+    while pair.interp.hart.pc() != end && !done(&pair) {
         let stop = pair.position() + 10_000;
         pair.run_in_steps(stop, &mut steps)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(stop < 1_000_000, "the program does not finish");
+        assert!(
+            stop < 500_000 * passes as u64,
+            "the program does not finish"
+        );
     }
     pair
+}
+
+/// Runs the program twice over under both engines, the JIT's code bounded to
+/// [`CODE_LIMIT`].
+fn run() -> Lockstep {
+    run_with(2, CODE_LIMIT, false, |_| false)
 }
 
 #[test]
@@ -101,4 +120,16 @@ fn the_jit_evicts_its_code_cache_at_its_bound_and_compiles_again() {
         stats.compiled > 2 * LOOPS as u64,
         "each loop is compiled on each pass: {stats:?}"
     );
+}
+
+#[test]
+fn blocks_compiled_in_the_background_run_as_on_the_interpreter_and_are_installed() {
+    // Enough passes for the JIT's thread to deliver blocks, whatever the host's load; the
+    // run ends once a hundred are installed (each pass takes the lock step some 50 ms).
+    let pair = run_with(200, crate::jit::DEFAULT_CODE_LIMIT, true, |pair| {
+        pair.jit.mem.jit_stats().compiled >= 100
+    });
+    let stats = pair.jit.mem.jit_stats();
+    assert!(stats.compiled >= 100, "too few blocks installed: {stats:?}");
+    assert!(stats.entries > 0, "compiled code never ran: {stats:?}");
 }

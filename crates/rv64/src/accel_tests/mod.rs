@@ -4,7 +4,8 @@
 //!
 //! - [`random`]: seeded random programs ([`gen`]) with traps, page faults and interrupts.
 //! - [`smc`]: code that rewrites itself while it runs.
-//! - [`eviction`]: more hot code than the code cache may hold.
+//! - [`eviction`]: more hot code than the code cache may hold, and compiling in the
+//!   background.
 //!
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.

@@ -8,6 +8,13 @@
 //! whose handler enters the compiled code. The original slot is kept with the block, so the
 //! interpreter can still execute the instruction itself.
 //!
+//! By default the compiling is done by a thread of its own, so that the interpreter goes on
+//! while Cranelift works: the interpreter hands it the block's decoded slots and installs
+//! the code it returns at the start of a later run, after checking that the page still
+//! holds the same instructions (it may have been written or evicted meanwhile). When a block
+//! is compiled only changes how fast the guest runs, never what it does: a compiled block
+//! and the interpreter reach the same state at every position.
+//!
 //! # Blocks
 //!
 //! A block is a run of instructions of one physical page, up to and including the first
@@ -40,11 +47,15 @@
 //! TLB, which never maps a page with decoded code, so a store into code leaves the block and
 //! reaches the interpreter's invalidating slow path. `sfence.vma` and `satp` writes empty the
 //! jump cache too, since it is keyed by virtual address. When the code cache reaches its
-//! bound, every compiled block is dropped at once (with the pages holding them) and
-//! compilation starts afresh.
+//! bound, every compiled block is dropped at once (each JIT slot gets its original
+//! instruction back) and compilation starts afresh.
 
 mod arena;
 mod translate;
+
+use std::collections::HashSet;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -138,16 +149,92 @@ pub(crate) struct Block {
 /// Signature of the host trampoline: `(hart, block code) -> exit reason`.
 pub(crate) type Trampoline = unsafe extern "C" fn(*mut crate::Hart, usize) -> u32;
 
-/// The compiler and its code cache, owned by one RAM's decode cache.
-pub(crate) struct Jit {
+/// The instructions of one block, to be compiled: each slot with its byte offset from the
+/// block's start, and the offset just past the last.
+struct Source {
+    insns: Vec<(Slot, u16)>,
+    len: u16,
+}
+
+// SAFETY: a `Slot`'s handler is a plain code address; the compiler thread only reads the
+// slots' operation and operands and never calls or dereferences it.
+unsafe impl Send for Source {}
+
+/// A block for the compiler thread: its RAM page and start offset, and its instructions.
+struct Request {
+    page: usize,
+    start: u16,
+    source: Source,
+}
+
+/// What the compiler thread made of a [`Request`]: the host code, or `None` if the block
+/// could not be compiled.
+struct Compiled {
+    page: usize,
+    start: u16,
+    source: Source,
+    code: Option<Vec<u8>>,
+    /// Time the compiling took.
+    nanos: u64,
+}
+
+/// The compiler thread and the blocks it has been asked for.
+struct Worker {
+    requests: Option<Sender<Request>>,
+    results: Receiver<Compiled>,
+    /// Blocks asked for and not yet installed (RAM page, start offset).
+    pending: HashSet<(usize, u16)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the request channel ends the thread once its current block is done.
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Cranelift's state for compiling blocks, one per compiling thread.
+struct Compiler {
     isa: OwnedTargetIsa,
     fctx: FunctionBuilderContext,
     ctx: cranelift_codegen::Context,
+}
+
+impl Compiler {
+    fn new(isa: OwnedTargetIsa) -> Compiler {
+        Compiler {
+            isa,
+            fctx: FunctionBuilderContext::new(),
+            ctx: cranelift_codegen::Context::new(),
+        }
+    }
+
+    /// Compiles `source` into host code, or `None` if it cannot.
+    fn compile(&mut self, source: &Source) -> Option<Vec<u8>> {
+        translate::block(
+            &*self.isa,
+            &mut self.fctx,
+            &mut self.ctx,
+            &source.insns,
+            source.len,
+        )
+    }
+}
+
+/// The compiler and its code cache, owned by one RAM's decode cache.
+pub(crate) struct Jit {
+    compiler: Compiler,
     arena: Arena,
     /// Calls compiled code from Rust (compiled blocks use Cranelift's tail-call convention).
     trampoline: Trampoline,
     /// Compiled blocks, indexed by their JIT slot's `imm`.
     pub(crate) blocks: Vec<Block>,
+    /// The compiler thread, when compiling in the background (started at the first block).
+    worker: Option<Worker>,
 }
 
 /// Why a JIT could not be made.
@@ -174,21 +261,20 @@ impl Jit {
             .finish(settings::Flags::new(flags))
             .map_err(|_| Unavailable)?;
         let mut arena = Arena::new(limit).ok_or(Unavailable)?;
-        let mut fctx = FunctionBuilderContext::new();
-        let mut ctx = cranelift_codegen::Context::new();
-        let code = translate::trampoline(&*isa, &mut fctx, &mut ctx).ok_or(Unavailable)?;
+        let mut compiler = Compiler::new(isa);
+        let code = translate::trampoline(&*compiler.isa, &mut compiler.fctx, &mut compiler.ctx)
+            .ok_or(Unavailable)?;
         let at = arena.push(&code).ok_or(Unavailable)?;
         arena.seal();
         // SAFETY: `at` holds the trampoline's code, compiled for this host with the
         // System V signature of `Trampoline`.
         let trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(at) };
         Ok(Jit {
-            isa,
-            fctx,
-            ctx,
+            compiler,
             arena,
             trampoline,
             blocks: Vec::new(),
+            worker: None,
         })
     }
 
@@ -197,10 +283,73 @@ impl Jit {
         self.trampoline
     }
 
-    /// Compiles the block `insns` (each slot with its byte offset from the block's start;
-    /// `end` is the offset just past the last) into host code, or `None` if it cannot.
-    pub(crate) fn compile(&mut self, insns: &[(Slot, u16)], end: u16) -> Option<Vec<u8>> {
-        translate::block(&*self.isa, &mut self.fctx, &mut self.ctx, insns, end)
+    /// Hands the block at `start` of RAM page `page` to the compiler thread, starting it if
+    /// need be; gives `source` back if the thread cannot take it (the caller compiles it
+    /// itself). A block already asked for is not asked for again.
+    fn request(&mut self, page: usize, start: u16, source: Source) -> Result<(), Source> {
+        if self.worker.is_none() {
+            let (requests, inbox) = mpsc::channel::<Request>();
+            let (outbox, results) = mpsc::channel();
+            let mut compiler = Compiler::new(self.compiler.isa.clone());
+            let spawned = thread::Builder::new()
+                .name("vmft-jit".into())
+                .spawn(move || {
+                    for Request {
+                        page,
+                        start,
+                        source,
+                    } in inbox
+                    {
+                        let started = std::time::Instant::now();
+                        let code = compiler.compile(&source);
+                        let done = Compiled {
+                            page,
+                            start,
+                            source,
+                            code,
+                            nanos: started.elapsed().as_nanos() as u64,
+                        };
+                        if outbox.send(done).is_err() {
+                            break;
+                        }
+                    }
+                });
+            let Ok(thread) = spawned else {
+                return Err(source);
+            };
+            self.worker = Some(Worker {
+                requests: Some(requests),
+                results,
+                pending: HashSet::new(),
+                thread: Some(thread),
+            });
+        }
+        let Some(worker) = self.worker.as_mut() else {
+            return Err(source);
+        };
+        if !worker.pending.insert((page, start)) {
+            return Ok(());
+        }
+        let request = Request {
+            page,
+            start,
+            source,
+        };
+        let Some(requests) = worker.requests.as_ref() else {
+            return Err(request.source);
+        };
+        requests.send(request).map_err(|mpsc::SendError(request)| {
+            worker.pending.remove(&(page, start));
+            request.source
+        })
+    }
+
+    /// A block the compiler thread has finished, if any.
+    fn finished(&mut self) -> Option<Compiled> {
+        let worker = self.worker.as_mut()?;
+        let done = worker.results.try_recv().ok()?;
+        worker.pending.remove(&(done.page, done.start));
+        Some(done)
     }
 
     /// Copies compiled code into the cache, returning its host address, or `None` when the
@@ -457,22 +606,6 @@ impl crate::Hart {
         if insns.is_empty() {
             return;
         }
-        let started = std::time::Instant::now();
-        self.jit_install(mem, pc, page, &insns, off - start);
-        mem.code.jit_stats.compile_nanos += started.elapsed().as_nanos() as u64;
-    }
-
-    /// Compiles `insns` (the block at `pc`, on RAM page `page`, `len` bytes long) and
-    /// replaces its first slot by a JIT slot.
-    fn jit_install(
-        &mut self,
-        mem: &mut crate::Memory,
-        pc: u64,
-        page: usize,
-        insns: &[(Slot, u16)],
-        len: u16,
-    ) {
-        let start = (pc & 0xfff) as u16;
         if mem.code.jit.is_none() {
             match Jit::new(mem.code.jit_code_limit) {
                 Ok(jit) => mem.code.jit = Some(Box::new(jit)),
@@ -485,55 +618,115 @@ impl crate::Hart {
         let Some(jit) = mem.code.jit.as_mut() else {
             return;
         };
-        let Some(code) = jit.compile(insns, len) else {
-            return;
+        let mut source = Source {
+            insns,
+            len: off - start,
         };
-        let addr = match jit.install(&code) {
-            Some(addr) => addr,
-            None => {
-                mem.code.evict_compiled();
-                mem.code.jit_stats.evictions += 1;
-                match mem.code.jit.as_mut().and_then(|jit| jit.install(&code)) {
-                    Some(addr) => addr,
-                    None => return,
-                }
+        if mem.code.jit_background {
+            match jit.request(page, start, source) {
+                Ok(()) => return,
+                Err(back) => source = back,
             }
-        };
-        // Evicting may have dropped the page's decoded slots: fetch the first one again.
-        if self.fetch_slow(mem, pc).is_err() {
-            return;
         }
-        let handlers = *mem.code.handlers();
-        let Some(jit) = mem.code.jit.as_mut() else {
-            return;
-        };
-        let index = jit.blocks.len();
-        let code_bytes = jit.code_bytes();
-        let Some(first) = mem.code.slot_mut(page, usize::from(start >> 1)) else {
-            return;
-        };
-        let orig = *first;
-        if orig.id & !ID_LEN2 == ID_JIT {
-            return;
+        let started = std::time::Instant::now();
+        let code = jit.compiler.compile(&source);
+        mem.code.jit_stats.compile_nanos += started.elapsed().as_nanos() as u64;
+        if let Some(code) = code {
+            jit_install(mem, page, start, &source.insns, &code);
         }
-        let id = ID_JIT | (orig.id & ID_LEN2);
-        *first = Slot {
-            handler: handlers[usize::from(id)],
-            id,
-            rd: 0,
-            rs1: 0,
-            rs2: 0,
-            imm: index as i32,
-        };
-        if let Some(jit) = mem.code.jit.as_mut() {
-            jit.blocks.push(Block {
-                code: addr,
-                insns: insns.len() as u64,
-                orig,
-            });
-        }
-        mem.code.jit_blocks[page] += 1;
-        mem.code.jit_stats.compiled += 1;
-        mem.code.jit_stats.code_bytes = code_bytes;
     }
+
+    /// Installs the blocks the compiler thread has finished since the last call.
+    pub(crate) fn jit_poll(&mut self, mem: &mut crate::Memory) {
+        while let Some(done) = mem.code.jit.as_mut().and_then(|jit| jit.finished()) {
+            mem.code.jit_stats.compile_nanos += done.nanos;
+            if let Some(code) = &done.code {
+                jit_install(mem, done.page, done.start, &done.source.insns, code);
+            }
+        }
+    }
+}
+
+/// Copies `code`, compiled from `insns` (the block at `start` of RAM page `page`), into the
+/// code cache and replaces the block's first slot by a JIT slot, if the page still holds
+/// those instructions decoded (it may have been written, or evicted, since they were read).
+fn jit_install(
+    mem: &mut crate::Memory,
+    page: usize,
+    start: u16,
+    insns: &[(Slot, u16)],
+    code: &[u8],
+) {
+    if !decoded_as(mem, page, start, insns) {
+        return;
+    }
+    let Some(jit) = mem.code.jit.as_mut() else {
+        return;
+    };
+    let addr = match jit.install(code) {
+        Some(addr) => addr,
+        None => {
+            mem.code.evict_compiled();
+            mem.code.jit_stats.evictions += 1;
+            match mem.code.jit.as_mut().and_then(|jit| jit.install(code)) {
+                Some(addr) => addr,
+                None => return,
+            }
+        }
+    };
+    let handlers = *mem.code.handlers();
+    let Some(jit) = mem.code.jit.as_mut() else {
+        return;
+    };
+    let index = jit.blocks.len();
+    let code_bytes = jit.code_bytes();
+    let Some(first) = mem.code.slot_mut(page, usize::from(start >> 1)) else {
+        return;
+    };
+    let orig = *first;
+    let id = ID_JIT | (orig.id & ID_LEN2);
+    *first = Slot {
+        handler: handlers[usize::from(id)],
+        id,
+        rd: 0,
+        rs1: 0,
+        rs2: 0,
+        imm: index as i32,
+    };
+    if let Some(jit) = mem.code.jit.as_mut() {
+        jit.blocks.push(Block {
+            code: addr,
+            insns: insns.len() as u64,
+            orig,
+        });
+    }
+    mem.code.jit_blocks[page] += 1;
+    mem.code.jit_stats.compiled += 1;
+    mem.code.jit_stats.code_bytes = code_bytes;
+}
+
+/// True when RAM page `page` holds `insns` (offsets from `start`) decoded, the first not yet
+/// replaced by a JIT slot, and any later JIT slot standing for its original instruction.
+fn decoded_as(mem: &mut crate::Memory, page: usize, start: u16, insns: &[(Slot, u16)]) -> bool {
+    insns.iter().enumerate().all(|(i, &(want, off))| {
+        let index = usize::from((start + off) >> 1);
+        let Some(&mut slot) = mem.code.slot_mut(page, index) else {
+            return false;
+        };
+        let slot = match slot.id & !ID_LEN2 == ID_JIT {
+            true if i == 0 => return false,
+            true => match mem
+                .code
+                .jit
+                .as_ref()
+                .and_then(|j| j.blocks.get(slot.imm as usize))
+            {
+                Some(block) => block.orig,
+                None => return false,
+            },
+            false => slot,
+        };
+        (slot.id, slot.rd, slot.rs1, slot.rs2, slot.imm)
+            == (want.id, want.rd, want.rs1, want.rs2, want.imm)
+    })
 }

@@ -66,14 +66,15 @@ pub struct Lockstep {
 impl Lockstep {
     /// Two machines built by `make` (called once per side, so it must build the same machine
     /// each time): one on the interpreter, one on the JIT compiling every block at its first
-    /// taken branch.
+    /// taken branch, in the interpreter's thread so that runs repeat exactly.
     pub fn new(make: impl Fn() -> (Hart, Memory, TestBus)) -> Lockstep {
         let (mut hart, mem, bus) = make();
         hart.set_accel(Accel::Interp);
         let interp = Side::new(hart, mem, bus);
-        let (mut hart, mem, bus) = make();
+        let (mut hart, mut mem, bus) = make();
         hart.set_accel(Accel::Jit);
         hart.set_jit_threshold(1);
+        mem.set_jit_background(false);
         let jit = Side::new(hart, mem, bus);
         Lockstep { interp, jit }
     }
