@@ -481,6 +481,7 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     h.jit_mem = &mut *e.mem;
     h.jit_bus = (&mut *e.bus as *mut B).cast();
     h.jit_bus_access = Some(bus_access::<B>);
+    h.jit_interpret = Some(interpret_one::<B>);
     h.sync_jump_cache(e.mem);
     e.mem.code.jit_stats.entries += 1;
     let mut code = block.code;
@@ -502,6 +503,11 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
             e.mem.code.jit_stats.side_exits += 1;
         } else if exit == crate::jit::EXIT_DEVICE {
             return Flow::Exit(Exit::Device);
+        } else if exit == crate::jit::EXIT_INTERPRETED {
+            match h.jit_flow.take() {
+                Some(Flow::Exit(Exit::Position)) | None => {}
+                Some(flow) => return flow,
+            }
         } else if exit == crate::jit::EXIT_TRAP {
             if let Some(t) = h.fault.take() {
                 let pc = h.pc;
@@ -537,6 +543,35 @@ unsafe fn bus_access<B: Bus>(
         None => h.bus_load(bus, pa, size, position),
         Some(value) => h.bus_store(bus, pa, size, value, position).map(|()| 0),
     }
+}
+
+/// Executes the one instruction `slot` at `pc` and `position` for compiled code (see
+/// [`crate::jit::interpret`]), in a one-instruction chain of its own on the bus of type `B`
+/// behind `bus`, and returns how that chain ended.
+///
+/// # Safety
+/// `bus` must point at a live `B`, and `h.jit_mem` at the run's live memory, that nothing
+/// else uses during the call.
+unsafe fn interpret_one<B: Bus>(
+    bus: *mut (),
+    h: &mut Hart,
+    slot: Slot,
+    pc: u64,
+    position: u64,
+) -> Flow {
+    // SAFETY: by the contract, both are live and unaliased.
+    let (bus, mem) = unsafe { (&mut *bus.cast::<B>(), &mut *h.jit_mem) };
+    let blank = mem.code.blank();
+    // Advancing past the instruction lands on a slot that is not decoded, as the chain's
+    // invariant requires.
+    let slots = [slot, blank, blank];
+    let mut one = Env {
+        mem,
+        bus,
+        end: position + 1,
+        exit: Exit::Position,
+    };
+    next(h, &mut one, slots.as_ptr(), pc, 1)
 }
 
 /// Executes `orig`, the original first instruction of a compiled block, at `pc` with the

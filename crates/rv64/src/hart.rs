@@ -138,6 +138,11 @@ pub struct Hart {
     /// The bus compiled code runs with, type-erased, and its access function.
     pub(crate) jit_bus: *mut (),
     pub(crate) jit_bus_access: Option<crate::jit::BusAccess>,
+    /// The interpreter for one instruction, for compiled code (set by `jit_enter`).
+    pub(crate) jit_interpret: Option<crate::jit::InterpretOne>,
+    /// How the interpreter's chain went on after an instruction it executed for compiled
+    /// code, when compiled code left for it (`EXIT_INTERPRETED`).
+    pub(crate) jit_flow: Option<crate::execute::Flow>,
     /// A device load's value, from the helper to compiled code.
     pub(crate) jit_value: u64,
     /// The current fetch context's table in `jc`, read by compiled code.
@@ -195,6 +200,8 @@ impl Hart {
             jit_mem: std::ptr::null_mut(),
             jit_bus: std::ptr::null_mut(),
             jit_bus_access: None,
+            jit_interpret: None,
+            jit_flow: None,
             jit_value: 0,
             jc_epoch: 0,
             jc_stale: u8::MAX,

@@ -23,6 +23,9 @@
 //! and jumps, and fences. Anything else (CSRs, FP, atomics, `ecall`, `mret`, `wfi`, ...)
 //! ends the block before it and is executed by the interpreter.
 //!
+//! Floating point, atomics and CSR accesses are compiled into calls of the interpreter for
+//! that one instruction ([`interpret`]), so that they do not end blocks.
+//!
 //! # Exact positions
 //!
 //! Compiled code never lets the position pass the chain's end (`jit_end`): a block enters
@@ -115,6 +118,10 @@ pub(crate) const EXIT_BUDGET: u32 = 2;
 pub(crate) const EXIT_DEVICE: u32 = 3;
 /// A device access faulted at `pc`; the trap is in the hart's `fault`.
 pub(crate) const EXIT_TRAP: u32 = 4;
+/// The interpreter executed an instruction for compiled code and left the hart exact, but
+/// not as an ordinary instruction would (see [`interpret`]); the way the interpreter's
+/// chain went on is in the hart's `jit_flow`.
+pub(crate) const EXIT_INTERPRETED: u32 = 5;
 
 /// Entries of the jump cache, per fetch context.
 pub(crate) const JC_SIZE: usize = 1024;
@@ -382,6 +389,67 @@ pub(crate) type BusAccess = unsafe fn(
     Option<u64>,
     u64,
 ) -> Result<u64, crate::BusFault>;
+
+/// The interpreter's execution of one instruction for compiled code: `(bus, hart, slot, pc,
+/// position) -> how its chain went on`, instantiated by the interpreter for its bus type.
+pub(crate) type InterpretOne =
+    unsafe fn(*mut (), &mut crate::Hart, Slot, u64, u64) -> crate::execute::Flow;
+
+/// Executes the instruction `packed` ([`translate::pack`]) at `pc` and `position` for
+/// compiled code, exactly as the interpreter would there. Returns 0 when it retired as an
+/// ordinary instruction does (on to the next, position one on) without changing what
+/// compiled code relies on: the translation contexts, the jump cache and the compiled
+/// blocks. Otherwise (a trap, an interrupt it made pending, a device access the board must
+/// see, a CSR write that changed the context, a store that dropped code) returns 1 with
+/// the hart as the interpreter left it and the interpreter's [`crate::execute::Flow`] in
+/// `jit_flow`; compiled code then leaves with [`EXIT_INTERPRETED`].
+///
+/// # Safety
+/// Called only by compiled code, with the hart that `jit_enter` handed it (its `jit_mem`,
+/// `jit_bus` and `jit_interpret` are those of the run, which nothing else uses while
+/// compiled code runs).
+pub(crate) unsafe extern "C" fn interpret(
+    hart: *mut crate::Hart,
+    packed: u64,
+    pc: u64,
+    position: u64,
+) -> u64 {
+    use crate::execute::Flow;
+    // SAFETY: see the function's contract.
+    let h = unsafe { &mut *hart };
+    let (Some(interpret_one), bus) = (h.jit_interpret, h.jit_bus) else {
+        return 1;
+    };
+    let id = packed as u8;
+    // SAFETY: as above; the references end before the interpreter takes the memory.
+    let (handler, epoch) = unsafe {
+        let code = &(*h.jit_mem).code;
+        (code.handlers()[usize::from(id)], code.jit_epoch)
+    };
+    let slot = Slot {
+        handler,
+        id,
+        rd: (packed >> 8) as u8,
+        rs1: (packed >> 16) as u8,
+        rs2: (packed >> 24) as u8,
+        imm: (packed >> 32) as i32,
+    };
+    let len = if id & ID_LEN2 != 0 { 2 } else { 4 };
+    let before = (h.fetch_ctx, h.data_ctx, epoch, h.jc_stale);
+    // SAFETY: `jit_bus` and `jit_interpret` were set together by `jit_enter` for its bus.
+    let flow = unsafe { interpret_one(bus, h, slot, pc, position) };
+    // SAFETY: as above; the interpreter is done with the memory.
+    let epoch = unsafe { (*h.jit_mem).code.jit_epoch };
+    let ordinary = matches!(flow, Flow::Exit(crate::Exit::Position))
+        && h.pc == pc.wrapping_add(len)
+        && h.position == position + 1
+        && (h.fetch_ctx, h.data_ctx, epoch, h.jc_stale) == before;
+    if ordinary {
+        return 0;
+    }
+    h.jit_flow = Some(flow);
+    1
+}
 
 /// The slow path of a load or store in compiled code (`kind & 0xff` bytes at `va`, a store
 /// of `value` with [`translate::ACCESS_STORE`] in `kind`, at `position`), which missed the

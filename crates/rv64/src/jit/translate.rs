@@ -17,7 +17,9 @@ use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{JcEntry, EXIT_BUDGET, EXIT_DEVICE, EXIT_LOOKUP, EXIT_SIDE, EXIT_TRAP, JC_SIZE};
+use super::{
+    JcEntry, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_SIDE, EXIT_TRAP, JC_SIZE,
+};
 use crate::decode_cache::{Slot, ID_LEN2};
 use crate::execute::op_of;
 use crate::hart::Hart;
@@ -27,8 +29,57 @@ use crate::mmu::{Tlb, TlbEntry, TLB_SIZE};
 const I64: types::Type = types::I64;
 const I32: types::Type = types::I32;
 
-/// True when the compiler handles `op`.
+/// True when the compiler handles `op`: in code of its own, or by calling the interpreter
+/// for it ([`interpreted`]).
 pub(crate) fn supported(op: Op) -> bool {
+    native(op) || interpreted(op)
+}
+
+/// True for the ops compiled code hands to the interpreter, one instruction at a time
+/// ([`super::interpret`]): floating point, atomics and CSR accesses, which would otherwise
+/// end blocks. None of them jumps; one that traps, changes the translation context or drops
+/// compiled code makes the block leave with the hart as the interpreter left it.
+pub(crate) fn interpreted(op: Op) -> bool {
+    use Op::*;
+    op.is_fp_compute()
+        || matches!(
+            op,
+            Flw | Fsw
+                | Fld
+                | Fsd
+                | LrW
+                | ScW
+                | AmoswapW
+                | AmoaddW
+                | AmoxorW
+                | AmoandW
+                | AmoorW
+                | AmominW
+                | AmomaxW
+                | AmominuW
+                | AmomaxuW
+                | LrD
+                | ScD
+                | AmoswapD
+                | AmoaddD
+                | AmoxorD
+                | AmoandD
+                | AmoorD
+                | AmominD
+                | AmomaxD
+                | AmominuD
+                | AmomaxuD
+                | Csrrw
+                | Csrrs
+                | Csrrc
+                | Csrrwi
+                | Csrrsi
+                | Csrrci
+        )
+}
+
+/// True for the ops compiled into code of their own.
+fn native(op: Op) -> bool {
     use Op::*;
     matches!(
         op,
@@ -139,6 +190,26 @@ fn access_signature() -> Signature {
     sig
 }
 
+/// The signature of [`super::interpret`]: `(hart, packed slot, pc, position) -> status`.
+fn interpret_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::SystemV);
+    for _ in 0..4 {
+        sig.params.push(AbiParam::new(I64));
+    }
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// A slot's operation and operands in one word, for [`super::interpret`]: `id`, `rd`, `rs1`
+/// and `rs2` in the low bytes, `imm` in the high half.
+pub(super) fn pack(s: Slot) -> u64 {
+    u64::from(s.id)
+        | u64::from(s.rd) << 8
+        | u64::from(s.rs1) << 16
+        | u64::from(s.rs2) << 24
+        | u64::from(s.imm as u32) << 32
+}
+
 /// The signature of compiled blocks.
 fn block_signature() -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
@@ -231,6 +302,9 @@ struct Translator<'a, 'b> {
     access_exit: IrBlock,
     /// Where leaving for a successor goes: block parameter (next pc).
     chain_exit: IrBlock,
+    /// Where leaving after an instruction the interpreter executed, and left the hart
+    /// exact, goes.
+    interpret_exit: IrBlock,
     /// The loop header (the budget check), with the position as parameter.
     header: IrBlock,
     /// Instructions in the block.
@@ -458,6 +532,10 @@ impl Translator<'_, '_> {
         let len: i64 = if s.id & ID_LEN2 != 0 { 2 } else { 4 };
         let imm = i64::from(s.imm);
         let pc = self.b.ins().iadd_imm_s(self.pc0, i64::from(off));
+        if interpreted(op) {
+            self.interpret(s, pc, index);
+            return;
+        }
         use Op::*;
         macro_rules! a {
             () => {
@@ -618,6 +696,30 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// Instruction `index`, slot `s` at `pc`, executed by the interpreter: the block goes on
+    /// if it retired as an ordinary instruction would, and leaves otherwise. Its
+    /// destination register is read from the hart again at its next use.
+    fn interpret(&mut self, s: Slot, pc: Value, index: u64) {
+        let b = &mut *self.b;
+        let sig = b.import_signature(interpret_signature());
+        let helper = b
+            .ins()
+            .iconst(I64, super::interpret as *const () as usize as i64);
+        let packed = b.ins().iconst(I64, pack(s) as i64);
+        let position = b.ins().iadd_imm_s(self.pos, index as i64);
+        let call = b
+            .ins()
+            .call_indirect(sig, helper, &[self.hart, packed, pc, position]);
+        let status = b.inst_results(call)[0];
+        let go_on = b.create_block();
+        b.ins().brif(status, self.interpret_exit, &[], go_on, &[]);
+        b.seal_block(go_on);
+        b.switch_to_block(go_on);
+        if let Some(cached) = self.regs.get_mut(usize::from(s.rd)) {
+            *cached = None;
+        }
+    }
+
     /// A shift of `x` by `y` masked to `mask` (63, or 31 for the W forms), as `op` shifts.
     fn shift(&mut self, op: Op, x: Value, y: Value, mask: i64) -> Value {
         let amount = self.b.ins().band_imm_s(y, mask);
@@ -771,6 +873,7 @@ pub(super) fn block(
     b.append_block_param(side_exit, I64);
     let chain_exit = b.create_block();
     b.append_block_param(chain_exit, I64);
+    let interpret_exit = b.create_block();
     let access_exit = b.create_block();
     for _ in 0..4 {
         b.append_block_param(access_exit, I64);
@@ -802,6 +905,7 @@ pub(super) fn block(
         rd: None,
         access_exit,
         chain_exit,
+        interpret_exit,
         header,
         insns: count,
         carried,
@@ -826,6 +930,12 @@ pub(super) fn block(
     b.ins().store(hf, pc0, hart, PC);
     b.ins().store(hf, pos, hart, POSITION);
     let code = b.ins().iconst(I32, i64::from(EXIT_BUDGET));
+    b.ins().return_(&[code]);
+
+    // After an instruction the interpreter executed: the hart is as it left it.
+    b.switch_to_block(interpret_exit);
+    b.seal_block(interpret_exit);
+    let code = b.ins().iconst(I32, i64::from(EXIT_INTERPRETED));
     b.ins().return_(&[code]);
 
     // A load or store leaving: after a device access the board must see, at the next
