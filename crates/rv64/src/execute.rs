@@ -493,7 +493,7 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
         // TLB entries of this `mem` (see the load and store handlers above).
         let exit = unsafe { trampoline(h as *mut Hart, code) };
         if exit == crate::jit::EXIT_LOOKUP {
-            if let Some(next_code) = h.jit_next(e.mem, h.pc) {
+            if let Some(next_code) = h.jit_next(e.mem, h.pc, e.end - h.position) {
                 code = next_code;
                 continue;
             }

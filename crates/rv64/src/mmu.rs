@@ -352,7 +352,7 @@ impl Hart {
     }
 
     /// The RAM offset of the page of instruction address `va`, via the fetch TLB.
-    fn fetch_page(&mut self, mem: &mut Memory, va: u64) -> Result<usize, Trap> {
+    pub(crate) fn fetch_page(&mut self, mem: &mut Memory, va: u64) -> Result<usize, Trap> {
         if let Some(off) = self
             .tlb_fetch
             .lookup(va & !0xfff, self.fetch_ctx, self.ram_host)

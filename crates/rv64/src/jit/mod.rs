@@ -603,7 +603,27 @@ impl crate::Hart {
 
     /// The successor at `pc` that compiled code could not find in the jump cache: its
     /// compiled code, if it has some or has become hot enough to be compiled now.
-    pub(crate) fn jit_next(&mut self, mem: &mut crate::Memory, pc: u64) -> Option<usize> {
+    pub(crate) fn jit_next(
+        &mut self,
+        mem: &mut crate::Memory,
+        pc: u64,
+        left: u64,
+    ) -> Option<usize> {
+        let mapped = self
+            .tlb_fetch
+            .lookup(pc & !0xfff, self.fetch_ctx, self.ram_host)
+            .is_some();
+        if !mapped && left > 0 {
+            // With positions left, the interpreter fetches `pc` next: fill the fetch TLB as
+            // that fetch would, so that the block there can be found. (Compiled code never
+            // fills it, and two hot pages that share an entry would otherwise keep sending
+            // each other back to the interpreter.)
+            if self.fetch_page(mem, pc).is_err() {
+                return None;
+            }
+            self.code_dropped = false;
+            self.sync_jump_cache(mem);
+        }
         if let Some(code) = self.jit_find(mem, pc) {
             return Some(code);
         }
