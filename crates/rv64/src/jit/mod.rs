@@ -97,10 +97,12 @@ pub const DEFAULT_CODE_LIMIT: usize = 64 << 20;
 
 /// Taken branches to a block's start, counted by the interpreter, before the block is
 /// compiled. Cranelift takes 0.2–0.5 ms per block on this project's machines, as long as
-/// the interpreter takes to run a short block some 20,000 times: below a few thousand, a
-/// Linux boot spends more time compiling lukewarm code than it saves (measured with
-/// `vmft run --stats`: at 64, 20,000 blocks cost 5 s of a 12 s boot; at 4,000, 1.3 s; at
-/// 8,000, 0.9 s).
+/// the interpreter takes to run a short block some 20,000 times. Compiled inline, below a
+/// few thousand a Linux boot spent more time compiling lukewarm code than it saved (at 64,
+/// 20,000 blocks cost 5 s of a 12 s boot; at 8,000, 0.9 s). Compiled in the background, a
+/// lower threshold queues more blocks than the compiler thread keeps up with: a boot took
+/// the same time at 2,000 (4,000 blocks, 1.9 s of compiling) and longer at 1,000 (measured
+/// with `vmft run --stats`).
 pub const DEFAULT_THRESHOLD: u16 = 8000;
 
 /// Longest block, in instructions.
