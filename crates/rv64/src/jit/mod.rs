@@ -684,7 +684,7 @@ impl crate::Hart {
                 }
             }
             let op = op_of(slot.id);
-            if !translate::supported(op) {
+            if !translate::supported(slot.id) {
                 break;
             }
             insns.push((slot, off - start));

@@ -20,7 +20,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use super::{
     JcEntry, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_SIDE, EXIT_TRAP, JC_SIZE,
 };
-use crate::decode_cache::{Slot, ID_LEN2};
+use crate::decode_cache::{Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2};
 use crate::execute::op_of;
 use crate::hart::Hart;
 use crate::insn::Op;
@@ -29,24 +29,24 @@ use crate::mmu::{Tlb, TlbEntry, TLB_SIZE};
 const I64: types::Type = types::I64;
 const I32: types::Type = types::I32;
 
-/// True when the compiler handles `op`: in code of its own, or by calling the interpreter
-/// for it ([`interpreted`]).
-pub(crate) fn supported(op: Op) -> bool {
-    native(op) || interpreted(op)
+/// True when the compiler handles the slot with id `id`: in code of its own, or by calling
+/// the interpreter for it ([`interpreted`]).
+pub(crate) fn supported(id: u8) -> bool {
+    native(op_of(id)) || interpreted(id)
 }
 
-/// True for the ops compiled code hands to the interpreter, one instruction at a time
-/// ([`super::interpret`]): floating point, atomics and CSR accesses, which would otherwise
-/// end blocks. None of them jumps; one that traps, changes the translation context or drops
-/// compiled code makes the block leave with the hart as the interpreter left it.
-pub(crate) fn interpreted(op: Op) -> bool {
+/// True for the slots compiled code hands to the interpreter, one instruction at a time
+/// ([`super::interpret`]): floating point (F/D computational ops share the slot id
+/// [`ID_FP`], `fld` and `fsd` have ids of their own), atomics and CSR accesses, which would
+/// otherwise end blocks. None of them jumps; one that traps, changes the translation
+/// context or drops compiled code makes the block leave with the hart as the interpreter
+/// left it.
+pub(crate) fn interpreted(id: u8) -> bool {
     use Op::*;
-    op.is_fp_compute()
+    matches!(id & !ID_LEN2, ID_FP | ID_FLD | ID_FSD)
         || matches!(
-            op,
+            op_of(id),
             Flw | Fsw
-                | Fld
-                | Fsd
                 | LrW
                 | ScW
                 | AmoswapW
@@ -532,7 +532,7 @@ impl Translator<'_, '_> {
         let len: i64 = if s.id & ID_LEN2 != 0 { 2 } else { 4 };
         let imm = i64::from(s.imm);
         let pc = self.b.ins().iadd_imm_s(self.pc0, i64::from(off));
-        if interpreted(op) {
+        if interpreted(s.id) {
             self.interpret(s, pc, index);
             return;
         }
