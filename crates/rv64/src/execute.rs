@@ -255,7 +255,7 @@ impl Hart {
     /// Executes an F/D computational op; false when it is illegal (FS off or a reserved
     /// rounding mode).
     #[inline(never)]
-    fn exec_fp(&mut self, insn: Insn) -> bool {
+    pub(crate) fn exec_fp(&mut self, insn: Insn) -> bool {
         if self.csr.mstatus & MSTATUS_FS == 0 {
             return false;
         }

@@ -453,6 +453,20 @@ pub(crate) unsafe extern "C" fn interpret(
     1
 }
 
+/// An F/D computational op for compiled code: the instruction `raw`, executed as the
+/// interpreter executes a slot with id [`crate::decode_cache::ID_FP`]. Returns 1, or 0 when the op is illegal
+/// (FS off or a reserved rounding mode), having changed nothing: compiled code then leaves
+/// for the interpreter to raise the trap. A call of its own rather than [`interpret`]'s
+/// one-instruction chain, whose set-up costs more than the op in a loop of doubles.
+///
+/// # Safety
+/// Called only by compiled code, with the hart that `jit_enter` handed it.
+pub(crate) unsafe extern "C" fn fp(hart: *mut crate::Hart, raw: u64) -> u64 {
+    // SAFETY: see the function's contract.
+    let h = unsafe { &mut *hart };
+    u64::from(h.exec_fp(crate::decode::decode(raw as u32)))
+}
+
 /// The slow path of a load or store in compiled code (`kind & 0xff` bytes at `va`, a store
 /// of `value` with [`translate::ACCESS_STORE`] in `kind`, at `position`), which missed the
 /// TLB: does exactly what the interpreter's slow path would do at this instruction, or

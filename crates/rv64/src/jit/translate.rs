@@ -532,6 +532,10 @@ impl Translator<'_, '_> {
         let len: i64 = if s.id & ID_LEN2 != 0 { 2 } else { 4 };
         let imm = i64::from(s.imm);
         let pc = self.b.ins().iadd_imm_s(self.pc0, i64::from(off));
+        if s.id & !ID_LEN2 == ID_FP {
+            self.fp(s, off, index, len);
+            return;
+        }
         if interpreted(s.id) {
             self.interpret(s, pc, index);
             return;
@@ -693,6 +697,38 @@ impl Translator<'_, '_> {
             }
             Fence | FenceI => {}
             _ => unreachable!("unsupported ops end blocks before them"),
+        }
+    }
+
+    /// Instruction `index`, the F/D computational op in slot `s` at byte offset `off`,
+    /// executed by [`super::fp`]; an illegal one leaves the block for the interpreter.
+    fn fp(&mut self, s: Slot, off: u16, index: u64, len: i64) {
+        let b = &mut *self.b;
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(I64));
+        sig.params.push(AbiParam::new(I64));
+        sig.returns.push(AbiParam::new(I64));
+        let sig = b.import_signature(sig);
+        let helper = b.ins().iconst(I64, super::fp as *const () as usize as i64);
+        let raw = b.ins().iconst(I64, i64::from(s.imm as u32));
+        let call = b.ins().call_indirect(sig, helper, &[self.hart, raw]);
+        let done = b.inst_results(call)[0];
+        let go_on = b.create_block();
+        let off = b.ins().iconst(I64, i64::from(off));
+        let index = b.ins().iconst(I64, index as i64);
+        let len = b.ins().iconst(I64, len);
+        let side = b.ins().iconst(I64, 0);
+        b.ins().brif(
+            done,
+            go_on,
+            &[],
+            self.access_exit,
+            &[off.into(), index.into(), len.into(), side.into()],
+        );
+        b.seal_block(go_on);
+        b.switch_to_block(go_on);
+        if let Some(cached) = self.regs.get_mut(usize::from(s.rd)) {
+            *cached = None;
         }
     }
 
