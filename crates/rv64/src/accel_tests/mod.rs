@@ -4,6 +4,7 @@
 //!
 //! - [`random`]: seeded random programs ([`gen`]) with traps, page faults and interrupts.
 //! - [`smc`]: code that rewrites itself while it runs.
+//! - [`fp`]: FP loads and stores, compiled and trapping.
 //! - [`eviction`]: more hot code than the code cache may hold, and compiling in the
 //!   background.
 //!
@@ -11,6 +12,7 @@
 //! as well: they hold only once the JIT compiles.
 
 mod eviction;
+mod fp;
 mod gen;
 mod layout;
 mod random;

@@ -20,6 +20,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use super::{
     JcEntry, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_SIDE, EXIT_TRAP, JC_SIZE,
 };
+use crate::csr::{CsrFile, MSTATUS_FS};
 use crate::decode_cache::{Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2};
 use crate::execute::op_of;
 use crate::hart::Hart;
@@ -264,6 +265,10 @@ const JIT_END: i32 = offset_of!(Hart, jit_end) as i32;
 const JIT_VALUE: i32 = offset_of!(Hart, jit_value) as i32;
 const DATA_CTX: i32 = offset_of!(Hart, data_ctx) as i32;
 const JC_BASE: i32 = offset_of!(Hart, jc_base) as i32;
+const MSTATUS: i32 = (offset_of!(Hart, csr) + offset_of!(CsrFile, mstatus)) as i32;
+const F_REGS: i32 = offset_of!(Hart, f) as i32;
+/// The upper half of a single-precision value in a 64-bit FP register (NaN boxing).
+const NAN_BOX: i64 = 0xffff_ffff_0000_0000_u64 as i64;
 const TLB_LOAD: i32 = (offset_of!(Hart, tlb_load) + offset_of!(Tlb, entries)) as i32;
 const TLB_STORE: i32 = (offset_of!(Hart, tlb_store) + offset_of!(Tlb, entries)) as i32;
 const TLB_TAG: i32 = offset_of!(TlbEntry, tag) as i32;
@@ -379,19 +384,9 @@ impl Translator<'_, '_> {
         len: i64,
     ) -> Option<Value> {
         let hf = hart_flags();
-        let b = &mut *self.b;
-        let page = b.ins().ushr_imm_s(va, 12);
-        let slot = b.ins().band_imm_s(page, (TLB_SIZE - 1) as i64);
-        let scaled = b.ins().ishl_imm_s(slot, 4);
-        let entry = b.ins().iadd(self.hart, scaled);
         let base = if store.is_some() { TLB_STORE } else { TLB_LOAD };
-        let tag = b.ins().load(I64, hf, entry, base + TLB_TAG);
-        let addend = b.ins().load(I64, hf, entry, base + TLB_ADDEND);
-        let vpage = b.ins().band_imm_s(va, !0xfff);
-        let want = b.ins().bor(vpage, self.data_ctx);
-        let diff = b.ins().bxor(tag, want);
-        let misaligned = b.ins().band_imm_s(va, n - 1);
-        let bad = b.ins().bor(diff, misaligned);
+        let (entry, addend, bad) = self.tlb_probe(va, n, base);
+        let b = &mut *self.b;
         let fast = b.create_block();
         let slow = b.create_block();
         let refill = b.create_block();
@@ -497,6 +492,97 @@ impl Translator<'_, '_> {
         store.is_none().then_some(result)
     }
 
+    /// Looks `va` up in the TLB at offset `base` of the hart (the load or the store TLB) for
+    /// an access of `n` bytes: the entry's address, its addend (host address minus `va` on a
+    /// hit), and a value that is non-zero unless the entry maps `va`'s page in the current
+    /// data context and `va` is aligned.
+    fn tlb_probe(&mut self, va: Value, n: i64, base: i32) -> (Value, Value, Value) {
+        let hf = hart_flags();
+        let b = &mut *self.b;
+        let page = b.ins().ushr_imm_s(va, 12);
+        let slot = b.ins().band_imm_s(page, (TLB_SIZE - 1) as i64);
+        let scaled = b.ins().ishl_imm_s(slot, 4);
+        let entry = b.ins().iadd(self.hart, scaled);
+        let tag = b.ins().load(I64, hf, entry, base + TLB_TAG);
+        let addend = b.ins().load(I64, hf, entry, base + TLB_ADDEND);
+        let vpage = b.ins().band_imm_s(va, !0xfff);
+        let want = b.ins().bor(vpage, self.data_ctx);
+        let diff = b.ins().bxor(tag, want);
+        let misaligned = b.ins().band_imm_s(va, n - 1);
+        let bad = b.ins().bor(diff, misaligned);
+        (entry, addend, bad)
+    }
+
+    /// An FP load or store (`flw`, `fld`, `fsw`, `fsd`), instruction `index` in slot `s` at
+    /// `pc`: with the FPU on and the access hitting the TLB, done here on RAM as the
+    /// interpreter's fast path does it; anything else (FS off, a miss, a device) by the
+    /// interpreter ([`Translator::interpret`]).
+    fn fp_access(&mut self, s: Slot, pc: Value, index: u64) {
+        let hf = hart_flags();
+        let op = op_of(s.id);
+        let (n, store) = match s.id & !ID_LEN2 {
+            ID_FLD => (8, false),
+            ID_FSD => (8, true),
+            _ if op == Op::Flw => (4, false),
+            _ => (4, true),
+        };
+        let va = {
+            let base = self.read(s.rs1);
+            self.b.ins().iadd_imm_s(base, i64::from(s.imm))
+        };
+        let mstatus = self.b.ins().load(I64, hf, self.hart, MSTATUS);
+        let fs = self.b.ins().band_imm_s(mstatus, MSTATUS_FS as i64);
+        let probe = self.b.create_block();
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(fs, probe, &[], slow, &[]);
+        self.b.seal_block(probe);
+        self.b.switch_to_block(probe);
+        let base = if store { TLB_STORE } else { TLB_LOAD };
+        let (_, addend, bad) = self.tlb_probe(va, n, base);
+        let fast = self.b.create_block();
+        self.b.ins().brif(bad, slow, &[], fast, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+
+        self.b.switch_to_block(fast);
+        let host = self.b.ins().iadd(va, addend);
+        let f = ram_flags();
+        let freg = F_REGS + 8 * i32::from(s.rd & 31);
+        match (store, n) {
+            (true, _) => {
+                let value =
+                    self.b
+                        .ins()
+                        .load(I64, hf, self.hart, F_REGS + 8 * i32::from(s.rs2 & 31));
+                match n {
+                    8 => self.b.ins().store(f, value, host, 0),
+                    _ => self.b.ins().istore32(f, value, host, 0),
+                };
+            }
+            (false, 8) => {
+                let value = self.b.ins().load(I64, f, host, 0);
+                self.b.ins().store(hf, value, self.hart, freg);
+            }
+            (false, _) => {
+                let low = self.b.ins().uload32(f, host, 0);
+                let boxed = self.b.ins().bor_imm_s(low, NAN_BOX);
+                self.b.ins().store(hf, boxed, self.hart, freg);
+            }
+        }
+        if !store {
+            let dirty = self.b.ins().bor_imm_s(mstatus, MSTATUS_FS as i64);
+            self.b.ins().store(hf, dirty, self.hart, MSTATUS);
+        }
+        self.b.ins().jump(done, &[]);
+
+        self.b.switch_to_block(slow);
+        self.interpret(s, pc, index);
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+    }
+
     /// A device load's raw value extended as `op` extends: signed loads truncate and
     /// sign-extend; unsigned ones keep the bus's value, as the interpreter does.
     fn extend_device(&mut self, op: Op, raw: Value) -> Value {
@@ -534,6 +620,10 @@ impl Translator<'_, '_> {
         let pc = self.b.ins().iadd_imm_s(self.pc0, i64::from(off));
         if s.id & !ID_LEN2 == ID_FP {
             self.fp(s, off, index, len);
+            return;
+        }
+        if matches!(s.id & !ID_LEN2, ID_FLD | ID_FSD) || matches!(op, Flw | Fsw) {
+            self.fp_access(s, pc, index);
             return;
         }
         if interpreted(s.id) {
