@@ -210,6 +210,18 @@ impl Op {
             && (self as u8) <= (FmvDX as u8)
     }
 
+    /// True for the A extension's ops (`lr`, `sc` and the AMOs, both widths).
+    pub fn is_atomic(self) -> bool {
+        use Op::*;
+        (LrW as u8..=AmomaxuD as u8).contains(&(self as u8))
+    }
+
+    /// True for the Zicsr ops.
+    pub fn is_csr(self) -> bool {
+        use Op::*;
+        (Csrrw as u8..=Csrrci as u8).contains(&(self as u8))
+    }
+
     /// True when an FP op's destination is the integer register file.
     pub fn fp_writes_int(self) -> bool {
         use Op::*;

@@ -36,47 +36,18 @@ pub(crate) fn supported(id: u8) -> bool {
     native(op_of(id)) || interpreted(id)
 }
 
-/// True for the slots compiled code hands to the interpreter, one instruction at a time
-/// ([`super::interpret`]): floating point (F/D computational ops share the slot id
-/// [`ID_FP`], `fld` and `fsd` have ids of their own), atomics and CSR accesses, which would
-/// otherwise end blocks. None of them jumps; one that traps, changes the translation
-/// context or drops compiled code makes the block leave with the hart as the interpreter
-/// left it.
+/// True for the slots compiled code leaves, wholly or on their slow paths, to the
+/// interpreter's code, which would otherwise end blocks: F/D computational ops (all of slot
+/// id [`ID_FP`], run by [`super::fp`]), FP loads and stores (`fld` and `fsd` have ids of
+/// their own) off their RAM fast path, atomics and CSR accesses (by [`super::interpret`]).
+/// None of them jumps; one that traps, changes the translation context or drops compiled
+/// code makes the block leave with the hart as the interpreter left it.
 pub(crate) fn interpreted(id: u8) -> bool {
-    use Op::*;
+    let op = op_of(id);
     matches!(id & !ID_LEN2, ID_FP | ID_FLD | ID_FSD)
-        || matches!(
-            op_of(id),
-            Flw | Fsw
-                | LrW
-                | ScW
-                | AmoswapW
-                | AmoaddW
-                | AmoxorW
-                | AmoandW
-                | AmoorW
-                | AmominW
-                | AmomaxW
-                | AmominuW
-                | AmomaxuW
-                | LrD
-                | ScD
-                | AmoswapD
-                | AmoaddD
-                | AmoxorD
-                | AmoandD
-                | AmoorD
-                | AmominD
-                | AmomaxD
-                | AmominuD
-                | AmomaxuD
-                | Csrrw
-                | Csrrs
-                | Csrrc
-                | Csrrwi
-                | Csrrsi
-                | Csrrci
-        )
+        || matches!(op, Op::Flw | Op::Fsw)
+        || op.is_atomic()
+        || op.is_csr()
 }
 
 /// True for the ops compiled into code of their own.
