@@ -19,12 +19,12 @@
 //!
 //! A block is a run of instructions of one physical page, up to and including the first
 //! branch or jump, at most `MAX_BLOCK` instructions, and only instructions the compiler
-//! handles: integer and M-extension arithmetic, `lui`/`auipc`, loads and stores, branches
-//! and jumps, and fences. Anything else (CSRs, FP, atomics, `ecall`, `mret`, `wfi`, ...)
-//! ends the block before it and is executed by the interpreter.
-//!
-//! Floating point, atomics and CSR accesses are compiled into calls of the interpreter for
-//! that one instruction ([`interpret`]), so that they do not end blocks.
+//! handles. Integer and M-extension arithmetic, `lui`/`auipc`, loads and stores (integer
+//! and FP), branches and jumps, and fences are compiled into code of their own; F/D
+//! arithmetic into calls of the interpreter's FPU routine ([`fp`]); atomics and CSR
+//! accesses into calls of the interpreter for that one instruction ([`interpret`]).
+//! Anything else (`ecall`, `mret`, `sret`, `wfi`, `sfence.vma`, illegal instructions) ends
+//! the block before it and is executed by the interpreter.
 //!
 //! # Exact positions
 //!
