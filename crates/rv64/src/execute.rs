@@ -561,9 +561,22 @@ unsafe fn interpret_one<B: Bus>(
 ) -> Flow {
     // SAFETY: by the contract, both are live and unaliased.
     let (bus, mem) = unsafe { (&mut *bus.cast::<B>(), &mut *h.jit_mem) };
+    one_instruction(h, mem, bus, slot, pc, position)
+}
+
+/// Executes `slot`, the instruction at `pc`, at `position`, in a chain of its own that
+/// stops after it, and returns how that chain ended.
+fn one_instruction<B: Bus>(
+    h: &mut Hart,
+    mem: &mut Memory,
+    bus: &mut B,
+    slot: Slot,
+    pc: u64,
+    position: u64,
+) -> Flow {
     let blank = mem.code.blank();
-    // Advancing past the instruction lands on a slot that is not decoded, as the chain's
-    // invariant requires.
+    // A block of its own for the instruction: advancing past it lands on a slot that is
+    // not decoded, as the chain's invariant requires.
     let slots = [slot, blank, blank];
     let mut one = Env {
         mem,
@@ -578,17 +591,7 @@ unsafe fn interpret_one<B: Bus>(
 /// interpreter (in a one-instruction chain of its own), then continues the chain.
 #[inline(never)]
 fn run_original<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, orig: Slot, pc: u64, left: u64) -> Flow {
-    let blank = e.mem.code.blank();
-    // A block of its own for the instruction: advancing past it lands on a slot that is
-    // not decoded, as the chain's invariant requires.
-    let slots = [orig, blank, blank];
-    let mut one = Env {
-        mem: &mut *e.mem,
-        bus: &mut *e.bus,
-        end: e.end - left + 1,
-        exit: Exit::Position,
-    };
-    match next(h, &mut one, slots.as_ptr(), pc, 1) {
+    match one_instruction(h, e.mem, e.bus, orig, pc, e.end - left) {
         Flow::Exit(Exit::Position) => {
             let left = e.end - h.position;
             next(h, e, h.no_block.as_ptr(), h.pc, left)
