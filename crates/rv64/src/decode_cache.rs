@@ -219,19 +219,19 @@ impl CodeCache {
             if std::mem::take(blocks) == 0 {
                 continue;
             }
-            let reverted = match (self.pages.get_mut(page), &self.jit) {
-                (Some(Some(slots)), Some(jit)) => slots
-                    .iter_mut()
-                    .filter(|s| s.id & !ID_LEN2 == ID_JIT)
-                    .all(|slot| match jit.blocks.get(slot.imm as usize) {
-                        Some(block) => {
-                            *slot = block.orig;
-                            true
+            let reverted =
+                match (self.pages.get_mut(page), &self.jit) {
+                    (Some(Some(slots)), Some(jit)) => slots.iter_mut().all(|slot| {
+                        match crate::jit::Jit::original(Some(jit), *slot) {
+                            Some(orig) => {
+                                *slot = orig;
+                                true
+                            }
+                            None => false,
                         }
-                        None => false,
                     }),
-                _ => false,
-            };
+                    _ => false,
+                };
             if !reverted {
                 self.pages[page] = None;
             }

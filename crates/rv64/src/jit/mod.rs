@@ -369,6 +369,15 @@ impl Jit {
         Some(at)
     }
 
+    /// The instruction `slot` stands for: itself, or for a JIT slot the original slot of its
+    /// block (`None` if there is no such block).
+    pub(crate) fn original(jit: Option<&Jit>, slot: Slot) -> Option<Slot> {
+        if slot.id & !ID_LEN2 != ID_JIT {
+            return Some(slot);
+        }
+        Some(jit?.blocks.get(slot.imm as usize)?.orig)
+    }
+
     /// Bytes of compiled blocks in the cache.
     pub(crate) fn code_bytes(&self) -> usize {
         self.arena.used_by_blocks()
@@ -625,15 +634,12 @@ impl crate::Hart {
         pc: u64,
         left: u64,
     ) -> Option<usize> {
-        let mapped = self
-            .tlb_fetch
-            .lookup(pc & !0xfff, self.fetch_ctx, self.ram_host)
-            .is_some();
-        if !mapped && left > 0 {
-            // With positions left, the interpreter fetches `pc` next: fill the fetch TLB as
-            // that fetch would, so that the block there can be found. (Compiled code never
-            // fills it, and two hot pages that share an entry would otherwise keep sending
-            // each other back to the interpreter.)
+        if left > 0 {
+            // With positions left, the interpreter fetches `pc` next: translate it as that
+            // fetch would (through the fetch TLB, filling it on a miss), so that the block
+            // there can be found. (Compiled code never fills the fetch TLB, and two hot
+            // pages that share an entry would otherwise keep sending each other back to the
+            // interpreter.)
             if self.fetch_page(mem, pc).is_err() {
                 return None;
             }
@@ -682,21 +688,13 @@ impl crate::Hart {
             }
             // SAFETY: `fetch_slow` returned a slot of a live decode-cache block, and nothing
             // has touched the cache since.
-            let mut slot = unsafe { *ip };
-            if slot.id & !ID_LEN2 == ID_JIT {
-                if insns.is_empty() {
-                    return;
-                }
-                match mem
-                    .code
-                    .jit
-                    .as_ref()
-                    .and_then(|j| j.blocks.get(slot.imm as usize))
-                {
-                    Some(block) => slot = block.orig,
-                    None => break,
-                }
+            let slot = unsafe { *ip };
+            if insns.is_empty() && slot.id & !ID_LEN2 == ID_JIT {
+                return;
             }
+            let Some(slot) = Jit::original(mem.code.jit.as_deref(), slot) else {
+                break;
+            };
             let op = op_of(slot.id);
             if !translate::supported(slot.id) {
                 break;
@@ -778,19 +776,21 @@ fn jit_install(
             }
         }
     };
-    let handlers = *mem.code.handlers();
     let Some(jit) = mem.code.jit.as_mut() else {
         return;
     };
     let index = jit.blocks.len();
     let code_bytes = jit.code_bytes();
+    let Some(&mut orig) = mem.code.slot_mut(page, usize::from(start >> 1)) else {
+        return;
+    };
+    let id = ID_JIT | (orig.id & ID_LEN2);
+    let handler = mem.code.handlers()[usize::from(id)];
     let Some(first) = mem.code.slot_mut(page, usize::from(start >> 1)) else {
         return;
     };
-    let orig = *first;
-    let id = ID_JIT | (orig.id & ID_LEN2);
     *first = Slot {
-        handler: handlers[usize::from(id)],
+        handler,
         id,
         rd: 0,
         rs1: 0,
@@ -817,18 +817,11 @@ fn decoded_as(mem: &mut crate::Memory, page: usize, start: u16, insns: &[(Slot, 
         let Some(&mut slot) = mem.code.slot_mut(page, index) else {
             return false;
         };
-        let slot = match slot.id & !ID_LEN2 == ID_JIT {
-            true if i == 0 => return false,
-            true => match mem
-                .code
-                .jit
-                .as_ref()
-                .and_then(|j| j.blocks.get(slot.imm as usize))
-            {
-                Some(block) => block.orig,
-                None => return false,
-            },
-            false => slot,
+        if i == 0 && slot.id & !ID_LEN2 == ID_JIT {
+            return false;
+        }
+        let Some(slot) = Jit::original(mem.code.jit.as_deref(), slot) else {
+            return false;
         };
         (slot.id, slot.rd, slot.rs1, slot.rs2, slot.imm)
             == (want.id, want.rd, want.rs1, want.rs2, want.imm)
