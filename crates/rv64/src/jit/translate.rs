@@ -152,22 +152,14 @@ pub(super) const ACCESS_DEVICE_LOUD: i64 = 3;
 /// `fault`).
 pub(super) const ACCESS_TRAP: i64 = 4;
 
-/// The signature of [`super::access`]: `(hart, va, kind, store value, position) -> status`.
-fn access_signature() -> Signature {
+/// The signature of a helper compiled code calls, a System V function of `params` 64-bit
+/// arguments (the hart first) returning a 64-bit status: [`super::access`] `(hart, va,
+/// kind, store value, position)`, [`super::interpret`] `(hart, packed slot, pc, position)`
+/// and [`super::fp`] `(hart, raw instruction)`.
+fn helper_signature(params: usize) -> Signature {
     let mut sig = Signature::new(CallConv::SystemV);
-    for _ in 0..5 {
-        sig.params.push(AbiParam::new(I64));
-    }
-    sig.returns.push(AbiParam::new(I64));
-    sig
-}
-
-/// The signature of [`super::interpret`]: `(hart, packed slot, pc, position) -> status`.
-fn interpret_signature() -> Signature {
-    let mut sig = Signature::new(CallConv::SystemV);
-    for _ in 0..4 {
-        sig.params.push(AbiParam::new(I64));
-    }
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(I64), params));
     sig.returns.push(AbiParam::new(I64));
     sig
 }
@@ -271,8 +263,6 @@ struct Translator<'a, 'b> {
     pos: Value,
     /// The value of each guest register on the current path, once read or written.
     regs: [Option<Value>; 32],
-    /// The destination register of the load being translated.
-    rd: Option<u8>,
     /// Where a load or store that leaves the block goes: block parameters (byte offset,
     /// instruction index, length, [`super::access`] status).
     access_exit: IrBlock,
@@ -333,8 +323,9 @@ impl Translator<'_, '_> {
         self.b.ins().uextend(I64, c)
     }
 
-    /// A load (`store` is `None`; the result is returned) or a store of `n` bytes at `va`
-    /// by `op`, instruction `index` at byte offset `off`, `len` bytes long.
+    /// A load (`store` is `None`; the result is returned, for `s.rd`) or a store of `n`
+    /// bytes at `va` by the instruction in slot `s`, instruction `index` at byte offset
+    /// `off`, `len` bytes long.
     ///
     /// The TLB fast path accesses RAM directly. On a miss, the helper [`super::access`]
     /// does what the interpreter's slow path would at this instruction: it walks the page
@@ -346,7 +337,7 @@ impl Translator<'_, '_> {
     #[allow(clippy::too_many_arguments)]
     fn mem_access(
         &mut self,
-        op: Op,
+        s: Slot,
         va: Value,
         store: Option<Value>,
         n: i64,
@@ -355,6 +346,7 @@ impl Translator<'_, '_> {
         len: i64,
     ) -> Option<Value> {
         let hf = hart_flags();
+        let op = op_of(s.id);
         let base = if store.is_some() { TLB_STORE } else { TLB_LOAD };
         let (entry, addend, bad) = self.tlb_probe(va, n, base);
         let b = &mut *self.b;
@@ -376,12 +368,12 @@ impl Translator<'_, '_> {
         b.ins().jump(hit, &[direct.into()]);
 
         b.switch_to_block(slow);
-        let sig = b.import_signature(access_signature());
+        let sig = b.import_signature(helper_signature(5));
         let helper = b
             .ins()
             .iconst(I64, super::access as *const () as usize as i64);
-        let rd = match (store, self.rd) {
-            (None, Some(rd)) if (1..32).contains(&rd) => i64::from(rd),
+        let rd = match store {
+            None if (1..32).contains(&s.rd) => i64::from(s.rd),
             _ => 0,
         };
         let signed = matches!(op, Op::Lb | Op::Lh | Op::Lw);
@@ -668,10 +660,7 @@ impl Translator<'_, '_> {
                     Lw | Lwu => 4,
                     _ => 8,
                 };
-                self.rd = Some(s.rd);
-                let v = self.mem_access(op, va, None, n, off, index, len);
-                self.rd = None;
-                if let Some(v) = v {
+                if let Some(v) = self.mem_access(s, va, None, n, off, index, len) {
                     set!(v);
                 }
             }
@@ -685,7 +674,7 @@ impl Translator<'_, '_> {
                     Sw => 4,
                     _ => 8,
                 };
-                self.mem_access(op, va, Some(value), n, off, index, len);
+                self.mem_access(s, va, Some(value), n, off, index, len);
             }
             Addi => set!({
                 let x = a!();
@@ -765,11 +754,7 @@ impl Translator<'_, '_> {
     /// executed by [`super::fp`]; an illegal one leaves the block for the interpreter.
     fn fp(&mut self, s: Slot, off: u16, index: u64, len: i64) {
         let b = &mut *self.b;
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.push(AbiParam::new(I64));
-        sig.params.push(AbiParam::new(I64));
-        sig.returns.push(AbiParam::new(I64));
-        let sig = b.import_signature(sig);
+        let sig = b.import_signature(helper_signature(2));
         let helper = b.ins().iconst(I64, super::fp as *const () as usize as i64);
         let raw = b.ins().iconst(I64, i64::from(s.imm as u32));
         let call = b.ins().call_indirect(sig, helper, &[self.hart, raw]);
@@ -798,7 +783,7 @@ impl Translator<'_, '_> {
     /// destination register is read from the hart again at its next use.
     fn interpret(&mut self, s: Slot, pc: Value, index: u64) {
         let b = &mut *self.b;
-        let sig = b.import_signature(interpret_signature());
+        let sig = b.import_signature(helper_signature(4));
         let helper = b
             .ins()
             .iconst(I64, super::interpret as *const () as usize as i64);
@@ -999,7 +984,6 @@ pub(super) fn block(
         data_ctx,
         pos,
         regs,
-        rd: None,
         access_exit,
         chain_exit,
         interpret_exit,
