@@ -484,41 +484,50 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     h.jit_interpret = Some(interpret_one::<B>);
     h.sync_jump_cache(e.mem);
     e.mem.code.jit_stats.entries += 1;
+    let entered_at = h.position;
     let mut code = block.code;
-    loop {
+    let flow = loop {
         // SAFETY: `code` is a block compiled for this hart's layout into the live code
         // cache of `e.mem` (blocks are only dropped between runs of compiled code), and the
         // trampoline calls it with the hart, which compiled code accesses only through
         // that pointer while `h` is not used. Compiled code reaches guest RAM only through
         // TLB entries of this `mem` (see the load and store handlers above).
         let exit = unsafe { trampoline(h as *mut Hart, code) };
-        if exit == crate::jit::EXIT_LOOKUP {
-            if let Some(next_code) = h.jit_next(e.mem, h.pc, e.end - h.position) {
-                code = next_code;
-                continue;
+        match exit {
+            crate::jit::EXIT_LOOKUP => {
+                if let Some(next_code) = h.jit_next(e.mem, h.pc, e.end - h.position) {
+                    code = next_code;
+                    continue;
+                }
+                e.mem.code.jit_stats.lookup_misses += 1;
+                break None;
             }
-            e.mem.code.jit_stats.lookup_misses += 1;
-        } else if exit == crate::jit::EXIT_SIDE {
-            h.jit_skip_at = h.pc;
-            e.mem.code.jit_stats.side_exits += 1;
-        } else if exit == crate::jit::EXIT_DEVICE {
-            return Flow::Exit(Exit::Device);
-        } else if exit == crate::jit::EXIT_INTERPRETED {
-            match h.jit_flow.take() {
-                Some(Flow::Exit(Exit::Position)) | None => {}
-                Some(flow) => return flow,
+            crate::jit::EXIT_SIDE => {
+                h.jit_skip_at = h.pc;
+                e.mem.code.jit_stats.side_exits += 1;
+                break None;
             }
-        } else if exit == crate::jit::EXIT_TRAP {
-            if let Some(t) = h.fault.take() {
-                let pc = h.pc;
-                h.take_trap(t.cause, t.tval, pc);
+            crate::jit::EXIT_DEVICE => break Some(Flow::Exit(Exit::Device)),
+            crate::jit::EXIT_INTERPRETED => match h.jit_flow.take() {
+                Some(Flow::Exit(Exit::Position)) | None => break None,
+                Some(flow) => break Some(flow),
+            },
+            crate::jit::EXIT_TRAP => {
+                if let Some(t) = h.fault.take() {
+                    let pc = h.pc;
+                    h.take_trap(t.cause, t.tval, pc);
+                }
+                if std::mem::take(&mut h.device_touched) {
+                    break Some(Flow::Exit(Exit::Device));
+                }
+                break Some(Flow::Recheck);
             }
-            if std::mem::take(&mut h.device_touched) {
-                return Flow::Exit(Exit::Device);
-            }
-            return Flow::Recheck;
+            _ => break None,
         }
-        break;
+    };
+    e.mem.code.jit_stats.compiled_instructions += h.position - entered_at;
+    if let Some(flow) = flow {
+        return flow;
     }
     let left = e.end - h.position;
     next(h, e, h.no_block.as_ptr(), h.pc, left)

@@ -113,8 +113,13 @@ fn more_hot_code_than_the_code_cache_may_hold_runs_as_on_the_interpreter() {
 
 #[test]
 fn the_jit_evicts_its_code_cache_at_its_bound_and_compiles_again() {
-    let stats = run().jit.mem.jit_stats();
+    let pair = run();
+    let stats = pair.jit.mem.jit_stats();
     assert!(stats.evictions > 0, "no eviction: {stats:?}");
+    assert!(
+        stats.compiled_instructions > 0 && stats.compiled_instructions < pair.jit.hart.position(),
+        "the loops ran partly compiled, partly interpreted: {stats:?}"
+    );
     assert!(stats.code_bytes <= CODE_LIMIT, "over the bound: {stats:?}");
     assert!(
         stats.compiled > 2 * LOOPS as u64,

@@ -57,6 +57,7 @@ mod arena;
 mod translate;
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
@@ -90,6 +91,8 @@ pub struct JitStats {
     /// Times compiled code left because its successor was not compiled (or not in the fetch
     /// TLB).
     pub lookup_misses: u64,
+    /// Instructions retired by compiled code (the rest were retired by the interpreter).
+    pub compiled_instructions: u64,
 }
 
 /// The default bound on the code cache's host code, in bytes.
@@ -244,7 +247,16 @@ pub(crate) struct Jit {
     pub(crate) blocks: Vec<Block>,
     /// The compiler thread, when compiling in the background (started at the first block).
     worker: Option<Worker>,
+    /// `/tmp/perf-PID.map`, when [`PERF_MAP_VAR`] asks for it: names each block's host code
+    /// for `perf report`.
+    perf_map: Option<std::fs::File>,
 }
+
+/// Environment variable that, set to `1`, makes the JIT write `/tmp/perf-PID.map` (the
+/// format `perf report` reads for code it finds no symbols for), one line per compiled
+/// block naming the guest physical address it was compiled from, as QEMU's `-perfmap` and
+/// .NET's `DOTNET_PerfMapEnabled` do. For profiling compiled code; off by default.
+pub const PERF_MAP_VAR: &str = "VMFT_PERF_MAP";
 
 /// Why a JIT could not be made.
 #[derive(Debug)]
@@ -284,6 +296,7 @@ impl Jit {
             trampoline,
             blocks: Vec::new(),
             worker: None,
+            perf_map: perf_map(at, code.len()),
         })
     }
 
@@ -361,11 +374,15 @@ impl Jit {
         Some(done)
     }
 
-    /// Copies compiled code into the cache, returning its host address, or `None` when the
-    /// cache is full.
-    pub(crate) fn install(&mut self, code: &[u8]) -> Option<usize> {
+    /// Copies the code compiled for the block at guest physical address `pa` into the
+    /// cache, returning its host address, or `None` when the cache is full.
+    pub(crate) fn install(&mut self, code: &[u8], pa: u64) -> Option<usize> {
         let at = self.arena.push(code)?;
         self.arena.seal();
+        if let Some(map) = self.perf_map.as_mut() {
+            // A profile without names is all that a failed write costs.
+            let _ = writeln!(map, "{at:x} {:x} vmft-jit-pa-{pa:x}", code.len());
+        }
         Some(at)
     }
 
@@ -388,6 +405,22 @@ impl Jit {
         self.blocks.clear();
         self.arena.reset();
     }
+}
+
+/// The perf map file, opened and given the trampoline's line (at `at`, `len` bytes), when
+/// [`PERF_MAP_VAR`] is `1`; `None` otherwise or if it cannot be created.
+fn perf_map(at: usize, len: usize) -> Option<std::fs::File> {
+    if std::env::var_os(PERF_MAP_VAR).is_none_or(|v| v != "1") {
+        return None;
+    }
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()?;
+    writeln!(file, "{at:x} {len:x} vmft-jit-trampoline").ok()?;
+    Some(file)
 }
 
 /// A type-erased device access for compiled code: `(bus, hart, pa, size, store value or
@@ -762,15 +795,16 @@ fn jit_install(
     if !decoded_as(mem, page, start, insns) {
         return;
     }
+    let pa = mem.base() + ((page as u64) << 12) + u64::from(start);
     let Some(jit) = mem.code.jit.as_mut() else {
         return;
     };
-    let addr = match jit.install(code) {
+    let addr = match jit.install(code, pa) {
         Some(addr) => addr,
         None => {
             mem.code.evict_compiled();
             mem.code.jit_stats.evictions += 1;
-            match mem.code.jit.as_mut().and_then(|jit| jit.install(code)) {
+            match mem.code.jit.as_mut().and_then(|jit| jit.install(code, pa)) {
                 Some(addr) => addr,
                 None => return,
             }
