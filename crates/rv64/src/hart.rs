@@ -143,8 +143,11 @@ pub struct Hart {
     /// How the interpreter's chain went on after an instruction it executed for compiled
     /// code, when compiled code left for it (`EXIT_INTERPRETED`).
     pub(crate) jit_flow: Option<crate::execute::Flow>,
-    /// A device load's value, from the helper to compiled code.
+    /// A load's value, from the access helper to compiled code.
     pub(crate) jit_value: u64,
+    /// A helper's result, which compiled code reads after the call (helpers are called
+    /// through shims that preserve every register and return nothing).
+    pub(crate) jit_status: u64,
     /// The current fetch context's table in `jc`, read by compiled code.
     pub(crate) jc_base: *const crate::jit::JcEntry,
     /// The decode cache's `jit_epoch` the jump cache was filled under.
@@ -203,6 +206,7 @@ impl Hart {
             jit_interpret: None,
             jit_flow: None,
             jit_value: 0,
+            jit_status: 0,
             jc_epoch: 0,
             jc_stale: u8::MAX,
             jit_skip_at: 1,

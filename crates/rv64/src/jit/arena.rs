@@ -4,8 +4,8 @@
 //! refilled as a whole on eviction, blocks never need relocating (they reach everything
 //! through the hart pointer they are given), and one mapping keeps that to a pointer reset.
 
-/// A bump-allocated region of read-write-execute memory. The first allocation (the
-/// trampoline) survives [`Arena::reset`].
+/// A bump-allocated region of read-write-execute memory. What is pushed before the first
+/// [`Arena::seal`] (the trampoline and the helpers' shims) survives [`Arena::reset`].
 pub(super) struct Arena {
     base: *mut u8,
     len: usize,
@@ -58,9 +58,9 @@ impl Arena {
         Some(self.base as usize + start)
     }
 
-    /// Makes what has been pushed so far survive [`Arena::reset`] if nothing has been
-    /// kept yet (the first allocation is the trampoline). x86-64 needs no instruction-cache
-    /// maintenance after writing code.
+    /// Makes what has been pushed so far survive [`Arena::reset`] if nothing has been kept
+    /// yet (the first allocations are the trampoline and the shims). x86-64 needs no
+    /// instruction-cache maintenance after writing code.
     pub(super) fn seal(&mut self) {
         if self.kept == 0 {
             self.kept = self.used;

@@ -68,6 +68,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use crate::decode_cache::{Slot, ID_JIT, ID_LEN2, SLOTS};
 use crate::execute::op_of;
 use arena::Arena;
+use translate::Shims;
 
 /// What the JIT has done to one [`crate::Memory`]'s code since it was made: for tests and
 /// statistics.
@@ -214,15 +215,24 @@ struct Compiler {
     isa: OwnedTargetIsa,
     fctx: FunctionBuilderContext,
     ctx: cranelift_codegen::Context,
+    /// The helpers' shims in the code cache (`None` until they are compiled).
+    shims: Option<Shims>,
 }
 
 impl Compiler {
-    fn new(isa: OwnedTargetIsa) -> Compiler {
+    fn new(isa: OwnedTargetIsa, shims: Option<Shims>) -> Compiler {
         Compiler {
             isa,
             fctx: FunctionBuilderContext::new(),
             ctx: cranelift_codegen::Context::new(),
+            shims,
         }
+    }
+
+    /// Compiles a shim for the System V helper at `helper` of `params` arguments (see
+    /// [`translate::shim`]).
+    fn shim(&mut self, helper: usize, params: usize) -> Option<Vec<u8>> {
+        translate::shim(&*self.isa, &mut self.fctx, &mut self.ctx, helper, params)
     }
 
     /// Compiles `source` into host code, or `None` if it cannot.
@@ -231,6 +241,7 @@ impl Compiler {
             &*self.isa,
             &mut self.fctx,
             &mut self.ctx,
+            self.shims?,
             &source.insns,
             source.len,
         )
@@ -282,10 +293,20 @@ impl Jit {
             .finish(settings::Flags::new(flags))
             .map_err(|_| Unavailable)?;
         let mut arena = Arena::new(limit).ok_or(Unavailable)?;
-        let mut compiler = Compiler::new(isa);
+        let mut compiler = Compiler::new(isa, None);
         let code = translate::trampoline(&*compiler.isa, &mut compiler.fctx, &mut compiler.ctx)
             .ok_or(Unavailable)?;
         let at = arena.push(&code).ok_or(Unavailable)?;
+        let mut shim = |helper: usize, params: usize| {
+            let code = compiler.shim(helper, params).ok_or(Unavailable)?;
+            arena.push(&code).ok_or(Unavailable)
+        };
+        let shims = Shims {
+            access: shim(access as *const () as usize, 5)?,
+            interpret: shim(interpret as *const () as usize, 4)?,
+            fp: shim(fp as *const () as usize, 2)?,
+        };
+        compiler.shims = Some(shims);
         arena.seal();
         // SAFETY: `at` holds the trampoline's code, compiled for this host with the
         // System V signature of `Trampoline`.
@@ -312,7 +333,7 @@ impl Jit {
         if self.worker.is_none() {
             let (requests, inbox) = mpsc::channel::<Request>();
             let (outbox, results) = mpsc::channel();
-            let mut compiler = Compiler::new(self.compiler.isa.clone());
+            let mut compiler = Compiler::new(self.compiler.isa.clone(), self.compiler.shims);
             let spawned = thread::Builder::new()
                 .name("vmft-jit".into())
                 .spawn(move || {
@@ -513,17 +534,18 @@ pub(crate) unsafe extern "C" fn fp(hart: *mut crate::Hart, raw: u64) -> u64 {
 /// of `value` with [`translate::ACCESS_STORE`] in `kind`, at `position`), which missed the
 /// TLB: does exactly what the interpreter's slow path would do at this instruction, or
 /// nothing. Returns
-/// - [`translate::ACCESS_RAM`] when the access is an aligned one to an ordinary RAM page:
-///   the page walk is done (with its accessed and dirty bits) and the TLB entry filled, for
-///   compiled code to access RAM itself;
-/// - [`translate::ACCESS_DEVICE`] or [`translate::ACCESS_DEVICE_LOUD`] when the access is an
-///   aligned one to a device: it is done (a load's value left in `jit_value` and written to
-///   its destination, `kind >> ACCESS_RD_SHIFT`, extended as `ACCESS_SIGNED` says), and the
-///   second says the board must act on it before the next instruction;
+/// - [`translate::ACCESS_DONE`] when the access is an aligned one to an ordinary RAM page,
+///   done with the page walk (and its accessed and dirty bits) and the TLB entry filled, or
+///   an aligned one to a device that the board need not see;
+/// - [`translate::ACCESS_DEVICE_LOUD`] for an aligned device access done that the board
+///   must act on before the next instruction;
 /// - [`translate::ACCESS_TRAP`] when that device access faulted (the trap is in `fault`);
-/// - 0 when the interpreter must do the access instead, having done nothing it would not
-///   do again identically: misaligned, faulting translation, a store to a page with decoded
-///   code, or a walk whose PTE update dropped compiled code.
+/// - [`translate::ACCESS_SIDE`] when the interpreter must do the access instead, having
+///   done nothing it would not do again identically: misaligned, faulting translation, a
+///   store to a page with decoded code, or a walk whose PTE update dropped compiled code.
+///
+/// A load that was done leaves its value in `jit_value` and in its destination, `kind >>
+/// ACCESS_RD_SHIFT`, extended as `ACCESS_SIGNED` says (for the path that leaves the block).
 ///
 /// # Safety
 /// Called only by compiled code, with the hart that `jit_enter` handed it: its `jit_mem`
@@ -536,17 +558,15 @@ pub(crate) unsafe extern "C" fn access(
     value: u64,
     position: u64,
 ) -> u64 {
-    use translate::{
-        ACCESS_DEVICE, ACCESS_DEVICE_LOUD, ACCESS_RAM, ACCESS_RD_SHIFT, ACCESS_SIGNED,
-        ACCESS_STORE, ACCESS_TRAP,
-    };
+    use translate::{ACCESS_DEVICE_LOUD, ACCESS_DONE, ACCESS_SIDE, ACCESS_STORE, ACCESS_TRAP};
+    const SIDE: u64 = ACCESS_SIDE as u64;
     // SAFETY: see the function's contract: both pointers are live and unaliased for the
     // duration of the call.
     let (h, mem) = unsafe { (&mut *hart, &mut *(*hart).jit_mem) };
     let size = kind & 0xff;
     let store = kind & ACCESS_STORE as u64 != 0;
     if va & (size - 1) != 0 {
-        return 0;
+        return SIDE;
     }
     let access = if store {
         crate::mmu::Access::Store
@@ -558,51 +578,50 @@ pub(crate) unsafe extern "C" fn access(
         None => {
             let epoch = mem.code.jit_epoch;
             let Ok(pa) = h.translate(mem, va, access) else {
-                return 0;
+                return SIDE;
             };
             if h.code_dropped || mem.code.jit_epoch != epoch {
                 h.code_dropped = false;
-                return 0;
+                return SIDE;
             }
             if let Some(off) = mem.offset(pa & !0xfff, 4096) {
-                if store {
-                    if mem.code.is_code(off / 4096) {
-                        return 0;
-                    }
-                    // A store-TLB entry is made only with its page marked written (see
-                    // `Memory`).
-                    mem.mark_written(off);
-                    h.tlb_store.insert(va, h.data_ctx, off, h.ram_host);
-                } else {
+                let at = off + (pa & 0xfff) as usize;
+                if !store {
                     h.tlb_load.insert(va, h.data_ctx, off, h.ram_host);
+                    let Some(loaded) = mem.load(at, size as usize) else {
+                        return SIDE;
+                    };
+                    h.load_done(kind, loaded);
+                    return ACCESS_DONE as u64;
                 }
-                return ACCESS_RAM as u64;
+                if mem.code.is_code(off / 4096) {
+                    return SIDE;
+                }
+                // A store-TLB entry is made only with its page marked written (see
+                // `Memory`), which the store does.
+                if mem.store(at, size as usize, value).is_none() {
+                    return SIDE;
+                }
+                h.tlb_store.insert(va, h.data_ctx, off, h.ram_host);
+                return ACCESS_DONE as u64;
             }
             h.tlb_device.insert(va, h.data_ctx, access, pa);
             pa
         }
     };
     let (Some(bus_access), bus) = (h.jit_bus_access, h.jit_bus) else {
-        return 0;
+        return SIDE;
     };
     // SAFETY: `jit_bus` and `jit_bus_access` were set together by `jit_enter` for its bus.
     match unsafe { bus_access(bus, h, pa, size, store.then_some(value), position) } {
         Ok(loaded) => {
-            h.jit_value = loaded;
-            // A load's destination, written here too, for the path that leaves the block.
-            let rd = (kind >> ACCESS_RD_SHIFT) as usize & 0xff;
-            if !store && (1..32).contains(&rd) {
-                let shift = 64 - 8 * size as u32;
-                h.x[rd] = if kind & ACCESS_SIGNED as u64 != 0 && shift > 0 {
-                    ((loaded << shift) as i64 >> shift) as u64
-                } else {
-                    loaded
-                };
+            if !store {
+                h.load_done(kind, loaded);
             }
             if std::mem::take(&mut h.device_touched) {
                 ACCESS_DEVICE_LOUD as u64
             } else {
-                ACCESS_DEVICE as u64
+                ACCESS_DONE as u64
             }
         }
         Err(_) => {
@@ -613,6 +632,25 @@ pub(crate) unsafe extern "C" fn access(
 }
 
 impl crate::Hart {
+    /// Leaves the value `loaded` of a load [`access`] did (`kind` as it was given) in
+    /// `jit_value` and in the load's destination, extended: sign-extended from the access's
+    /// size for a signed load, kept as it is otherwise (as the interpreter keeps a device's
+    /// value).
+    fn load_done(&mut self, kind: u64, loaded: u64) {
+        use translate::{ACCESS_RD_SHIFT, ACCESS_SIGNED};
+        let shift = 64 - 8 * (kind & 0xff) as u32;
+        let value = if kind & ACCESS_SIGNED as u64 != 0 && shift > 0 {
+            ((loaded << shift) as i64 >> shift) as u64
+        } else {
+            loaded
+        };
+        self.jit_value = value;
+        let rd = (kind >> ACCESS_RD_SHIFT) as usize & 0xff;
+        if (1..32).contains(&rd) {
+            self.x[rd] = value;
+        }
+    }
+
     /// Empties the jump cache if blocks were dropped or translations changed since it was
     /// filled, and points `jc_base` at the current fetch context's table.
     pub(crate) fn sync_jump_cache(&mut self, mem: &crate::Memory) {

@@ -140,17 +140,15 @@ pub(super) const ACCESS_STORE: i64 = 1 << 8;
 pub(super) const ACCESS_SIGNED: i64 = 1 << 9;
 /// Shift of the load's destination register in [`super::access`]'s `kind`.
 pub(super) const ACCESS_RD_SHIFT: i64 = 16;
-/// [`super::access`] filled the TLB entry of a RAM page.
-pub(super) const ACCESS_RAM: i64 = 1;
-/// [`super::access`] performed a device access the board need not see (a load's value is in
-/// the hart's `jit_value`).
-pub(super) const ACCESS_DEVICE: i64 = 2;
-/// [`super::access`] performed a device access the board must see before the next
-/// instruction.
-pub(super) const ACCESS_DEVICE_LOUD: i64 = 3;
-/// [`super::access`] performed a device access that faulted (the trap is in the hart's
-/// `fault`).
-pub(super) const ACCESS_TRAP: i64 = 4;
+/// [`super::access`] did the access (a RAM one, or a device one the board need not see); a
+/// load's value is in the hart's `jit_value`.
+pub(super) const ACCESS_DONE: i64 = 0;
+/// [`super::access`] did nothing: the interpreter must do the access.
+pub(super) const ACCESS_SIDE: i64 = 1;
+/// [`super::access`] did a device access the board must see before the next instruction.
+pub(super) const ACCESS_DEVICE_LOUD: i64 = 2;
+/// [`super::access`] did a device access that faulted (the trap is in the hart's `fault`).
+pub(super) const ACCESS_TRAP: i64 = 3;
 
 /// The signature of a helper compiled code calls, a System V function of `params` 64-bit
 /// arguments (the hart first) returning a 64-bit status: [`super::access`] `(hart, va,
@@ -162,6 +160,58 @@ fn helper_signature(params: usize) -> Signature {
         .extend(std::iter::repeat_n(AbiParam::new(I64), params));
     sig.returns.push(AbiParam::new(I64));
     sig
+}
+
+/// The signature of a helper's shim: the helper's arguments, nothing returned (the result is
+/// left in the hart's `jit_status`), and every register preserved.
+fn shim_signature(params: usize) -> Signature {
+    let mut sig = Signature::new(CallConv::PreserveAll);
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(I64), params));
+    sig
+}
+
+/// The host addresses of the helpers' shims, which compiled code calls.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Shims {
+    /// [`super::access`], 5 arguments.
+    pub(super) access: usize,
+    /// [`super::interpret`], 4 arguments.
+    pub(super) interpret: usize,
+    /// [`super::fp`], 2 arguments.
+    pub(super) fp: usize,
+}
+
+/// A shim for the System V helper at `helper` of `params` arguments: a function that
+/// preserves every register, calls the helper and leaves its result in the hart's
+/// `jit_status`.
+///
+/// A helper is called on slow paths only, but a System V call clobbers nine general
+/// registers, so every value a block keeps in a register across one would need a
+/// callee-saved register or a stack slot on the fast path too. Behind a shim that saves
+/// what the helper clobbers, calls cost nothing to the code around them.
+pub(super) fn shim(
+    isa: &dyn TargetIsa,
+    fctx: &mut FunctionBuilderContext,
+    ctx: &mut Context,
+    helper: usize,
+    params: usize,
+) -> Option<Vec<u8>> {
+    let mut func = Function::with_name_signature(UserFuncName::user(0, 2), shim_signature(params));
+    let mut b = FunctionBuilder::new(&mut func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let args = b.block_params(entry).to_vec();
+    let sig = b.import_signature(helper_signature(params));
+    let callee = b.ins().iconst(I64, helper as i64);
+    let call = b.ins().call_indirect(sig, callee, &args);
+    let status = b.inst_results(call)[0];
+    b.ins().store(hart_flags(), status, args[0], JIT_STATUS);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    emit(isa, ctx, func)
 }
 
 /// A slot's operation and operands in one word, for [`super::interpret`]: `id`, `rd`, `rs1`
@@ -226,6 +276,7 @@ const PC: i32 = offset_of!(Hart, pc) as i32;
 const POSITION: i32 = offset_of!(Hart, position) as i32;
 const JIT_END: i32 = offset_of!(Hart, jit_end) as i32;
 const JIT_VALUE: i32 = offset_of!(Hart, jit_value) as i32;
+const JIT_STATUS: i32 = offset_of!(Hart, jit_status) as i32;
 const DATA_CTX: i32 = offset_of!(Hart, data_ctx) as i32;
 const JC_BASE: i32 = offset_of!(Hart, jc_base) as i32;
 const MSTATUS: i32 = (offset_of!(Hart, csr) + offset_of!(CsrFile, mstatus)) as i32;
@@ -279,6 +330,8 @@ struct Translator<'a, 'b> {
     /// (after the position), so that a loop-carried value never waits on a store and a
     /// reload.
     carried: Vec<u8>,
+    /// The helpers' shims.
+    shims: Shims,
 }
 
 impl Translator<'_, '_> {
@@ -329,11 +382,13 @@ impl Translator<'_, '_> {
     ///
     /// The TLB fast path accesses RAM directly. On a miss, the helper [`super::access`]
     /// does what the interpreter's slow path would at this instruction: it walks the page
-    /// table and fills the TLB entry for an aligned RAM access (the fast path then
-    /// proceeds), or performs an aligned device access through the device TLB. A device
+    /// table, fills the TLB entry and does an aligned RAM access, or does an aligned device
+    /// access through the device TLB, and the block goes on with a load's value. A device
     /// access the board needs to act on retires the instruction and leaves with
     /// [`EXIT_DEVICE`]; a faulting one leaves with [`EXIT_TRAP`]; anything else
     /// (misaligned, a store into code, a page fault) is a side exit for the interpreter.
+    /// The slow path is one call and one branch, so that a block of many loads and stores
+    /// stays small for the compiler.
     #[allow(clippy::too_many_arguments)]
     fn mem_access(
         &mut self,
@@ -345,33 +400,56 @@ impl Translator<'_, '_> {
         index: u64,
         len: i64,
     ) -> Option<Value> {
-        let hf = hart_flags();
         let op = op_of(s.id);
         let base = if store.is_some() { TLB_STORE } else { TLB_LOAD };
-        let (entry, addend, bad) = self.tlb_probe(va, n, base);
+        let (addend, bad) = self.tlb_probe(va, n, base);
         let b = &mut *self.b;
         let fast = b.create_block();
         let slow = b.create_block();
-        let refill = b.create_block();
-        let not_ram = b.create_block();
-        let device = b.create_block();
-        let hit = b.create_block();
-        let host = b.append_block_param(hit, I64);
         let done = b.create_block();
         let result = b.append_block_param(done, I64);
         b.ins().brif(bad, slow, &[], fast, &[]);
         b.seal_block(fast);
         b.seal_block(slow);
 
+        // RAM, by the TLB.
         b.switch_to_block(fast);
-        let direct = b.ins().iadd(va, addend);
-        b.ins().jump(hit, &[direct.into()]);
+        let host = b.ins().iadd(va, addend);
+        let f = ram_flags();
+        let ins = b.ins();
+        let loaded = match (op, store) {
+            (Op::Sb, Some(v)) => {
+                ins.istore8(f, v, host, 0);
+                None
+            }
+            (Op::Sh, Some(v)) => {
+                ins.istore16(f, v, host, 0);
+                None
+            }
+            (Op::Sw, Some(v)) => {
+                ins.istore32(f, v, host, 0);
+                None
+            }
+            (_, Some(v)) => {
+                ins.store(f, v, host, 0);
+                None
+            }
+            (Op::Lb, None) => Some(ins.sload8(I64, f, host, 0)),
+            (Op::Lbu, None) => Some(ins.uload8(I64, f, host, 0)),
+            (Op::Lh, None) => Some(ins.sload16(I64, f, host, 0)),
+            (Op::Lhu, None) => Some(ins.uload16(I64, f, host, 0)),
+            (Op::Lw, None) => Some(ins.sload32(f, host, 0)),
+            (Op::Lwu, None) => Some(ins.uload32(f, host, 0)),
+            (_, None) => Some(ins.load(I64, f, host, 0)),
+        };
+        let loaded = loaded.unwrap_or_else(|| b.ins().iconst(I64, 0));
+        b.ins().jump(done, &[loaded.into()]);
 
+        // The helper, then on with its value or out through the shared exit.
+        b.set_cold_block(slow);
         b.switch_to_block(slow);
-        let sig = b.import_signature(helper_signature(5));
-        let helper = b
-            .ins()
-            .iconst(I64, super::access as *const () as usize as i64);
+        let sig = b.import_signature(shim_signature(5));
+        let helper = b.ins().iconst(I64, self.shims.access as i64);
         let rd = match store {
             None if (1..32).contains(&s.rd) => i64::from(s.rd),
             _ => 0,
@@ -387,79 +465,37 @@ impl Translator<'_, '_> {
             None => b.ins().iconst(I64, 0),
         };
         let position = b.ins().iadd_imm_s(self.pos, index as i64);
-        let call = b
-            .ins()
+        b.ins()
             .call_indirect(sig, helper, &[self.hart, va, kind, value, position]);
-        let status = b.inst_results(call)[0];
-        let is_ram = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_RAM);
-        b.ins().brif(is_ram, refill, &[], not_ram, &[]);
-        b.seal_block(refill);
-        b.seal_block(not_ram);
-
-        b.switch_to_block(refill);
-        let addend = b.ins().load(I64, hf, entry, base + TLB_ADDEND);
-        let filled = b.ins().iadd(va, addend);
-        b.ins().jump(hit, &[filled.into()]);
-        b.seal_block(hit);
-
-        // A device access the board need not see goes on with its value (the helper
-        // wrote a load's destination too); anything else leaves through the shared exit.
-        b.switch_to_block(not_ram);
-        let quiet = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_DEVICE);
+        let status = b.ins().load(I64, hart_flags(), self.hart, JIT_STATUS);
+        let went_on = b.create_block();
         let off = b.ins().iconst(I64, i64::from(off));
         let index = b.ins().iconst(I64, index as i64);
         let len = b.ins().iconst(I64, len);
         b.ins().brif(
-            quiet,
-            device,
-            &[],
+            status,
             self.access_exit,
             &[off.into(), index.into(), len.into(), status.into()],
+            went_on,
+            &[],
         );
-        b.seal_block(device);
-
-        b.switch_to_block(device);
+        b.seal_block(went_on);
+        b.switch_to_block(went_on);
         let v = match store {
-            None => {
-                let raw = b.ins().load(I64, hf, self.hart, JIT_VALUE);
-                self.extend_device(op, raw)
-            }
+            None => b.ins().load(I64, hart_flags(), self.hart, JIT_VALUE),
             Some(_) => b.ins().iconst(I64, 0),
         };
-        self.b.ins().jump(done, &[v.into()]);
-
-        // RAM, by the TLB.
-        self.b.switch_to_block(hit);
-        let f = ram_flags();
-        let ins = self.b.ins();
-        let v = match (op, store) {
-            (Op::Sb, Some(v)) => Some(ins.istore8(f, v, host, 0)),
-            (Op::Sh, Some(v)) => Some(ins.istore16(f, v, host, 0)),
-            (Op::Sw, Some(v)) => Some(ins.istore32(f, v, host, 0)),
-            (_, Some(v)) => Some(ins.store(f, v, host, 0)),
-            _ => None,
-        };
-        let loaded = match (op, v) {
-            (_, Some(_)) => self.b.ins().iconst(I64, 0),
-            (Op::Lb, None) => self.b.ins().sload8(I64, f, host, 0),
-            (Op::Lbu, None) => self.b.ins().uload8(I64, f, host, 0),
-            (Op::Lh, None) => self.b.ins().sload16(I64, f, host, 0),
-            (Op::Lhu, None) => self.b.ins().uload16(I64, f, host, 0),
-            (Op::Lw, None) => self.b.ins().sload32(f, host, 0),
-            (Op::Lwu, None) => self.b.ins().uload32(f, host, 0),
-            _ => self.b.ins().load(I64, f, host, 0),
-        };
-        self.b.ins().jump(done, &[loaded.into()]);
-        self.b.seal_block(done);
-        self.b.switch_to_block(done);
+        b.ins().jump(done, &[v.into()]);
+        b.seal_block(done);
+        b.switch_to_block(done);
         store.is_none().then_some(result)
     }
 
     /// Looks `va` up in the TLB at offset `base` of the hart (the load or the store TLB) for
-    /// an access of `n` bytes: the entry's address, its addend (host address minus `va` on a
-    /// hit), and a value that is non-zero unless the entry maps `va`'s page in the current
-    /// data context and `va` is aligned.
-    fn tlb_probe(&mut self, va: Value, n: i64, base: i32) -> (Value, Value, Value) {
+    /// an access of `n` bytes: the entry's addend (host address minus `va` on a hit), and a
+    /// value that is non-zero unless the entry maps `va`'s page in the current data context
+    /// and `va` is aligned.
+    fn tlb_probe(&mut self, va: Value, n: i64, base: i32) -> (Value, Value) {
         let hf = hart_flags();
         let b = &mut *self.b;
         let page = b.ins().ushr_imm_s(va, 12);
@@ -473,7 +509,7 @@ impl Translator<'_, '_> {
         let diff = b.ins().bxor(tag, want);
         let misaligned = b.ins().band_imm_s(va, n - 1);
         let bad = b.ins().bor(diff, misaligned);
-        (entry, addend, bad)
+        (addend, bad)
     }
 
     /// An FP load or store (`flw`, `fld`, `fsw`, `fsd`), instruction `index` in slot `s` at
@@ -502,7 +538,7 @@ impl Translator<'_, '_> {
         self.b.seal_block(probe);
         self.b.switch_to_block(probe);
         let base = if store { TLB_STORE } else { TLB_LOAD };
-        let (_, addend, bad) = self.tlb_probe(va, n, base);
+        let (addend, bad) = self.tlb_probe(va, n, base);
         let fast = self.b.create_block();
         self.b.ins().brif(bad, slow, &[], fast, &[]);
         self.b.seal_block(fast);
@@ -539,25 +575,12 @@ impl Translator<'_, '_> {
         }
         self.b.ins().jump(done, &[]);
 
+        self.b.set_cold_block(slow);
         self.b.switch_to_block(slow);
         self.interpret(s, pc, index);
         self.b.ins().jump(done, &[]);
         self.b.seal_block(done);
         self.b.switch_to_block(done);
-    }
-
-    /// A device load's raw value extended as `op` extends: signed loads truncate and
-    /// sign-extend; unsigned ones keep the bus's value, as the interpreter does.
-    fn extend_device(&mut self, op: Op, raw: Value) -> Value {
-        let ins = self.b.ins();
-        let narrow = match op {
-            Op::Lb => types::I8,
-            Op::Lh => types::I16,
-            Op::Lw => I32,
-            _ => return raw,
-        };
-        let low = ins.ireduce(narrow, raw);
-        self.b.ins().sextend(I64, low)
     }
 
     /// Leaves for the successor at `target` (the block's start: loop).
@@ -754,11 +777,11 @@ impl Translator<'_, '_> {
     /// executed by [`super::fp`]; an illegal one leaves the block for the interpreter.
     fn fp(&mut self, s: Slot, off: u16, index: u64, len: i64) {
         let b = &mut *self.b;
-        let sig = b.import_signature(helper_signature(2));
-        let helper = b.ins().iconst(I64, super::fp as *const () as usize as i64);
+        let sig = b.import_signature(shim_signature(2));
+        let helper = b.ins().iconst(I64, self.shims.fp as i64);
         let raw = b.ins().iconst(I64, i64::from(s.imm as u32));
-        let call = b.ins().call_indirect(sig, helper, &[self.hart, raw]);
-        let done = b.inst_results(call)[0];
+        b.ins().call_indirect(sig, helper, &[self.hart, raw]);
+        let done = b.ins().load(I64, hart_flags(), self.hart, JIT_STATUS);
         let go_on = b.create_block();
         let off = b.ins().iconst(I64, i64::from(off));
         let index = b.ins().iconst(I64, index as i64);
@@ -783,16 +806,13 @@ impl Translator<'_, '_> {
     /// destination register is read from the hart again at its next use.
     fn interpret(&mut self, s: Slot, pc: Value, index: u64) {
         let b = &mut *self.b;
-        let sig = b.import_signature(helper_signature(4));
-        let helper = b
-            .ins()
-            .iconst(I64, super::interpret as *const () as usize as i64);
+        let sig = b.import_signature(shim_signature(4));
+        let helper = b.ins().iconst(I64, self.shims.interpret as i64);
         let packed = b.ins().iconst(I64, pack(s) as i64);
         let position = b.ins().iadd_imm_s(self.pos, index as i64);
-        let call = b
-            .ins()
+        b.ins()
             .call_indirect(sig, helper, &[self.hart, packed, pc, position]);
-        let status = b.inst_results(call)[0];
+        let status = b.ins().load(I64, hart_flags(), self.hart, JIT_STATUS);
         let go_on = b.create_block();
         b.ins().brif(status, self.interpret_exit, &[], go_on, &[]);
         b.seal_block(go_on);
@@ -907,6 +927,7 @@ pub(super) fn block(
     isa: &dyn TargetIsa,
     fctx: &mut FunctionBuilderContext,
     ctx: &mut Context,
+    shims: Shims,
     insns: &[(Slot, u16)],
     end: u16,
 ) -> Option<Vec<u8>> {
@@ -990,6 +1011,7 @@ pub(super) fn block(
         header,
         insns: count,
         carried,
+        shims,
     };
     t.b.switch_to_block(body);
     let mut open = true;
