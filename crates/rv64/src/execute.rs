@@ -494,8 +494,9 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
         // TLB entries of this `mem` (see the load and store handlers above).
         let exit = unsafe { trampoline(h as *mut Hart, code) };
         match exit {
-            crate::jit::EXIT_LOOKUP => {
-                if let Some(next_code) = h.jit_next(e.mem, h.pc, e.end - h.position) {
+            crate::jit::EXIT_LOOKUP | crate::jit::EXIT_RUN_ON => {
+                let runs_on = exit == crate::jit::EXIT_RUN_ON;
+                if let Some(next_code) = h.jit_next(e.mem, h.pc, e.end - h.position, runs_on) {
                     code = next_code;
                     continue;
                 }

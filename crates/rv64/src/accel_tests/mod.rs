@@ -7,6 +7,7 @@
 //! - [`fp`]: FP loads and stores, compiled and trapping.
 //! - [`eviction`]: more hot code than the code cache may hold, and compiling in the
 //!   background.
+//! - [`run_on`]: straight-line code that runs on through several blocks.
 //!
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
@@ -16,4 +17,5 @@ mod fp;
 mod gen;
 mod layout;
 mod random;
+mod run_on;
 mod smc;

@@ -18,8 +18,14 @@
 //! # Blocks
 //!
 //! A block is a run of instructions of one physical page, up to and including the first
-//! branch or jump, at most `MAX_BLOCK` instructions, and only instructions the compiler
-//! handles. Integer and M-extension arithmetic, `lui`/`auipc`, loads and stores (integer
+//! jump (`jal`, `jalr`), at most `MAX_BLOCK` instructions, and only instructions the
+//! compiler handles. It goes on past conditional branches, each of which leaves it when
+//! taken: the code a branch falls through to is compiled with the branch, since the
+//! interpreter, which counts taken branches, would never find it hot. For the same reason
+//! a block cut by its length or its page's end has the block it runs on into compiled as
+//! soon as compiled code reaches it ([`EXIT_RUN_ON`]).
+//!
+//! Integer and M-extension arithmetic, `lui`/`auipc`, loads and stores (integer
 //! and FP), branches and jumps, and fences are compiled into code of their own; F/D
 //! arithmetic into calls of the interpreter's FPU routine ([`fp`]); atomics and CSR
 //! accesses into calls of the interpreter for that one instruction ([`interpret`]).
@@ -65,7 +71,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 
-use crate::decode_cache::{Slot, ID_JIT, ID_LEN2, SLOTS};
+use crate::decode_cache::{Slot, ID_JIT, ID_LEN2};
 use crate::execute::op_of;
 use arena::Arena;
 use translate::Shims;
@@ -128,6 +134,11 @@ pub(crate) const EXIT_TRAP: u32 = 4;
 /// not as an ordinary instruction would (see [`interpret`]); the way the interpreter's
 /// chain went on is in the hart's `jit_flow`.
 pub(crate) const EXIT_INTERPRETED: u32 = 5;
+/// As [`EXIT_LOOKUP`], from a block cut by its length or its page's end, whose code runs on
+/// at `pc`: the successor is compiled at once. Reached only by falling through, it is never
+/// a taken branch's target, and the interpreter would never find it hot (an unrolled hash
+/// function in the kernel ran 70% of a boot's interpreted instructions so).
+pub(crate) const EXIT_RUN_ON: u32 = 6;
 
 /// Entries of the jump cache, per fetch context.
 pub(crate) const JC_SIZE: usize = 1024;
@@ -163,10 +174,12 @@ pub(crate) struct Block {
 pub(crate) type Trampoline = unsafe extern "C" fn(*mut crate::Hart, usize) -> u32;
 
 /// The instructions of one block, to be compiled: each slot with its byte offset from the
-/// block's start, and the offset just past the last.
+/// block's start, the offset just past the last, and whether the code runs on past the
+/// last into another block (the block was cut by its length or its page's end).
 struct Source {
     insns: Vec<(Slot, u16)>,
     len: u16,
+    runs_on: bool,
 }
 
 // SAFETY: a `Slot`'s handler is a plain code address; the compiler thread only reads the
@@ -242,8 +255,7 @@ impl Compiler {
             &mut self.fctx,
             &mut self.ctx,
             self.shims?,
-            &source.insns,
-            source.len,
+            source,
         )
     }
 }
@@ -698,12 +710,14 @@ impl crate::Hart {
     }
 
     /// The successor at `pc` that compiled code could not find in the jump cache: its
-    /// compiled code, if it has some or has become hot enough to be compiled now.
+    /// compiled code, if it has some or has become hot enough to be compiled now, as it
+    /// has at once if compiled code `runs_on` into it (see [`EXIT_RUN_ON`]).
     pub(crate) fn jit_next(
         &mut self,
         mem: &mut crate::Memory,
         pc: u64,
         left: u64,
+        runs_on: bool,
     ) -> Option<usize> {
         if left > 0 {
             // With positions left, the interpreter fetches `pc` next: translate it as that
@@ -720,7 +734,7 @@ impl crate::Hart {
         if let Some(code) = self.jit_find(mem, pc) {
             return Some(code);
         }
-        if !self.heat_up(pc) {
+        if !runs_on && !self.heat_up(pc) {
             return None;
         }
         self.jit_compile(mem, pc);
@@ -728,9 +742,10 @@ impl crate::Hart {
         self.jit_find(mem, pc)
     }
 
-    /// Compiles the block starting at virtual `pc` and installs its JIT slot. Does nothing
-    /// when the block cannot be compiled now (its page is not in the fetch TLB, its first
-    /// instruction is one the compiler does not handle, or the host has no JIT).
+    /// Compiles the block starting at virtual `pc` and installs its JIT slot (or has the
+    /// compiler thread do it). Does nothing when the block cannot be compiled now (its page
+    /// is not in the fetch TLB, its first instruction is one the compiler does not handle,
+    /// it is compiled already, or the host has no JIT).
     pub(crate) fn jit_compile(&mut self, mem: &mut crate::Memory, pc: u64) {
         if mem.code.jit_unavailable {
             return;
@@ -746,17 +761,19 @@ impl crate::Hart {
         };
         let page = page_off / 4096;
         let start = (pc & 0xfff) as u16;
-        let straddle = self.straddle.as_ptr().wrapping_add(SLOTS - 1);
         let mut insns: Vec<(Slot, u16)> = Vec::with_capacity(MAX_BLOCK);
         let mut off = start;
         while insns.len() < MAX_BLOCK && off < 4096 {
+            // Not an instruction that straddles into the next page: fetching its second
+            // half would walk that page's translation (setting its PTE's accessed bit) for
+            // code the guest may never reach.
+            if off == 4094 && mem.load(page_off + 4094, 2).is_none_or(|low| low & 3 == 3) {
+                break;
+            }
             let at = pc.wrapping_add(u64::from(off - start));
             let Ok(ip) = self.fetch_slow(mem, at) else {
                 break;
             };
-            if ip == straddle {
-                break;
-            }
             // SAFETY: `fetch_slow` returned a slot of a live decode-cache block, and nothing
             // has touched the cache since.
             let slot = unsafe { *ip };
@@ -779,6 +796,12 @@ impl crate::Hart {
         if insns.is_empty() {
             return;
         }
+        // Cut by its length or its page's end rather than by a jump or an instruction the
+        // compiler cannot handle: the code runs on into the next block.
+        let runs_on = (insns.len() == MAX_BLOCK || off == 4096)
+            && !insns
+                .last()
+                .is_some_and(|&(slot, _)| translate::ends_block(op_of(slot.id)));
         if mem.code.jit.is_none() {
             match Jit::new(mem.code.jit_code_limit) {
                 Ok(jit) => mem.code.jit = Some(Box::new(jit)),
@@ -794,6 +817,7 @@ impl crate::Hart {
         let mut source = Source {
             insns,
             len: off - start,
+            runs_on,
         };
         if mem.code.jit_background {
             match jit.request(page, start, source) {

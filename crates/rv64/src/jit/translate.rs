@@ -18,7 +18,8 @@ use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::{
-    JcEntry, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_SIDE, EXIT_TRAP, JC_SIZE,
+    JcEntry, Source, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_RUN_ON,
+    EXIT_SIDE, EXIT_TRAP, JC_SIZE,
 };
 use crate::csr::{CsrFile, MSTATUS_FS};
 use crate::decode_cache::{Slot, ID_FLD, ID_FP, ID_FSD, ID_LEN2};
@@ -125,13 +126,21 @@ fn native(op: Op) -> bool {
 /// start: the block loops.
 fn targets_start(s: Slot, off: u16) -> bool {
     let op = op_of(s.id);
-    ends_block(op) && op != Op::Jalr && i64::from(off) + i64::from(s.imm) == 0
+    (ends_block(op) || is_branch(op)) && op != Op::Jalr && i64::from(off) + i64::from(s.imm) == 0
 }
 
-/// True when `op` ends a block (it is included in it).
+/// True when `op` ends a block (it is included in it): an unconditional jump. A block goes
+/// on past a conditional branch, which leaves it when taken, so that the code a branch
+/// falls through to is compiled with it: reached only by falling through, it would
+/// otherwise never be a taken branch's target for the interpreter to count.
 pub(crate) fn ends_block(op: Op) -> bool {
+    matches!(op, Op::Jal | Op::Jalr)
+}
+
+/// True for a conditional branch.
+fn is_branch(op: Op) -> bool {
     use Op::*;
-    matches!(op, Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu)
+    matches!(op, Beq | Bne | Blt | Bge | Bltu | Bgeu)
 }
 
 /// Bit of [`super::access`]'s `kind` argument for a store (the low bits hold the size).
@@ -317,15 +326,14 @@ struct Translator<'a, 'b> {
     /// Where a load or store that leaves the block goes: block parameters (byte offset,
     /// instruction index, length, [`super::access`] status).
     access_exit: IrBlock,
-    /// Where leaving for a successor goes: block parameter (next pc).
+    /// Where leaving for a successor goes: block parameters (next pc, instructions of the
+    /// block retired, the exit code if the successor is not in the jump cache).
     chain_exit: IrBlock,
     /// Where leaving after an instruction the interpreter executed, and left the hart
     /// exact, goes.
     interpret_exit: IrBlock,
     /// The loop header (the budget check), with the position as parameter.
     header: IrBlock,
-    /// Instructions in the block.
-    insns: u64,
     /// The registers a looping block carries around its loop in the header's parameters
     /// (after the position), so that a loop-carried value never waits on a store and a
     /// reload.
@@ -583,17 +591,23 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(done);
     }
 
-    /// Leaves for the successor at `target` (the block's start: loop).
-    fn jump_to(&mut self, target: Value, to_start: bool) {
+    /// Leaves for the successor at `target` (the block's start: loop) with `retired`
+    /// instructions of the block retired.
+    fn jump_to(&mut self, target: Value, to_start: bool, retired: u64) {
         if to_start {
-            let next = self.b.ins().iadd_imm_s(self.pos, self.insns as i64);
+            let next = self.b.ins().iadd_imm_s(self.pos, retired as i64);
             let mut args = vec![next.into()];
             for reg in self.carried.clone() {
                 args.push(self.read(reg).into());
             }
             self.b.ins().jump(self.header, &args);
         } else {
-            self.b.ins().jump(self.chain_exit, &[target.into()]);
+            let retired = self.iconst(retired as i64);
+            let miss = self.iconst(i64::from(EXIT_LOOKUP));
+            self.b.ins().jump(
+                self.chain_exit,
+                &[target.into(), retired.into(), miss.into()],
+            );
         }
     }
 
@@ -641,7 +655,7 @@ impl Translator<'_, '_> {
                 let link = self.b.ins().iadd_imm_s(pc, len);
                 set!(link);
                 let target = self.b.ins().iadd_imm_s(pc, imm);
-                self.jump_to(target, targets_start(s, off));
+                self.jump_to(target, targets_start(s, off), index + 1);
             }
             Jalr => {
                 let base = a!();
@@ -649,7 +663,7 @@ impl Translator<'_, '_> {
                 let target = self.b.ins().band_imm_s(t, !1);
                 let link = self.b.ins().iadd_imm_s(pc, len);
                 set!(link);
-                self.jump_to(target, false);
+                self.jump_to(target, false, index + 1);
             }
             Beq | Bne | Blt | Bge | Bltu | Bgeu => {
                 let (x, y) = (a!(), bb!());
@@ -667,12 +681,14 @@ impl Translator<'_, '_> {
                 self.b.ins().brif(cond, taken, &[], fall, &[]);
                 self.b.seal_block(taken);
                 self.b.seal_block(fall);
+                // Registers read on the taken path (to carry them around a loop) are
+                // loaded there, which the path that falls through cannot use.
+                let regs = self.regs;
                 self.b.switch_to_block(taken);
                 let target = self.b.ins().iadd_imm_s(pc, imm);
-                self.jump_to(target, targets_start(s, off));
+                self.jump_to(target, targets_start(s, off), index + 1);
+                self.regs = regs;
                 self.b.switch_to_block(fall);
-                let next = self.b.ins().iadd_imm_s(pc, len);
-                self.b.ins().jump(self.chain_exit, &[next.into()]);
             }
             Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
                 let base = a!();
@@ -921,16 +937,15 @@ impl Translator<'_, '_> {
     }
 }
 
-/// Compiles a block: `insns` are its slots with their byte offsets from its start, `end` the
-/// offset just past its last instruction.
+/// Compiles the block `source`.
 pub(super) fn block(
     isa: &dyn TargetIsa,
     fctx: &mut FunctionBuilderContext,
     ctx: &mut Context,
     shims: Shims,
-    insns: &[(Slot, u16)],
-    end: u16,
+    source: &Source,
 ) -> Option<Vec<u8>> {
+    let (insns, end) = (&source.insns[..], source.len);
     let mut func = Function::with_name_signature(UserFuncName::user(0, 1), block_signature());
     let mut b = FunctionBuilder::new(&mut func, fctx);
     let entry = b.create_block();
@@ -975,7 +990,9 @@ pub(super) fn block(
     b.append_block_param(side_exit, I64);
     b.append_block_param(side_exit, I64);
     let chain_exit = b.create_block();
-    b.append_block_param(chain_exit, I64);
+    for _ in 0..3 {
+        b.append_block_param(chain_exit, I64);
+    }
     let interpret_exit = b.create_block();
     let access_exit = b.create_block();
     for _ in 0..4 {
@@ -1009,7 +1026,6 @@ pub(super) fn block(
         chain_exit,
         interpret_exit,
         header,
-        insns: count,
         carried,
         shims,
     };
@@ -1024,7 +1040,14 @@ pub(super) fn block(
     }
     if open {
         let next = t.b.ins().iadd_imm_s(pc0, i64::from(end));
-        t.b.ins().jump(chain_exit, &[next.into()]);
+        let retired = t.iconst(count as i64);
+        let miss = t.iconst(i64::from(if source.runs_on {
+            EXIT_RUN_ON
+        } else {
+            EXIT_LOOKUP
+        }));
+        t.b.ins()
+            .jump(chain_exit, &[next.into(), retired.into(), miss.into()]);
     }
     b.seal_block(header);
 
@@ -1080,8 +1103,9 @@ pub(super) fn block(
     // Chain exit: retire the block, then tail-call the successor if the jump cache has it.
     b.switch_to_block(chain_exit);
     b.seal_block(chain_exit);
-    let next = b.block_params(chain_exit)[0];
-    let p = b.ins().iadd_imm_s(pos, count as i64);
+    let params = b.block_params(chain_exit).to_vec();
+    let (next, retired, miss_code) = (params[0], params[1], params[2]);
+    let p = b.ins().iadd(pos, retired);
     b.ins().store(hf, next, hart, PC);
     b.ins().store(hf, p, hart, POSITION);
     let jc = b.ins().load(I64, hf, hart, JC_BASE);
@@ -1103,7 +1127,7 @@ pub(super) fn block(
     let sig = b.import_signature(block_signature());
     b.ins().return_call_indirect(sig, target, &[hart]);
     b.switch_to_block(miss);
-    let code = b.ins().iconst(I32, i64::from(EXIT_LOOKUP));
+    let code = b.ins().ireduce(I32, miss_code);
     b.ins().return_(&[code]);
 
     b.finalize(isa.frontend_config());
