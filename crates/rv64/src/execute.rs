@@ -384,6 +384,7 @@ impl Hart {
             mem,
             bus,
             end: 0,
+            stop: stop_at,
             exit: Exit::Position,
         };
         let mut ip: *const Slot = self.no_block.as_ptr();
@@ -411,6 +412,10 @@ pub(crate) struct Env<'a, B> {
     bus: &'a mut B,
     /// The position at which the chain stops (`left` counts down to it).
     end: u64,
+    /// The position at which the run stops: the last chain's end. Compiled code may run to
+    /// it, past the chain's: it returns to the chain after each run of blocks, so the
+    /// chain's bound on the interpreter's stack ([`CHUNK`]) does not apply to it.
+    stop: u64,
     /// Why the chain stops when `left` reaches 0.
     exit: Exit,
 }
@@ -471,13 +476,20 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
         },
         None => unreachable!("a JIT slot exists only while its compiler does"),
     };
-    if !h.jit_on || h.jit_skip_at == pc || left < block.insns {
+    // To the run's end, unless a device access of this chain ends it at once.
+    let end = if e.exit == Exit::Position {
+        e.stop
+    } else {
+        e.end
+    };
+    let position = e.end - left;
+    if !h.jit_on || h.jit_skip_at == pc || end - position < block.insns {
         h.jit_skip_at = 1;
         return run_original(h, e, block.orig, pc, left);
     }
     h.pc = pc;
-    h.position = e.end - left;
-    h.jit_end = e.end;
+    h.position = position;
+    h.jit_end = end;
     h.jit_mem = &mut *e.mem;
     h.jit_bus = (&mut *e.bus as *mut B).cast();
     h.jit_bus_access = Some(bus_access::<B>);
@@ -496,7 +508,7 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
         match exit {
             crate::jit::EXIT_LOOKUP | crate::jit::EXIT_RUN_ON => {
                 let runs_on = exit == crate::jit::EXIT_RUN_ON;
-                if let Some(next_code) = h.jit_next(e.mem, h.pc, e.end - h.position, runs_on) {
+                if let Some(next_code) = h.jit_next(e.mem, h.pc, end - h.position, runs_on) {
                     code = next_code;
                     continue;
                 }
@@ -529,6 +541,11 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     e.mem.code.jit_stats.compiled_instructions += h.position - entered_at;
     if let Some(flow) = flow {
         return flow;
+    }
+    if h.position >= e.end {
+        // Past the chain's end: the run goes on in a new chain from `pc`.
+        h.resume = h.no_block.as_ptr();
+        return Flow::Exit(e.exit);
     }
     let left = e.end - h.position;
     next(h, e, h.no_block.as_ptr(), h.pc, left)
@@ -592,6 +609,7 @@ fn one_instruction<B: Bus>(
         mem,
         bus,
         end: position + 1,
+        stop: position + 1,
         exit: Exit::Position,
     };
     next(h, &mut one, slots.as_ptr(), pc, 1)

@@ -21,9 +21,11 @@
 //! jump (`jal`, `jalr`), at most `MAX_BLOCK` instructions, and only instructions the
 //! compiler handles. It goes on past conditional branches, each of which leaves it when
 //! taken: the code a branch falls through to is compiled with the branch, since the
-//! interpreter, which counts taken branches, would never find it hot. For the same reason
-//! a block cut by its length or its page's end has the block it runs on into compiled as
-//! soon as compiled code reaches it ([`EXIT_RUN_ON`]).
+//! interpreter, which counts taken branches, would never find it hot. A branch back to
+//! the block's start ends it: the block loops inside itself, and what follows the loop is
+//! a block of its own. For the same reason, a block cut by its length, its page's end or
+//! its loop's end has the block it runs on into compiled as soon as compiled code reaches
+//! it ([`EXIT_RUN_ON`]).
 //!
 //! Integer and M-extension arithmetic, `lui`/`auipc`, loads and stores (integer
 //! and FP), branches and jumps, and fences are compiled into code of their own; F/D
@@ -134,8 +136,8 @@ pub(crate) const EXIT_TRAP: u32 = 4;
 /// not as an ordinary instruction would (see [`interpret`]); the way the interpreter's
 /// chain went on is in the hart's `jit_flow`.
 pub(crate) const EXIT_INTERPRETED: u32 = 5;
-/// As [`EXIT_LOOKUP`], from a block cut by its length or its page's end, whose code runs on
-/// at `pc`: the successor is compiled at once. Reached only by falling through, it is never
+/// As [`EXIT_LOOKUP`], from a block cut by its length, its page's end or its loop's end,
+/// whose code runs on at `pc`: the successor is compiled at once. Reached only by falling through, it is never
 /// a taken branch's target, and the interpreter would never find it hot (an unrolled hash
 /// function in the kernel ran 70% of a boot's interpreted instructions so).
 pub(crate) const EXIT_RUN_ON: u32 = 6;
@@ -788,20 +790,23 @@ impl crate::Hart {
                 break;
             }
             insns.push((slot, off - start));
+            let loops = translate::targets_start(slot, off - start);
             off += if slot.id & ID_LEN2 != 0 { 2 } else { 4 };
-            if translate::ends_block(op) {
+            // A branch back to the start closes a loop: what follows runs once per loop,
+            // not once per iteration, and is a block of its own.
+            if translate::ends_block(op) || loops {
                 break;
             }
         }
         if insns.is_empty() {
             return;
         }
-        // Cut by its length or its page's end rather than by a jump or an instruction the
-        // compiler cannot handle: the code runs on into the next block.
-        let runs_on = (insns.len() == MAX_BLOCK || off == 4096)
-            && !insns
-                .last()
-                .is_some_and(|&(slot, _)| translate::ends_block(op_of(slot.id)));
+        // Cut by its length, its page's end or the end of its loop rather than by a jump or
+        // an instruction the compiler cannot handle: the code runs on into the next block.
+        let runs_on = insns.last().is_some_and(|&(slot, at)| {
+            !translate::ends_block(op_of(slot.id))
+                && (insns.len() == MAX_BLOCK || off == 4096 || translate::targets_start(slot, at))
+        });
         if mem.code.jit.is_none() {
             match Jit::new(mem.code.jit_code_limit) {
                 Ok(jit) => mem.code.jit = Some(Box::new(jit)),

@@ -124,7 +124,7 @@ fn native(op: Op) -> bool {
 
 /// True when slot `s`, at byte offset `off` in its block, is a branch or `jal` to the block's
 /// start: the block loops.
-fn targets_start(s: Slot, off: u16) -> bool {
+pub(super) fn targets_start(s: Slot, off: u16) -> bool {
     let op = op_of(s.id);
     (ends_block(op) || is_branch(op)) && op != Op::Jalr && i64::from(off) + i64::from(s.imm) == 0
 }
@@ -959,19 +959,21 @@ pub(super) fn block(
     let end_pos = b.ins().load(I64, hf, hart, JIT_END);
     let data_ctx = b.ins().load(I64, hf, hart, DATA_CTX);
 
-    // A block that loops to its own start carries every register it uses around the loop.
-    let loops = insns.iter().any(|&(s, off)| targets_start(s, off));
+    // A block that loops to its own start carries every register the loop uses (the
+    // instructions up to the last branch back to the start) around it.
+    let looped = insns
+        .iter()
+        .rposition(|&(s, off)| targets_start(s, off))
+        .map_or(0, |last| last + 1);
     let mut carried: Vec<u8> = Vec::new();
-    if loops {
-        for (s, _) in insns {
-            let mut regs = vec![s.rs1, s.rs2];
-            if !matches!(op_of(s.id), Op::Fence | Op::FenceI) {
-                regs.push(s.rd);
-            }
-            for reg in regs {
-                if (1..32).contains(&reg) && !carried.contains(&reg) {
-                    carried.push(reg);
-                }
+    for (s, _) in &insns[..looped] {
+        let mut regs = vec![s.rs1, s.rs2];
+        if !matches!(op_of(s.id), Op::Fence | Op::FenceI) {
+            regs.push(s.rd);
+        }
+        for reg in regs {
+            if (1..32).contains(&reg) && !carried.contains(&reg) {
+                carried.push(reg);
             }
         }
     }
