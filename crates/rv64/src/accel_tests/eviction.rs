@@ -5,28 +5,18 @@
 //! The same loops also serve compiling in the background: blocks arrive from the JIT's
 //! thread while the program runs and are installed between runs.
 
+use super::{BASE, RAM};
 use crate::hart::Hart;
 use crate::memory::Memory;
 use crate::testkit::asm::*;
 use crate::testkit::lockstep::Lockstep;
 use crate::testkit::{Rng, TestBus};
 
-const BASE: u64 = 0x8000_0000;
-const RAM: u64 = 1 << 20;
 /// A scratch area the loops load from and store to.
 const DATA: u64 = BASE + 0xc_0000;
 const LOOPS: usize = 4000;
 /// The smallest bound the JIT accepts.
 const CODE_LIMIT: usize = 64 << 10;
-
-const ZERO: u32 = 0;
-const T0: u32 = 5;
-const S0: u32 = 8;
-const A0: u32 = 10;
-const A1: u32 = 11;
-const A2: u32 = 12;
-const A3: u32 = 13;
-const T6: u32 = 31;
 
 /// The program: [`LOOPS`] loops of three iterations, each with its own random body of ALU
 /// operations, a load and a store, all run `passes` times; then an endless loop at the

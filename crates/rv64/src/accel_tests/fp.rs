@@ -2,6 +2,7 @@
 //! on and the TLB maps the address, by the interpreter otherwise, with the same effects on
 //! `mstatus.FS` (a load makes it dirty) and NaN boxing as the interpreter's.
 
+use super::{BASE, RAM};
 use crate::csr::{MEPC, MSTATUS};
 use crate::hart::Hart;
 use crate::memory::Memory;
@@ -9,17 +10,8 @@ use crate::testkit::asm::*;
 use crate::testkit::lockstep::Lockstep;
 use crate::testkit::{Rng, TestBus};
 
-const BASE: u64 = 0x8000_0000;
-const RAM: u64 = 1 << 20;
 const DATA: u64 = BASE + 0x8_0000;
 
-const ZERO: u32 = 0;
-const T0: u32 = 5;
-const T1: u32 = 6;
-const T2: u32 = 7;
-const T3: u32 = 28;
-const T4: u32 = 29;
-const A0: u32 = 10;
 const F1: u32 = 1;
 const F2: u32 = 2;
 

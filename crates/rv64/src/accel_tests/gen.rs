@@ -12,6 +12,7 @@
 //! of [`super::layout`], whose handlers keep it going through its traps.
 
 use super::layout::*;
+use super::{BASE, RAM};
 use crate::csr::*;
 use crate::decode::decode;
 use crate::hart::state::HartState;

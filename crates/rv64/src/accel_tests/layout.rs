@@ -23,6 +23,7 @@
 //! says to skip), and an interrupt is acknowledged on the bus ([`ACK`]) or cleared in `sip`.
 //! Each handler counts the traps it takes by cause in the [`COUNTS`] page.
 
+use super::BASE;
 use crate::csr::*;
 use crate::hart::state::HartState;
 use crate::hart::{PRIV_M, PRIV_S, PRIV_U};
@@ -76,10 +77,6 @@ impl Pointers {
     }
 }
 
-/// The first byte of RAM.
-pub const BASE: u64 = 0x8000_0000;
-/// RAM size.
-pub const RAM: u64 = 1 << 20;
 /// The M-mode trap handler (`mtvec`).
 pub const M_HANDLER: u64 = BASE;
 /// The S-mode trap handler (`stvec`).
@@ -116,21 +113,13 @@ pub const POOL: [u32; 17] = [
 ];
 /// The compressible registers of the pool.
 pub const C_POOL: [u32; 6] = [10, 11, 12, 13, 14, 15];
-/// Pointer registers: `sp` ([`SP_PAGE`]), `s1` (near `t5`, for compressed loads and
-/// stores), `s10` ([`CONSTS`]), `t3` (the device window), `t4` ([`REGION2`]), `t5` (the
-/// [`STUB_PAGE`] window).
-pub const SP: u32 = 2;
-pub const S1: u32 = 9;
-pub const S10: u32 = 26;
-pub const T3: u32 = 28;
-pub const T4: u32 = 29;
-pub const T5: u32 = 30;
-/// The address temporary.
-pub const T2: u32 = 7;
+// Registers by role (their ABI names are `testkit::asm`'s): the pointers `sp`
+// (`SP_PAGE`), `s1` (near `t5`, for compressed loads and stores), `s10` (`CONSTS`), `t3`
+// (the device window), `t4` (`REGION2`) and `t5` (the `STUB_PAGE` window); `t2`, the address
+// temporary; `ra`, the link register.
 /// Loop counters of outer and inner loops.
 pub const OUTER: u32 = 8;
 pub const INNER: u32 = 20;
-pub const RA: u32 = 1;
 
 /// Indices of the constants table.
 pub const K_MIN: i32 = 3;

@@ -12,6 +12,11 @@
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
 
+/// The first byte of RAM of every machine here.
+const BASE: u64 = 0x8000_0000;
+/// Their RAM size.
+const RAM: u64 = 1 << 20;
+
 mod eviction;
 mod fp;
 mod gen;

@@ -3,21 +3,12 @@
 //! its page's end) with no branch taken into them. The interpreter counts taken branches
 //! only, so the blocks after the first are compiled when compiled code runs on into them.
 
+use super::{BASE, RAM};
 use crate::hart::Hart;
 use crate::memory::Memory;
 use crate::testkit::asm::*;
 use crate::testkit::lockstep::Lockstep;
 use crate::testkit::{Rng, TestBus};
-
-const BASE: u64 = 0x8000_0000;
-const RAM: u64 = 1 << 20;
-
-const ZERO: u32 = 0;
-const T0: u32 = 5;
-const A0: u32 = 10;
-const A1: u32 = 11;
-const A2: u32 = 12;
-const A3: u32 = 13;
 
 /// Instructions of the loop's body: several blocks' worth, and the body crosses a page.
 const BODY: usize = 1200;

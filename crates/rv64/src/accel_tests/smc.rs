@@ -7,28 +7,15 @@
 //! so, including for the instruction right after the store in the same block. Each program
 //! runs under both engines in lock step and its result is checked against that rule.
 
+use super::{BASE, RAM};
 use crate::hart::{Hart, PRIV_S};
 use crate::memory::Memory;
 use crate::testkit::asm::*;
 use crate::testkit::lockstep::Lockstep;
 use crate::testkit::{Rng, TestBus};
 
-const BASE: u64 = 0x8000_0000;
-const RAM: u64 = 1 << 20;
 /// Where each program's loop starts (after its prologue).
 const LOOP: u64 = BASE + 0x40;
-
-const ZERO: u32 = 0;
-const TP: u32 = 4;
-const T0: u32 = 5;
-const T1: u32 = 6;
-const T2: u32 = 7;
-const S0: u32 = 8;
-const S1: u32 = 9;
-const A0: u32 = 10;
-const A1: u32 = 11;
-const A2: u32 = 12;
-const T3: u32 = 28;
 
 /// `addi a0, a0, 0`: the instruction the programs patch, with the immediate in bits 31:20.
 const ADD_TO_A0: u32 = 0x0005_0513;

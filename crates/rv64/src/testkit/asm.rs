@@ -7,6 +7,43 @@
 //! (`c.addi` is [`c_addi`]); compressed encoders return `u16`. [`Asm`] lays out a program
 //! with labels for forward branches.
 
+/// Integer registers by their ABI names, for programs that read better with them.
+pub const ZERO: u32 = 0;
+/// `x1`.
+pub const RA: u32 = 1;
+/// `x2`.
+pub const SP: u32 = 2;
+/// `x4`.
+pub const TP: u32 = 4;
+/// `x5`.
+pub const T0: u32 = 5;
+/// `x6`.
+pub const T1: u32 = 6;
+/// `x7`.
+pub const T2: u32 = 7;
+/// `x8`.
+pub const S0: u32 = 8;
+/// `x9`.
+pub const S1: u32 = 9;
+/// `x10`.
+pub const A0: u32 = 10;
+/// `x11`.
+pub const A1: u32 = 11;
+/// `x12`.
+pub const A2: u32 = 12;
+/// `x13`.
+pub const A3: u32 = 13;
+/// `x26`.
+pub const S10: u32 = 26;
+/// `x28`.
+pub const T3: u32 = 28;
+/// `x29`.
+pub const T4: u32 = 29;
+/// `x30`.
+pub const T5: u32 = 30;
+/// `x31`.
+pub const T6: u32 = 31;
+
 /// R-type.
 pub fn enc_r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
     f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
