@@ -137,9 +137,10 @@ pub(crate) const EXIT_TRAP: u32 = 4;
 /// chain went on is in the hart's `jit_flow`.
 pub(crate) const EXIT_INTERPRETED: u32 = 5;
 /// As [`EXIT_LOOKUP`], from a block cut by its length, its page's end or its loop's end,
-/// whose code runs on at `pc`: the successor is compiled at once. Reached only by falling through, it is never
-/// a taken branch's target, and the interpreter would never find it hot (an unrolled hash
-/// function in the kernel ran 70% of a boot's interpreted instructions so).
+/// whose code runs on at `pc`: the successor is compiled at once. Reached only by falling
+/// through, it is never a taken branch's target, and the interpreter would never find it
+/// hot (an unrolled hash function in the kernel ran 70% of a boot's interpreted
+/// instructions so).
 pub(crate) const EXIT_RUN_ON: u32 = 6;
 
 /// Entries of the jump cache, per fetch context.
@@ -177,7 +178,8 @@ pub(crate) type Trampoline = unsafe extern "C" fn(*mut crate::Hart, usize) -> u3
 
 /// The instructions of one block, to be compiled: each slot with its byte offset from the
 /// block's start, the offset just past the last, and whether the code runs on past the
-/// last into another block (the block was cut by its length or its page's end).
+/// last into another block (the block was cut by its length, its page's end or its
+/// loop's end).
 struct Source {
     insns: Vec<(Slot, u16)>,
     len: u16,

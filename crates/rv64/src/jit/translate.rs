@@ -126,7 +126,7 @@ fn native(op: Op) -> bool {
 /// start: the block loops.
 pub(super) fn targets_start(s: Slot, off: u16) -> bool {
     let op = op_of(s.id);
-    (ends_block(op) || is_branch(op)) && op != Op::Jalr && i64::from(off) + i64::from(s.imm) == 0
+    (op == Op::Jal || is_branch(op)) && i64::from(off) + i64::from(s.imm) == 0
 }
 
 /// True when `op` ends a block (it is included in it): an unconditional jump. A block goes
