@@ -773,7 +773,7 @@ fn exec<B: Bus, const ID: u8, const SLOW: bool>(
             let va: u64 = $va;
             let value: u64 = $value;
             let entry = h.tlb_store.entry(va);
-            if !SLOW && entry.tag == (va & !0xfff) | h.data_ctx && aligned(va, $n) {
+            if !SLOW && entry.tag == (va & !0xfff) | h.store_ctx && aligned(va, $n) {
                 // SAFETY: a store-TLB entry maps a whole 4 KiB page with no decoded code (the
                 // store TLB is flushed whenever a page becomes a code page) to its host
                 // address in this `mem`, derived from its `host_base` (run flushes the TLBs

@@ -88,8 +88,10 @@ pub struct Hart {
     pub(crate) tlb_device: DeviceTlb,
     /// TLB context of fetches (the privilege).
     pub(crate) fetch_ctx: u64,
-    /// TLB context of loads and stores (effective privilege, SUM, MXR).
+    /// TLB context of loads (effective privilege, SUM, MXR; the load TLB's generation).
     pub(crate) data_ctx: u64,
+    /// TLB context of stores: `data_ctx` with the store TLB's generation.
+    pub(crate) store_ctx: u64,
     /// The smallest virtual range (inclusive bounds) holding every superpage translated since
     /// the TLBs were last emptied, so `sfence.vma` of an address can tell whether flushing
     /// one 4 KiB entry is enough.
@@ -181,6 +183,7 @@ impl Hart {
             tlb_device: DeviceTlb::default(),
             fetch_ctx: 0,
             data_ctx: 0,
+            store_ctx: 0,
             superpages: NO_SUPERPAGES,
             mem_identity: (0, 0),
             written_epoch: 0,
@@ -302,7 +305,7 @@ impl Hart {
         }
         if mem.written_epoch() != self.written_epoch {
             // Written-page marks were taken: stores must mark their pages again.
-            self.tlb_store.flush();
+            self.flush_store_tlb();
             self.written_epoch = mem.written_epoch();
         }
         self.ram_host = mem.host_base();

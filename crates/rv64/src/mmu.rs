@@ -8,7 +8,11 @@
 //!   mapping a virtual page to the host address of its physical page in RAM, so a hit is one
 //!   entry load and then the access itself. The tag is the virtual
 //!   page address OR-ed with a small *context* (effective privilege, SUM, MXR) so privilege
-//!   changes need no flush; `satp` writes and `sfence.vma` flush everything. Only RAM pages
+//!   changes need no flush, and with the TLB's *generation*: emptying a TLB (`satp` writes,
+//!   `sfence.vma` of everything, a page becoming code) bumps its generation, so that no
+//!   old tag matches the new contexts, and clears the array only when the generation wraps.
+//!   A TLB can then be large (a workload that touches hundreds of MiB at random misses less)
+//!   without making the flushes a guest does at every context switch cost more. Only RAM pages
 //!   are cached there, and the store TLB never maps a page with decoded code, so fast-path
 //!   stores never need decode-cache invalidation.
 //! - Device TLB: device pages (physical pages outside RAM) always take the slow path, since
@@ -32,11 +36,15 @@ use crate::memory::Memory;
 use crate::trap::*;
 
 /// Entries per software TLB.
-pub const TLB_SIZE: usize = 256;
+pub const TLB_SIZE: usize = 4096;
 /// The empty range of [`Hart`]'s `superpages`.
 pub const NO_SUPERPAGES: (u64, u64) = (u64::MAX, 0);
 /// Tag of an empty TLB entry (never equal to a page address OR-ed with a context).
 const TLB_EMPTY: u64 = u64::MAX;
+/// A TLB's generation occupies bits 4 to 11 of the contexts, above the context proper (bits 0
+/// to 3) and below the page address: 256 generations before a wrap clears the array.
+const GENERATION_STEP: u64 = 1 << 4;
+const GENERATION_MASK: u64 = 0xff << 4;
 
 const PTE_V: u64 = 1 << 0;
 const PTE_R: u64 = 1 << 1;
@@ -68,13 +76,19 @@ const EMPTY_ENTRY: TlbEntry = TlbEntry {
 #[derive(Clone, Debug)]
 #[repr(C)]
 pub struct Tlb {
-    pub(crate) entries: [TlbEntry; TLB_SIZE],
+    /// On the heap, so that the hart stays small enough to build and move on a thread's
+    /// stack; compiled code loads the pointer once per block.
+    pub(crate) entries: Box<[TlbEntry; TLB_SIZE]>,
+    /// The generation the contexts of this TLB's lookups carry (see [`Tlb::flush`]).
+    generation: u64,
 }
 
 impl Default for Tlb {
     fn default() -> Tlb {
+        let entries = vec![EMPTY_ENTRY; TLB_SIZE].into_boxed_slice();
         Tlb {
-            entries: [EMPTY_ENTRY; TLB_SIZE],
+            entries: entries.try_into().expect("TLB_SIZE entries"),
+            generation: 0,
         }
     }
 }
@@ -113,9 +127,19 @@ impl Tlb {
         self.entries[(va >> 12) as usize & (TLB_SIZE - 1)] = EMPTY_ENTRY;
     }
 
-    /// Empties the TLB.
-    pub fn flush(&mut self) {
-        self.entries.fill(EMPTY_ENTRY);
+    /// The generation to OR into the contexts of lookups and inserts.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Empties the TLB by moving to the next generation; the contexts must then be
+    /// recomputed ([`Hart::update_ctx`]) before the next lookup. Clears the array when the
+    /// generation wraps, so that no entry outlives 256 generations.
+    pub(crate) fn flush(&mut self) {
+        self.generation = (self.generation + GENERATION_STEP) & GENERATION_MASK;
+        if self.generation == 0 {
+            self.entries.fill(EMPTY_ENTRY);
+        }
     }
 }
 
@@ -238,13 +262,16 @@ impl Hart {
         }
     }
 
-    /// Recomputes the TLB contexts after a change of privilege or mstatus.
+    /// Recomputes the TLB contexts after a change of privilege, mstatus or a TLB's
+    /// generation.
     pub(crate) fn update_ctx(&mut self) {
         let m = self.csr.mstatus;
-        self.fetch_ctx = u64::from(self.privilege);
-        self.data_ctx = u64::from(self.data_privilege())
+        self.fetch_ctx = u64::from(self.privilege) | self.tlb_fetch.generation();
+        let data = u64::from(self.data_privilege())
             | u64::from(m & MSTATUS_SUM != 0) << 2
             | u64::from(m & MSTATUS_MXR != 0) << 3;
+        self.data_ctx = data | self.tlb_load.generation();
+        self.store_ctx = data | self.tlb_store.generation();
     }
 
     /// Empties every TLB.
@@ -255,6 +282,13 @@ impl Hart {
         self.tlb_store.flush();
         self.tlb_device.flush();
         self.superpages = NO_SUPERPAGES;
+        self.update_ctx();
+    }
+
+    /// Empties the store TLB: a page became a code page, or written-page marks were taken.
+    pub(crate) fn flush_store_tlb(&mut self) {
+        self.tlb_store.flush();
+        self.update_ctx();
     }
 
     /// `sfence.vma` for the virtual address `va` (any address space): drops the TLB entries
@@ -383,7 +417,7 @@ impl Hart {
             .block(off / 4096)
             .ok_or(Access::Fetch.access_fault(pc))?;
         if created {
-            self.tlb_store.flush();
+            self.flush_store_tlb();
         }
         self.code_dropped = false;
         debug_assert!(slot < SLOTS);
@@ -545,7 +579,8 @@ impl Hart {
             self.code_dropped |= mem
                 .store(off + (pa & 0xfff) as usize, size as usize, value)
                 .ok_or(fault)?;
-            self.tlb_store.insert(va, self.data_ctx, off, self.ram_host);
+            self.tlb_store
+                .insert(va, self.store_ctx, off, self.ram_host);
             return Ok(());
         }
         self.tlb_device.insert(va, self.data_ctx, Access::Store, pa);
@@ -598,12 +633,12 @@ impl Hart {
         if va & (size - 1) != 0 {
             return Err(access.misaligned(va));
         }
-        let tlb = if access == Access::Store {
-            &self.tlb_store
+        let (tlb, ctx) = if access == Access::Store {
+            (&self.tlb_store, self.store_ctx)
         } else {
-            &self.tlb_load
+            (&self.tlb_load, self.data_ctx)
         };
-        if let Some(off) = tlb.lookup(va, self.data_ctx, self.ram_host) {
+        if let Some(off) = tlb.lookup(va, ctx, self.ram_host) {
             return Ok(Target::Ram(off));
         }
         if let Some(pa) = self.tlb_device.lookup(va, self.data_ctx, access) {
@@ -619,7 +654,8 @@ impl Hart {
                     // Stores through a store-TLB entry do not mark their page, so making the
                     // entry must: an SC that fails stores nothing and would leave it unmarked.
                     mem.mark_written(off);
-                    self.tlb_store.insert(va, self.data_ctx, off, self.ram_host);
+                    self.tlb_store
+                        .insert(va, self.store_ctx, off, self.ram_host);
                 }
                 Ok(Target::Ram(off + (pa & 0xfff) as usize))
             }

@@ -793,6 +793,40 @@ fn sfence_vma_with_an_address_makes_a_new_leaf_pte_visible() {
 }
 
 #[test]
+fn sfence_vma_of_everything_makes_a_remapped_page_visible_across_tlb_generations() {
+    // Each pass remaps a page to the next of three frames, flushes every TLB, then loads
+    // and stores through it. The flushes move the TLBs to a new generation and 300 passes
+    // wrap it; passes 0 and 256 use a page no other pass touches, so that an entry left from
+    // pass 0 would carry the generation of pass 256. A stale entry loads another frame's
+    // value or stores into it.
+    let root = BASE + 0x10_0000;
+    let frames = [BASE + 0x20_0000, BASE + 0x20_1000, BASE + 0x20_2000];
+    let code = [sfence_vma(0, 0), ld(2, 1, 0), sd(3, 1, 8), jal(0, -12)];
+    let (mut h, mut mem, mut bus) = translated(3, &code);
+    for (i, &frame) in frames.iter().enumerate() {
+        put64(&mut mem, frame, 10 + i as u64);
+    }
+    for pass in 0..300u64 {
+        let i = pass as usize % 3;
+        let va = if pass % 256 == 0 { 0x7000 } else { 0x5000 };
+        map(&mut mem, 3, va, frames[i], V | R | W | A | D, root);
+        h.set_x(1, va);
+        h.set_x(3, pass);
+        step(&mut h, &mut mem, &mut bus, 4);
+        assert_eq!(
+            h.x(2),
+            10 + i as u64,
+            "pass {pass} loaded through a stale entry"
+        );
+        assert_eq!(
+            get64(&mem, frames[i] + 8),
+            pass,
+            "pass {pass} stored through a stale entry"
+        );
+    }
+}
+
+#[test]
 fn sfence_vma_with_an_address_in_a_superpage_covers_the_whole_superpage() {
     // Sv39: root[0] points to a level-1 table whose entry 1 is a 2 MiB leaf at va 0x20_0000.
     let root = BASE + 0x10_0000;

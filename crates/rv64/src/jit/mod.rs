@@ -516,7 +516,7 @@ pub(crate) unsafe extern "C" fn interpret(
         imm: (packed >> 32) as i32,
     };
     let len = if id & ID_LEN2 != 0 { 2 } else { 4 };
-    let before = (h.fetch_ctx, h.data_ctx, epoch, h.jc_stale);
+    let before = (h.fetch_ctx, h.data_ctx, h.store_ctx, epoch, h.jc_stale);
     // SAFETY: `jit_bus` and `jit_interpret` were set together by `jit_enter` for its bus.
     let flow = unsafe { interpret_one(bus, h, slot, pc, position) };
     // SAFETY: as above; the interpreter is done with the memory.
@@ -524,7 +524,7 @@ pub(crate) unsafe extern "C" fn interpret(
     let ordinary = matches!(flow, Flow::Exit(crate::Exit::Position))
         && h.pc == pc.wrapping_add(len)
         && h.position == position + 1
-        && (h.fetch_ctx, h.data_ctx, epoch, h.jc_stale) == before;
+        && (h.fetch_ctx, h.data_ctx, h.store_ctx, epoch, h.jc_stale) == before;
     if ordinary {
         return 0;
     }
@@ -618,7 +618,7 @@ pub(crate) unsafe extern "C" fn access(
                 if mem.store(at, size as usize, value).is_none() {
                     return SIDE;
                 }
-                h.tlb_store.insert(va, h.data_ctx, off, h.ram_host);
+                h.tlb_store.insert(va, h.store_ctx, off, h.ram_host);
                 return ACCESS_DONE as u64;
             }
             h.tlb_device.insert(va, h.data_ctx, access, pa);

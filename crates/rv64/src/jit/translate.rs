@@ -287,11 +287,13 @@ const JIT_END: i32 = offset_of!(Hart, jit_end) as i32;
 const JIT_VALUE: i32 = offset_of!(Hart, jit_value) as i32;
 const JIT_STATUS: i32 = offset_of!(Hart, jit_status) as i32;
 const DATA_CTX: i32 = offset_of!(Hart, data_ctx) as i32;
+const STORE_CTX: i32 = offset_of!(Hart, store_ctx) as i32;
 const JC_BASE: i32 = offset_of!(Hart, jc_base) as i32;
 const MSTATUS: i32 = (offset_of!(Hart, csr) + offset_of!(CsrFile, mstatus)) as i32;
 const F_REGS: i32 = offset_of!(Hart, f) as i32;
 /// The upper half of a single-precision value in a 64-bit FP register (NaN boxing).
 const NAN_BOX: i64 = 0xffff_ffff_0000_0000_u64 as i64;
+/// The pointers to the load and store TLBs' entries.
 const TLB_LOAD: i32 = (offset_of!(Hart, tlb_load) + offset_of!(Tlb, entries)) as i32;
 const TLB_STORE: i32 = (offset_of!(Hart, tlb_store) + offset_of!(Tlb, entries)) as i32;
 const TLB_TAG: i32 = offset_of!(TlbEntry, tag) as i32;
@@ -319,6 +321,10 @@ struct Translator<'a, 'b> {
     hart: Value,
     pc0: Value,
     data_ctx: Value,
+    store_ctx: Value,
+    /// The load and store TLBs' entries.
+    tlb_load: Value,
+    tlb_store: Value,
     /// The position at the block's start (the loop header's parameter).
     pos: Value,
     /// The value of each guest register on the current path, once read or written.
@@ -409,8 +415,7 @@ impl Translator<'_, '_> {
         len: i64,
     ) -> Option<Value> {
         let op = op_of(s.id);
-        let base = if store.is_some() { TLB_STORE } else { TLB_LOAD };
-        let (addend, bad) = self.tlb_probe(va, n, base);
+        let (addend, bad) = self.tlb_probe(va, n, store.is_some());
         let b = &mut *self.b;
         let fast = b.create_block();
         let slow = b.create_block();
@@ -499,21 +504,25 @@ impl Translator<'_, '_> {
         store.is_none().then_some(result)
     }
 
-    /// Looks `va` up in the TLB at offset `base` of the hart (the load or the store TLB) for
-    /// an access of `n` bytes: the entry's addend (host address minus `va` on a hit), and a
-    /// value that is non-zero unless the entry maps `va`'s page in the current data context
-    /// and `va` is aligned.
-    fn tlb_probe(&mut self, va: Value, n: i64, base: i32) -> (Value, Value) {
+    /// Looks `va` up in the load or the store TLB for an access of `n` bytes: the entry's
+    /// addend (host address minus `va` on a hit), and a value that is non-zero unless the
+    /// entry maps `va`'s page in the current context and `va` is aligned.
+    fn tlb_probe(&mut self, va: Value, n: i64, store: bool) -> (Value, Value) {
         let hf = hart_flags();
+        let (entries, ctx) = if store {
+            (self.tlb_store, self.store_ctx)
+        } else {
+            (self.tlb_load, self.data_ctx)
+        };
         let b = &mut *self.b;
         let page = b.ins().ushr_imm_s(va, 12);
         let slot = b.ins().band_imm_s(page, (TLB_SIZE - 1) as i64);
         let scaled = b.ins().ishl_imm_s(slot, 4);
-        let entry = b.ins().iadd(self.hart, scaled);
-        let tag = b.ins().load(I64, hf, entry, base + TLB_TAG);
-        let addend = b.ins().load(I64, hf, entry, base + TLB_ADDEND);
+        let entry = b.ins().iadd(entries, scaled);
+        let tag = b.ins().load(I64, hf, entry, TLB_TAG);
+        let addend = b.ins().load(I64, hf, entry, TLB_ADDEND);
         let vpage = b.ins().band_imm_s(va, !0xfff);
-        let want = b.ins().bor(vpage, self.data_ctx);
+        let want = b.ins().bor(vpage, ctx);
         let diff = b.ins().bxor(tag, want);
         let misaligned = b.ins().band_imm_s(va, n - 1);
         let bad = b.ins().bor(diff, misaligned);
@@ -545,8 +554,7 @@ impl Translator<'_, '_> {
         self.b.ins().brif(fs, probe, &[], slow, &[]);
         self.b.seal_block(probe);
         self.b.switch_to_block(probe);
-        let base = if store { TLB_STORE } else { TLB_LOAD };
-        let (addend, bad) = self.tlb_probe(va, n, base);
+        let (addend, bad) = self.tlb_probe(va, n, store);
         let fast = self.b.create_block();
         self.b.ins().brif(bad, slow, &[], fast, &[]);
         self.b.seal_block(fast);
@@ -958,6 +966,9 @@ pub(super) fn block(
     let pos0 = b.ins().load(I64, hf, hart, POSITION);
     let end_pos = b.ins().load(I64, hf, hart, JIT_END);
     let data_ctx = b.ins().load(I64, hf, hart, DATA_CTX);
+    let store_ctx = b.ins().load(I64, hf, hart, STORE_CTX);
+    let tlb_load = b.ins().load(I64, hf, hart, TLB_LOAD);
+    let tlb_store = b.ins().load(I64, hf, hart, TLB_STORE);
 
     // A block that loops to its own start carries every register the loop uses (the
     // instructions up to the last branch back to the start) around it.
@@ -1022,6 +1033,9 @@ pub(super) fn block(
         hart,
         pc0,
         data_ctx,
+        store_ctx,
+        tlb_load,
+        tlb_store,
         pos,
         regs,
         access_exit,
