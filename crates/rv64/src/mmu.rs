@@ -10,7 +10,8 @@
 //!   page address OR-ed with a small *context* (effective privilege, SUM, MXR) so privilege
 //!   changes need no flush, and with the TLB's *generation*: emptying a TLB (`satp` writes,
 //!   `sfence.vma` of everything, a page becoming code) bumps its generation, so that no
-//!   old tag matches the new contexts, and clears the array only when the generation wraps.
+//!   old tag matches the new contexts, and clears the array only when the generation wraps
+//!   (every 31 flushes).
 //!   A TLB can then be large (a workload that touches hundreds of MiB at random misses less)
 //!   without making the flushes a guest does at every context switch cost more. Only RAM pages
 //!   are cached there, and the store TLB never maps a page with decoded code, so fast-path
@@ -39,12 +40,18 @@ use crate::trap::*;
 pub const TLB_SIZE: usize = 4096;
 /// The empty range of [`Hart`]'s `superpages`.
 pub const NO_SUPERPAGES: (u64, u64) = (u64::MAX, 0);
-/// Tag of an empty TLB entry (never equal to a page address OR-ed with a context).
+/// Tag of an empty TLB entry. Its bits 7 to 11 are all ones, a generation no context carries,
+/// so it matches no lookup, not even with the alignment bits compiled code keeps (see
+/// [`CTX_SHIFT`]).
 const TLB_EMPTY: u64 = u64::MAX;
-/// A TLB's generation occupies bits 4 to 11 of the contexts, above the context proper (bits 0
-/// to 3) and below the page address: 256 generations before a wrap clears the array.
-const GENERATION_STEP: u64 = 1 << 4;
-const GENERATION_MASK: u64 = 0xff << 4;
+/// Where a context starts in a tag: above bits 0 to 2, which compiled code keeps from the
+/// address so that one comparison also checks alignment. Bits 3 and 4 hold the privilege,
+/// bit 5 SUM and bit 6 MXR (for fetches only the privilege).
+pub(crate) const CTX_SHIFT: u32 = 3;
+/// A TLB's generation occupies bits 7 to 11 of its contexts, above the context proper and
+/// below the page address: 31 generations (0 to 30) before a wrap clears the array.
+const GENERATION_SHIFT: u32 = 7;
+pub(crate) const GENERATIONS: u64 = 31;
 
 const PTE_V: u64 = 1 << 0;
 const PTE_R: u64 = 1 << 1;
@@ -134,11 +141,14 @@ impl Tlb {
 
     /// Empties the TLB by moving to the next generation; the contexts must then be
     /// recomputed ([`Hart::update_ctx`]) before the next lookup. Clears the array when the
-    /// generation wraps, so that no entry outlives 256 generations.
+    /// generation wraps, so that no entry outlives its generation's turn.
     pub(crate) fn flush(&mut self) {
-        self.generation = (self.generation + GENERATION_STEP) & GENERATION_MASK;
-        if self.generation == 0 {
+        let next = (self.generation >> GENERATION_SHIFT) + 1;
+        if next == GENERATIONS {
+            self.generation = 0;
             self.entries.fill(EMPTY_ENTRY);
+        } else {
+            self.generation = next << GENERATION_SHIFT;
         }
     }
 }
@@ -266,10 +276,11 @@ impl Hart {
     /// generation.
     pub(crate) fn update_ctx(&mut self) {
         let m = self.csr.mstatus;
-        self.fetch_ctx = u64::from(self.privilege) | self.tlb_fetch.generation();
-        let data = u64::from(self.data_privilege())
+        self.fetch_ctx = u64::from(self.privilege) << CTX_SHIFT | self.tlb_fetch.generation();
+        let data = (u64::from(self.data_privilege())
             | u64::from(m & MSTATUS_SUM != 0) << 2
-            | u64::from(m & MSTATUS_MXR != 0) << 3;
+            | u64::from(m & MSTATUS_MXR != 0) << 3)
+            << CTX_SHIFT;
         self.data_ctx = data | self.tlb_load.generation();
         self.store_ctx = data | self.tlb_store.generation();
     }
@@ -681,5 +692,56 @@ impl Hart {
             raw |= bits << (16 * half);
         }
         raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every context the hart can form: privilege, SUM, MXR and generation.
+    fn contexts() -> Vec<u64> {
+        let mut all = Vec::new();
+        for privilege in [PRIV_U, PRIV_S, PRIV_M] {
+            for flags in 0..4u64 {
+                for generation in 0..GENERATIONS {
+                    all.push(
+                        (u64::from(privilege) | flags << 2) << CTX_SHIFT
+                            | generation << GENERATION_SHIFT,
+                    );
+                }
+            }
+        }
+        all
+    }
+
+    /// The hit test of compiled code (`Translator::tlb_probe`): the address with its page and
+    /// alignment bits kept, XOR-ed with the tag, equals the context.
+    fn compiled_hit(tag: u64, va: u64, n: u64, ctx: u64) -> bool {
+        (va & (!0xfff | (n - 1))) ^ tag == ctx
+    }
+
+    #[test]
+    fn the_compiled_hit_test_matches_only_an_aligned_access_in_the_entrys_context() {
+        let pages = [0, 0x5000, 0xffff_ffff_ffff_f000];
+        let all = contexts();
+        for &page in &pages {
+            for n in [1, 2, 4, 8] {
+                for low in 0..16 {
+                    let va = page | low;
+                    let aligned = va & (n - 1) == 0;
+                    for &ctx in &all {
+                        assert!(!compiled_hit(TLB_EMPTY, va, n, ctx), "empty entry hit");
+                        for &made in &all {
+                            let tag = page | made;
+                            let hit = compiled_hit(tag, va, n, ctx);
+                            assert_eq!(hit, aligned && made == ctx, "va {va:#x} n {n}");
+                            let other = compiled_hit(tag ^ 0x1000, va, n, ctx);
+                            assert!(!other, "another page hit");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -796,9 +796,9 @@ fn sfence_vma_with_an_address_makes_a_new_leaf_pte_visible() {
 fn sfence_vma_of_everything_makes_a_remapped_page_visible_across_tlb_generations() {
     // Each pass remaps a page to the next of three frames, flushes every TLB, then loads
     // and stores through it. The flushes move the TLBs to a new generation and 300 passes
-    // wrap it; passes 0 and 256 use a page no other pass touches, so that an entry left from
-    // pass 0 would carry the generation of pass 256. A stale entry loads another frame's
-    // value or stores into it.
+    // wrap it several times; every GENERATIONS-th pass uses a page no other pass touches, so
+    // that an entry left from the last such pass would carry this pass's generation (and
+    // map another frame). A stale entry loads another frame's value or stores into it.
     let root = BASE + 0x10_0000;
     let frames = [BASE + 0x20_0000, BASE + 0x20_1000, BASE + 0x20_2000];
     let code = [sfence_vma(0, 0), ld(2, 1, 0), sd(3, 1, 8), jal(0, -12)];
@@ -808,7 +808,11 @@ fn sfence_vma_of_everything_makes_a_remapped_page_visible_across_tlb_generations
     }
     for pass in 0..300u64 {
         let i = pass as usize % 3;
-        let va = if pass % 256 == 0 { 0x7000 } else { 0x5000 };
+        let va = if pass % crate::mmu::GENERATIONS == 0 {
+            0x7000
+        } else {
+            0x5000
+        };
         map(&mut mem, 3, va, frames[i], V | R | W | A | D, root);
         h.set_x(1, va);
         h.set_x(3, pass);

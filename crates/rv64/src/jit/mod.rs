@@ -75,6 +75,7 @@ use cranelift_frontend::FunctionBuilderContext;
 
 use crate::decode_cache::{Slot, ID_JIT, ID_LEN2};
 use crate::execute::op_of;
+use crate::mmu::CTX_SHIFT;
 use arena::Arena;
 use translate::Shims;
 
@@ -674,7 +675,7 @@ impl crate::Hart {
             self.jc_stale = u8::MAX;
             self.jc_epoch = mem.code.jit_epoch;
         }
-        let context = self.fetch_ctx as usize & (JC_CONTEXTS - 1);
+        let context = (self.fetch_ctx >> CTX_SHIFT) as usize & (JC_CONTEXTS - 1);
         let table = context * JC_SIZE;
         if self.jc_stale & (1 << context) != 0 {
             self.jc[table..table + JC_SIZE].fill(JC_EMPTY);
@@ -694,7 +695,7 @@ impl crate::Hart {
             return None;
         }
         let code = mem.code.jit.as_ref()?.blocks.get(slot.imm as usize)?.code;
-        let table = (self.fetch_ctx as usize & (JC_CONTEXTS - 1)) * JC_SIZE;
+        let table = ((self.fetch_ctx >> CTX_SHIFT) as usize & (JC_CONTEXTS - 1)) * JC_SIZE;
         self.jc[table + ((pc >> 1) as usize & (JC_SIZE - 1))] = JcEntry { pc, code };
         Some(code)
     }

@@ -507,6 +507,10 @@ impl Translator<'_, '_> {
     /// Looks `va` up in the load or the store TLB for an access of `n` bytes: the entry's
     /// addend (host address minus `va` on a hit), and a value that is non-zero unless the
     /// entry maps `va`'s page in the current context and `va` is aligned.
+    ///
+    /// One comparison checks both: `va` with its page bits and its alignment bits kept,
+    /// XOR-ed with the tag (page | context), equals the context exactly when the pages match
+    /// and the alignment bits are clear, since the context lies within the page offset.
     fn tlb_probe(&mut self, va: Value, n: i64, store: bool) -> (Value, Value) {
         let hf = hart_flags();
         let (entries, ctx) = if store {
@@ -521,11 +525,9 @@ impl Translator<'_, '_> {
         let entry = b.ins().iadd(entries, scaled);
         let tag = b.ins().load(I64, hf, entry, TLB_TAG);
         let addend = b.ins().load(I64, hf, entry, TLB_ADDEND);
-        let vpage = b.ins().band_imm_s(va, !0xfff);
-        let want = b.ins().bor(vpage, ctx);
-        let diff = b.ins().bxor(tag, want);
-        let misaligned = b.ins().band_imm_s(va, n - 1);
-        let bad = b.ins().bor(diff, misaligned);
+        let kept = b.ins().band_imm_s(va, !0xfff | (n - 1));
+        let diff = b.ins().bxor(tag, kept);
+        let bad = b.ins().icmp(IntCC::NotEqual, diff, ctx);
         (addend, bad)
     }
 
