@@ -44,9 +44,10 @@
 //! need not see, so a polling loop stays in compiled code, and leaves after retiring one it
 //! must see (`EXIT_DEVICE`) or at one that faulted, with its trap (`EXIT_TRAP`).
 //! Anything else (misaligned, a store into code, a page fault) leaves the block at exactly
-//! that instruction (`EXIT_SIDE`), with `pc` and the position written back (registers are
-//! written through as they change), and the interpreter executes it with its exact trap
-//! semantics. Blocks that end in a jump look their successor up in the hart's jump cache
+//! that instruction (`EXIT_SIDE`), with `pc`, the position and the registers the block has
+//! changed written back (compiled code keeps registers in host registers and stores them
+//! on the paths that leave or call the interpreter), and the interpreter executes it with
+//! its exact trap semantics. Blocks that end in a jump look their successor up in the hart's jump cache
 //! and tail-call it, so hot loops never return to the interpreter; a loop back to the
 //! block's own start is a loop inside it.
 

@@ -312,10 +312,12 @@ fn ram_flags() -> MemFlagsData {
 
 /// The state of one block's translation.
 ///
-/// Guest registers are written through to the hart at every write, so exits need no
-/// write-back, and read from it at their first use on the block's straight-line path, then
-/// kept in `regs`. Compiled code may be left at any instruction (a side exit) with the hart
-/// already exact.
+/// Guest registers are read from the hart at their first use on the block's straight-line
+/// path, then kept in `regs`; a write only changes `regs` and marks the register `dirty`.
+/// Every way out of compiled code, and every helper that reads the hart's registers, first
+/// stores the dirty registers ([`Translator::write_back`]), so that compiled code is left at
+/// any instruction (a side exit) with the hart exact, while a register written several times
+/// between two such points is stored once, on the path that leaves.
 struct Translator<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     hart: Value,
@@ -329,6 +331,8 @@ struct Translator<'a, 'b> {
     pos: Value,
     /// The value of each guest register on the current path, once read or written.
     regs: [Option<Value>; 32],
+    /// The registers (bit per register) whose value in `regs` the hart does not hold yet.
+    dirty: u32,
     /// Where a load or store that leaves the block goes: block parameters (byte offset,
     /// instruction index, length, [`super::access`] status).
     access_exit: IrBlock,
@@ -370,10 +374,22 @@ impl Translator<'_, '_> {
         if r == 0 || r >= 32 {
             return;
         }
-        self.b
-            .ins()
-            .store(hart_flags(), value, self.hart, x_offset(reg));
         self.regs[r] = Some(value);
+        self.dirty |= 1 << r;
+    }
+
+    /// Stores the dirty registers into the hart, on the current path. They stay marked dirty:
+    /// a caller on a path that goes on with the hart exact clears `dirty` itself.
+    fn write_back(&mut self) {
+        for r in 1..32u8 {
+            if self.dirty & 1 << r != 0 {
+                if let Some(value) = self.regs[usize::from(r)] {
+                    self.b
+                        .ins()
+                        .store(hart_flags(), value, self.hart, x_offset(r));
+                }
+            }
+        }
     }
 
     fn iconst(&mut self, v: i64) -> Value {
@@ -458,9 +474,12 @@ impl Translator<'_, '_> {
         let loaded = loaded.unwrap_or_else(|| b.ins().iconst(I64, 0));
         b.ins().jump(done, &[loaded.into()]);
 
-        // The helper, then on with its value or out through the shared exit.
+        // The helper, then on with its value or out through the shared exit, with the hart
+        // exact for the interpreter.
         b.set_cold_block(slow);
         b.switch_to_block(slow);
+        self.write_back();
+        let b = &mut *self.b;
         let sig = b.import_signature(shim_signature(5));
         let helper = b.ins().iconst(I64, self.shims.access as i64);
         let rd = match store {
@@ -593,9 +612,13 @@ impl Translator<'_, '_> {
         }
         self.b.ins().jump(done, &[]);
 
+        // The interpreter's access changes no integer register: the fast path's registers
+        // and their dirty marks hold after it too.
         self.b.set_cold_block(slow);
         self.b.switch_to_block(slow);
+        let (regs, dirty) = (self.regs, self.dirty);
         self.interpret(s, pc, index);
+        (self.regs, self.dirty) = (regs, dirty);
         self.b.ins().jump(done, &[]);
         self.b.seal_block(done);
         self.b.switch_to_block(done);
@@ -612,6 +635,7 @@ impl Translator<'_, '_> {
             }
             self.b.ins().jump(self.header, &args);
         } else {
+            self.write_back();
             let retired = self.iconst(retired as i64);
             let miss = self.iconst(i64::from(EXIT_LOOKUP));
             self.b.ins().jump(
@@ -693,11 +717,11 @@ impl Translator<'_, '_> {
                 self.b.seal_block(fall);
                 // Registers read on the taken path (to carry them around a loop) are
                 // loaded there, which the path that falls through cannot use.
-                let regs = self.regs;
+                let (regs, dirty) = (self.regs, self.dirty);
                 self.b.switch_to_block(taken);
                 let target = self.b.ins().iadd_imm_s(pc, imm);
                 self.jump_to(target, targets_start(s, off), index + 1);
-                self.regs = regs;
+                (self.regs, self.dirty) = (regs, dirty);
                 self.b.switch_to_block(fall);
             }
             Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
@@ -802,6 +826,8 @@ impl Translator<'_, '_> {
     /// Instruction `index`, the F/D computational op in slot `s` at byte offset `off`,
     /// executed by [`super::fp`]; an illegal one leaves the block for the interpreter.
     fn fp(&mut self, s: Slot, off: u16, index: u64, len: i64) {
+        self.write_back();
+        self.dirty = 0;
         let b = &mut *self.b;
         let sig = b.import_signature(shim_signature(2));
         let helper = b.ins().iconst(I64, self.shims.fp as i64);
@@ -831,6 +857,8 @@ impl Translator<'_, '_> {
     /// if it retired as an ordinary instruction would, and leaves otherwise. Its
     /// destination register is read from the hart again at its next use.
     fn interpret(&mut self, s: Slot, pc: Value, index: u64) {
+        self.write_back();
+        self.dirty = 0;
         let b = &mut *self.b;
         let sig = b.import_signature(shim_signature(4));
         let helper = b.ins().iconst(I64, self.shims.interpret as i64);
@@ -1026,9 +1054,13 @@ pub(super) fn block(
     b.seal_block(body);
     b.seal_block(budget_exit);
 
+    // A carried register's value comes around the loop in the header's parameter, which the
+    // hart may not hold yet: the body starts with every carried register dirty.
     let mut regs = [None; 32];
+    let mut dirty = 0;
     for (&reg, &value) in carried.iter().zip(&carried_values) {
         regs[usize::from(reg)] = Some(value);
+        dirty |= 1 << reg;
     }
     let mut t = Translator {
         b: &mut b,
@@ -1040,11 +1072,12 @@ pub(super) fn block(
         tlb_store,
         pos,
         regs,
+        dirty,
         access_exit,
         chain_exit,
         interpret_exit,
         header,
-        carried,
+        carried: carried.clone(),
         shims,
     };
     t.b.switch_to_block(body);
@@ -1057,6 +1090,7 @@ pub(super) fn block(
         }
     }
     if open {
+        t.write_back();
         let next = t.b.ins().iadd_imm_s(pc0, i64::from(end));
         let retired = t.iconst(count as i64);
         let miss = t.iconst(i64::from(if source.runs_on {
@@ -1069,8 +1103,12 @@ pub(super) fn block(
     }
     b.seal_block(header);
 
-    // Budget exit: pc is the block's start.
+    // Budget exit: pc is the block's start, and the carried registers hold their values
+    // from the header.
     b.switch_to_block(budget_exit);
+    for (&reg, &value) in carried.iter().zip(&carried_values) {
+        b.ins().store(hf, value, hart, x_offset(reg));
+    }
     b.ins().store(hf, pc0, hart, PC);
     b.ins().store(hf, pos, hart, POSITION);
     let code = b.ins().iconst(I32, i64::from(EXIT_BUDGET));
