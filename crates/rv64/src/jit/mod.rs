@@ -47,9 +47,9 @@
 //! that instruction (`EXIT_SIDE`), with `pc`, the position and the registers the block has
 //! changed written back (compiled code keeps registers in host registers and stores them
 //! on the paths that leave or call the interpreter), and the interpreter executes it with
-//! its exact trap semantics. Blocks that end in a jump look their successor up in the hart's jump cache
-//! and tail-call it, so hot loops never return to the interpreter; a loop back to the
-//! block's own start is a loop inside it.
+//! its exact trap semantics. Blocks that end in a jump look their successor up in the
+//! hart's jump cache and tail-call it, so hot loops never return to the interpreter; a loop
+//! back to the block's own start is a loop inside it.
 
 //! # Invalidation
 //!
