@@ -11,9 +11,9 @@
 //!   changes need no flush, and with the TLB's *generation*: emptying a TLB (`satp` writes,
 //!   `sfence.vma` of everything, a page becoming code) bumps its generation, so that no
 //!   old tag matches the new contexts, and clears the array only when the generation wraps
-//!   (every 31 flushes).
-//!   A TLB can then be large (a workload that touches hundreds of MiB at random misses less)
-//!   without making the flushes a guest does at every context switch cost more. Only RAM pages
+//!   (every 31 flushes). A TLB can then be large (a workload that touches hundreds of MiB at
+//!   random misses less) without making the flushes a guest does at every context switch
+//!   cost more. Only RAM pages
 //!   are cached there, and the store TLB never maps a page with decoded code, so fast-path
 //!   stores never need decode-cache invalidation.
 //! - Device TLB: device pages (physical pages outside RAM) always take the slow path, since
@@ -49,8 +49,10 @@ const TLB_EMPTY: u64 = u64::MAX;
 /// bit 5 SUM and bit 6 MXR (for fetches only the privilege).
 pub(crate) const CTX_SHIFT: u32 = 3;
 /// A TLB's generation occupies bits 7 to 11 of its contexts, above the context proper and
-/// below the page address: 31 generations (0 to 30) before a wrap clears the array.
+/// below the page address.
 const GENERATION_SHIFT: u32 = 7;
+/// Generations (0 to 30) a TLB goes through before a flush clears its array; the 32nd value
+/// of the bits is the empty tag's.
 pub(crate) const GENERATIONS: u64 = 31;
 
 const PTE_V: u64 = 1 << 0;
