@@ -214,6 +214,12 @@ impl DeviceTlb {
     }
 }
 
+/// A TLB context without its generation: the privilege in bits 3 and 4, SUM in bit 5 and MXR
+/// in bit 6 (see [`CTX_SHIFT`]).
+fn context(privilege: u8, sum: bool, mxr: bool) -> u64 {
+    (u64::from(privilege) | u64::from(sum) << 2 | u64::from(mxr) << 3) << CTX_SHIFT
+}
+
 /// The kind of a memory access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -278,11 +284,12 @@ impl Hart {
     /// generation.
     pub(crate) fn update_ctx(&mut self) {
         let m = self.csr.mstatus;
-        self.fetch_ctx = u64::from(self.privilege) << CTX_SHIFT | self.tlb_fetch.generation();
-        let data = (u64::from(self.data_privilege())
-            | u64::from(m & MSTATUS_SUM != 0) << 2
-            | u64::from(m & MSTATUS_MXR != 0) << 3)
-            << CTX_SHIFT;
+        self.fetch_ctx = context(self.privilege, false, false) | self.tlb_fetch.generation();
+        let data = context(
+            self.data_privilege(),
+            m & MSTATUS_SUM != 0,
+            m & MSTATUS_MXR != 0,
+        );
         self.data_ctx = data | self.tlb_load.generation();
         self.store_ctx = data | self.tlb_store.generation();
     }
@@ -705,12 +712,9 @@ mod tests {
     fn contexts() -> Vec<u64> {
         let mut all = Vec::new();
         for privilege in [PRIV_U, PRIV_S, PRIV_M] {
-            for flags in 0..4u64 {
+            for (sum, mxr) in [(false, false), (false, true), (true, false), (true, true)] {
                 for generation in 0..GENERATIONS {
-                    all.push(
-                        (u64::from(privilege) | flags << 2) << CTX_SHIFT
-                            | generation << GENERATION_SHIFT,
-                    );
+                    all.push(context(privilege, sum, mxr) | generation << GENERATION_SHIFT);
                 }
             }
         }

@@ -669,6 +669,11 @@ impl crate::Hart {
         }
     }
 
+    /// The jump cache's table for the current fetch context: one per privilege.
+    fn jc_context(&self) -> usize {
+        (self.fetch_ctx >> CTX_SHIFT) as usize & (JC_CONTEXTS - 1)
+    }
+
     /// Empties the jump cache if blocks were dropped or translations changed since it was
     /// filled, and points `jc_base` at the current fetch context's table.
     pub(crate) fn sync_jump_cache(&mut self, mem: &crate::Memory) {
@@ -676,7 +681,7 @@ impl crate::Hart {
             self.jc_stale = u8::MAX;
             self.jc_epoch = mem.code.jit_epoch;
         }
-        let context = (self.fetch_ctx >> CTX_SHIFT) as usize & (JC_CONTEXTS - 1);
+        let context = self.jc_context();
         let table = context * JC_SIZE;
         if self.jc_stale & (1 << context) != 0 {
             self.jc[table..table + JC_SIZE].fill(JC_EMPTY);
@@ -696,7 +701,7 @@ impl crate::Hart {
             return None;
         }
         let code = mem.code.jit.as_ref()?.blocks.get(slot.imm as usize)?.code;
-        let table = ((self.fetch_ctx >> CTX_SHIFT) as usize & (JC_CONTEXTS - 1)) * JC_SIZE;
+        let table = self.jc_context() * JC_SIZE;
         self.jc[table + ((pc >> 1) as usize & (JC_SIZE - 1))] = JcEntry { pc, code };
         Some(code)
     }

@@ -378,8 +378,15 @@ impl Translator<'_, '_> {
         self.dirty |= 1 << r;
     }
 
-    /// Stores the dirty registers into the hart, on the current path. They stay marked dirty:
-    /// a caller on a path that goes on with the hart exact clears `dirty` itself.
+    /// Stores the dirty registers before a helper that reads the hart's registers, on the
+    /// path that goes on after it: the hart then holds them all.
+    fn write_back_for_helper(&mut self) {
+        self.write_back();
+        self.dirty = 0;
+    }
+
+    /// Stores the dirty registers into the hart, on the current path. They stay marked dirty
+    /// for the paths that do not take this one.
     fn write_back(&mut self) {
         for r in 1..32u8 {
             if self.dirty & 1 << r != 0 {
@@ -826,8 +833,7 @@ impl Translator<'_, '_> {
     /// Instruction `index`, the F/D computational op in slot `s` at byte offset `off`,
     /// executed by [`super::fp`]; an illegal one leaves the block for the interpreter.
     fn fp(&mut self, s: Slot, off: u16, index: u64, len: i64) {
-        self.write_back();
-        self.dirty = 0;
+        self.write_back_for_helper();
         let b = &mut *self.b;
         let sig = b.import_signature(shim_signature(2));
         let helper = b.ins().iconst(I64, self.shims.fp as i64);
@@ -857,8 +863,7 @@ impl Translator<'_, '_> {
     /// if it retired as an ordinary instruction would, and leaves otherwise. Its
     /// destination register is read from the hart again at its next use.
     fn interpret(&mut self, s: Slot, pc: Value, index: u64) {
-        self.write_back();
-        self.dirty = 0;
+        self.write_back_for_helper();
         let b = &mut *self.b;
         let sig = b.import_signature(shim_signature(4));
         let helper = b.ins().iconst(I64, self.shims.interpret as i64);
@@ -1077,7 +1082,7 @@ pub(super) fn block(
         chain_exit,
         interpret_exit,
         header,
-        carried: carried.clone(),
+        carried,
         shims,
     };
     t.b.switch_to_block(body);
@@ -1101,6 +1106,7 @@ pub(super) fn block(
         t.b.ins()
             .jump(chain_exit, &[next.into(), retired.into(), miss.into()]);
     }
+    let carried = t.carried;
     b.seal_block(header);
 
     // Budget exit: pc is the block's start, and the carried registers hold their values
