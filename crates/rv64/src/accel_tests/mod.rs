@@ -8,6 +8,7 @@
 //! - [`eviction`]: more hot code than the code cache may hold, and compiling in the
 //!   background.
 //! - [`run_on`]: straight-line code that runs on through several blocks.
+//! - [`internal`]: an inner loop and an `if` inside a loop's block.
 //!
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
@@ -20,6 +21,7 @@ const RAM: u64 = 1 << 20;
 mod eviction;
 mod fp;
 mod gen;
+mod internal;
 mod layout;
 mod random;
 mod run_on;

@@ -21,11 +21,12 @@
 //! jump (`jal`, `jalr`), at most `MAX_BLOCK` instructions, and only instructions the
 //! compiler handles. It goes on past conditional branches, each of which leaves it when
 //! taken: the code a branch falls through to is compiled with the branch, since the
-//! interpreter, which counts taken branches, would never find it hot. A branch back to
-//! the block's start ends it: the block loops inside itself, and what follows the loop is
-//! a block of its own. For the same reason, a block cut by its length, its page's end or
-//! its loop's end has the block it runs on into compiled as soon as compiled code reaches
-//! it ([`EXIT_RUN_ON`]).
+//! interpreter, which counts taken branches, would never find it hot. A branch or jump to
+//! an instruction of the block itself stays inside it: an `if` skips ahead in the block's
+//! code, a loop loops inside it. A branch back to the block's start ends it, and what
+//! follows the loop is a block of its own. For the same reason, a block cut by its length,
+//! its page's end or its loop's end has the block it runs on into compiled as soon as
+//! compiled code reaches it ([`EXIT_RUN_ON`]).
 //!
 //! Integer and M-extension arithmetic, `lui`/`auipc`, loads and stores (integer
 //! and FP), branches and jumps, and fences are compiled into code of their own; F/D
@@ -37,7 +38,9 @@
 //! # Exact positions
 //!
 //! Compiled code never lets the position pass the chain's end (`jit_end`): a block enters
-//! only when its whole length fits (`EXIT_BUDGET` otherwise). A load or store that misses
+//! only when its whole length fits, and a jump back inside it goes on only when the rest of
+//! the block from its target fits (`EXIT_BUDGET` otherwise, at the block's start or at the
+//! jump's target). A load or store that misses
 //! the TLB calls `access`, which does what the interpreter's slow path would do at that
 //! instruction: fill the TLB entry of an aligned RAM access (the block goes on), or perform
 //! an aligned device access through the device TLB — the block goes on after one the board
@@ -48,8 +51,7 @@
 //! changed written back (compiled code keeps registers in host registers and stores them
 //! on the paths that leave or call the interpreter), and the interpreter executes it with
 //! its exact trap semantics. Blocks that end in a jump look their successor up in the
-//! hart's jump cache and tail-call it, so hot loops never return to the interpreter; a loop
-//! back to the block's own start is a loop inside it.
+//! hart's jump cache and tail-call it, so hot loops never return to the interpreter.
 
 //! # Invalidation
 //!

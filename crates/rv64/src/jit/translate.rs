@@ -1,9 +1,10 @@
 //! Guest blocks to Cranelift IR to host code.
 //!
 //! A compiled block is a function `(hart) -> exit reason` in Cranelift's tail-call
-//! convention. It reads `pc`, the position, the chain's end and the data-TLB context from
-//! the hart on entry, writes guest registers through to the hart, and writes `pc` and the
-//! position at each exit (see `jit/mod.rs`).
+//! convention. It reads `pc`, the position, the chain's end and the TLB contexts from the
+//! hart on entry, keeps guest registers in host registers and stores the ones it changed
+//! where it leaves or calls a helper, and writes `pc` and the position at each exit (see
+//! `jit/mod.rs`).
 
 use std::mem::{offset_of, size_of};
 
@@ -15,7 +16,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_codegen::Context;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::{
     JcEntry, Source, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_RUN_ON,
@@ -312,12 +313,19 @@ fn ram_flags() -> MemFlagsData {
 
 /// The state of one block's translation.
 ///
-/// Guest registers are read from the hart at their first use on the block's straight-line
-/// path, then kept in `regs`; a write only changes `regs` and marks the register `dirty`.
-/// Every way out of compiled code, and every helper that reads the hart's registers, first
-/// stores the dirty registers ([`Translator::write_back`]), so that compiled code is left at
-/// any instruction (a side exit) with the hart exact, while a register written several times
-/// between two such points is stored once, on the path that leaves.
+/// Guest registers live in Cranelift variables, so that the SSA values of a register meet
+/// where paths inside the block join. A register is read from the hart at its first use
+/// (on the straight-line path before the block's first internal branch, or at the block's
+/// entry for the registers used after it); a write only defines the variable and marks the
+/// register `dirty`. Every way out of compiled code, and every helper that reads the hart's
+/// registers, first stores the dirty registers ([`Translator::write_back`]), so that
+/// compiled code is left at any instruction (a side exit) with the hart exact, while a
+/// register written several times between two such points is stored once, on the path that
+/// leaves.
+///
+/// A branch or `jal` to an instruction of the block itself stays in compiled code: each
+/// such target has an IR block of its own, and the position is a variable too, holding the
+/// position at the start of the current straight-line segment.
 struct Translator<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     hart: Value,
@@ -327,27 +335,35 @@ struct Translator<'a, 'b> {
     /// The load and store TLBs' entries.
     tlb_load: Value,
     tlb_store: Value,
-    /// The position at the block's start (the loop header's parameter).
-    pos: Value,
-    /// The value of each guest register on the current path, once read or written.
-    regs: [Option<Value>; 32],
-    /// The registers (bit per register) whose value in `regs` the hart does not hold yet.
+    /// Each guest register's variable (x0's is not used).
+    vars: [Variable; 32],
+    /// The registers (bit per register) whose variable has a value on the current path.
+    known: u32,
+    /// The registers whose value on the current path the hart may not hold yet.
     dirty: u32,
+    /// The position at the start of the current segment, instruction `seg`.
+    pos: Variable,
+    seg: u64,
+    /// The block's instructions: each one's byte offset, and the index of the instruction
+    /// a branch or `jal` targets inside the block.
+    offsets: Vec<u16>,
+    internal: Vec<Option<usize>>,
+    /// The IR block of each instruction that is an internal target, and the registers the
+    /// paths into it may have left dirty.
+    targets: Vec<Option<IrBlock>>,
+    dirty_in: Vec<u32>,
     /// Where a load or store that leaves the block goes: block parameters (byte offset,
-    /// instruction index, length, [`super::access`] status).
+    /// position, length, [`super::access`] status).
     access_exit: IrBlock,
-    /// Where leaving for a successor goes: block parameters (next pc, instructions of the
-    /// block retired, the exit code if the successor is not in the jump cache).
+    /// Where leaving for a successor goes: block parameters (next pc, position, the exit
+    /// code if the successor is not in the jump cache).
     chain_exit: IrBlock,
     /// Where leaving after an instruction the interpreter executed, and left the hart
     /// exact, goes.
     interpret_exit: IrBlock,
-    /// The loop header (the budget check), with the position as parameter.
-    header: IrBlock,
-    /// The registers a looping block carries around its loop in the header's parameters
-    /// (after the position), so that a loop-carried value never waits on a store and a
-    /// reload.
-    carried: Vec<u8>,
+    /// Where leaving at an instruction of the block goes: block parameters (byte offset,
+    /// position, exit code).
+    side_exit: IrBlock,
     /// The helpers' shims.
     shims: Shims,
 }
@@ -358,15 +374,24 @@ impl Translator<'_, '_> {
         if r == 0 || r >= 32 {
             return self.b.ins().iconst(I64, 0);
         }
-        if let Some(v) = self.regs[r] {
-            return v;
+        if self.known & 1 << r != 0 {
+            return self.b.use_var(self.vars[r]);
         }
         let v = self
             .b
             .ins()
             .load(I64, hart_flags(), self.hart, x_offset(reg));
-        self.regs[r] = Some(v);
+        self.b.def_var(self.vars[r], v);
+        self.known |= 1 << r;
         v
+    }
+
+    /// Reads `reg` from the hart again, after a helper that may have written it.
+    fn reload(&mut self, reg: u8) {
+        if (1..32).contains(&reg) {
+            self.known &= !(1 << reg);
+            self.read(reg);
+        }
     }
 
     fn write(&mut self, reg: u8, value: Value) {
@@ -374,7 +399,8 @@ impl Translator<'_, '_> {
         if r == 0 || r >= 32 {
             return;
         }
-        self.regs[r] = Some(value);
+        self.b.def_var(self.vars[r], value);
+        self.known |= 1 << r;
         self.dirty |= 1 << r;
     }
 
@@ -390,13 +416,18 @@ impl Translator<'_, '_> {
     fn write_back(&mut self) {
         for r in 1..32u8 {
             if self.dirty & 1 << r != 0 {
-                if let Some(value) = self.regs[usize::from(r)] {
-                    self.b
-                        .ins()
-                        .store(hart_flags(), value, self.hart, x_offset(r));
-                }
+                let value = self.b.use_var(self.vars[usize::from(r)]);
+                self.b
+                    .ins()
+                    .store(hart_flags(), value, self.hart, x_offset(r));
             }
         }
+    }
+
+    /// The position of instruction `index` of the current segment.
+    fn position_at(&mut self, index: u64) -> Value {
+        let start = self.b.use_var(self.pos);
+        self.b.ins().iadd_imm_s(start, (index - self.seg) as i64)
     }
 
     fn iconst(&mut self, v: i64) -> Value {
@@ -503,18 +534,18 @@ impl Translator<'_, '_> {
             Some(v) => v,
             None => b.ins().iconst(I64, 0),
         };
-        let position = b.ins().iadd_imm_s(self.pos, index as i64);
+        let position = self.position_at(index);
+        let b = &mut *self.b;
         b.ins()
             .call_indirect(sig, helper, &[self.hart, va, kind, value, position]);
         let status = b.ins().load(I64, hart_flags(), self.hart, JIT_STATUS);
         let went_on = b.create_block();
         let off = b.ins().iconst(I64, i64::from(off));
-        let index = b.ins().iconst(I64, index as i64);
         let len = b.ins().iconst(I64, len);
         b.ins().brif(
             status,
             self.access_exit,
-            &[off.into(), index.into(), len.into(), status.into()],
+            &[off.into(), position.into(), len.into(), status.into()],
             went_on,
             &[],
         );
@@ -623,32 +654,67 @@ impl Translator<'_, '_> {
         // and their dirty marks hold after it too.
         self.b.set_cold_block(slow);
         self.b.switch_to_block(slow);
-        let (regs, dirty) = (self.regs, self.dirty);
+        let (known, dirty) = (self.known, self.dirty);
         self.interpret(s, pc, index);
-        (self.regs, self.dirty) = (regs, dirty);
+        (self.known, self.dirty) = (known, dirty);
         self.b.ins().jump(done, &[]);
         self.b.seal_block(done);
         self.b.switch_to_block(done);
     }
 
-    /// Leaves for the successor at `target` (the block's start: loop) with `retired`
-    /// instructions of the block retired.
-    fn jump_to(&mut self, target: Value, to_start: bool, retired: u64) {
-        if to_start {
-            let next = self.b.ins().iadd_imm_s(self.pos, retired as i64);
-            let mut args = vec![next.into()];
-            for reg in self.carried.clone() {
-                args.push(self.read(reg).into());
-            }
-            self.b.ins().jump(self.header, &args);
-        } else {
+    /// Leaves for the successor at `target` with the instructions before `index` retired.
+    fn exit_to(&mut self, target: Value, index: u64) {
+        self.write_back();
+        let position = self.position_at(index);
+        let miss = self.iconst(i64::from(EXIT_LOOKUP));
+        self.b.ins().jump(
+            self.chain_exit,
+            &[target.into(), position.into(), miss.into()],
+        );
+    }
+
+    /// Goes on at instruction `to` of the block, with the instructions before `index`
+    /// retired. A jump back (`to` before `index`) closes a loop: it leaves the block
+    /// instead (`EXIT_BUDGET`, at `to`) when what the block may retire from `to` on would
+    /// pass the chain's end.
+    fn enter(&mut self, index: u64, to: usize) {
+        let position = self.position_at(index);
+        if (to as u64) < index {
+            let b = &mut *self.b;
+            let end = b.ins().load(I64, hart_flags(), self.hart, JIT_END);
+            let left = b.ins().isub(end, position);
+            let most = (self.offsets.len() - to) as i64;
+            let short = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, left, most);
+            let budget = b.create_block();
+            let go_on = b.create_block();
+            b.ins().brif(short, budget, &[], go_on, &[]);
+            b.seal_block(budget);
+            b.seal_block(go_on);
+            b.set_cold_block(budget);
+            b.switch_to_block(budget);
             self.write_back();
-            let retired = self.iconst(retired as i64);
-            let miss = self.iconst(i64::from(EXIT_LOOKUP));
-            self.b.ins().jump(
-                self.chain_exit,
-                &[target.into(), retired.into(), miss.into()],
-            );
+            let off = self.iconst(i64::from(self.offsets[to]));
+            let code = self.iconst(i64::from(EXIT_BUDGET));
+            self.b
+                .ins()
+                .jump(self.side_exit, &[off.into(), position.into(), code.into()]);
+            self.b.switch_to_block(go_on);
+        } else {
+            self.dirty_in[to] |= self.dirty;
+        }
+        self.b.def_var(self.pos, position);
+        let target = self.targets[to].expect("internal targets have IR blocks");
+        self.b.ins().jump(target, &[]);
+    }
+
+    /// Leaves for, or goes on at, the target `pc + imm` of the branch or jump at `index`.
+    fn jump_to(&mut self, pc: Value, imm: i64, index: u64) {
+        match self.internal[index as usize] {
+            Some(to) => self.enter(index + 1, to),
+            None => {
+                let target = self.b.ins().iadd_imm_s(pc, imm);
+                self.exit_to(target, index + 1);
+            }
         }
     }
 
@@ -658,6 +724,15 @@ impl Translator<'_, '_> {
         let op = op_of(s.id);
         let len: i64 = if s.id & ID_LEN2 != 0 { 2 } else { 4 };
         let imm = i64::from(s.imm);
+        if let Some(target) = self.targets[index as usize] {
+            // An internal target: the path so far falls through into it, and a new
+            // segment starts.
+            self.enter(index, index as usize);
+            self.b.switch_to_block(target);
+            self.seg = index;
+            self.known = !1;
+            self.dirty = self.dirty_in[index as usize];
+        }
         let pc = self.b.ins().iadd_imm_s(self.pc0, i64::from(off));
         if s.id & !ID_LEN2 == ID_FP {
             self.fp(s, off, index, len);
@@ -695,8 +770,7 @@ impl Translator<'_, '_> {
             Jal => {
                 let link = self.b.ins().iadd_imm_s(pc, len);
                 set!(link);
-                let target = self.b.ins().iadd_imm_s(pc, imm);
-                self.jump_to(target, targets_start(s, off), index + 1);
+                self.jump_to(pc, imm, index);
             }
             Jalr => {
                 let base = a!();
@@ -704,7 +778,7 @@ impl Translator<'_, '_> {
                 let target = self.b.ins().band_imm_s(t, !1);
                 let link = self.b.ins().iadd_imm_s(pc, len);
                 set!(link);
-                self.jump_to(target, false, index + 1);
+                self.exit_to(target, index + 1);
             }
             Beq | Bne | Blt | Bge | Bltu | Bgeu => {
                 let (x, y) = (a!(), bb!());
@@ -722,13 +796,12 @@ impl Translator<'_, '_> {
                 self.b.ins().brif(cond, taken, &[], fall, &[]);
                 self.b.seal_block(taken);
                 self.b.seal_block(fall);
-                // Registers read on the taken path (to carry them around a loop) are
-                // loaded there, which the path that falls through cannot use.
-                let (regs, dirty) = (self.regs, self.dirty);
+                // Registers read on the taken path are loaded there, which the path that
+                // falls through cannot use.
+                let (known, dirty) = (self.known, self.dirty);
                 self.b.switch_to_block(taken);
-                let target = self.b.ins().iadd_imm_s(pc, imm);
-                self.jump_to(target, targets_start(s, off), index + 1);
-                (self.regs, self.dirty) = (regs, dirty);
+                self.jump_to(pc, imm, index);
+                (self.known, self.dirty) = (known, dirty);
                 self.b.switch_to_block(fall);
             }
             Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
@@ -841,8 +914,9 @@ impl Translator<'_, '_> {
         b.ins().call_indirect(sig, helper, &[self.hart, raw]);
         let done = b.ins().load(I64, hart_flags(), self.hart, JIT_STATUS);
         let go_on = b.create_block();
+        let position = self.position_at(index);
+        let b = &mut *self.b;
         let off = b.ins().iconst(I64, i64::from(off));
-        let index = b.ins().iconst(I64, index as i64);
         let len = b.ins().iconst(I64, len);
         let side = b.ins().iconst(I64, 0);
         b.ins().brif(
@@ -850,25 +924,23 @@ impl Translator<'_, '_> {
             go_on,
             &[],
             self.access_exit,
-            &[off.into(), index.into(), len.into(), side.into()],
+            &[off.into(), position.into(), len.into(), side.into()],
         );
         b.seal_block(go_on);
         b.switch_to_block(go_on);
-        if let Some(cached) = self.regs.get_mut(usize::from(s.rd)) {
-            *cached = None;
-        }
+        self.reload(s.rd);
     }
 
     /// Instruction `index`, slot `s` at `pc`, executed by the interpreter: the block goes on
     /// if it retired as an ordinary instruction would, and leaves otherwise. Its
-    /// destination register is read from the hart again at its next use.
+    /// destination register is read from the hart again after it.
     fn interpret(&mut self, s: Slot, pc: Value, index: u64) {
         self.write_back_for_helper();
+        let position = self.position_at(index);
         let b = &mut *self.b;
         let sig = b.import_signature(shim_signature(4));
         let helper = b.ins().iconst(I64, self.shims.interpret as i64);
         let packed = b.ins().iconst(I64, pack(s) as i64);
-        let position = b.ins().iadd_imm_s(self.pos, index as i64);
         b.ins()
             .call_indirect(sig, helper, &[self.hart, packed, pc, position]);
         let status = b.ins().load(I64, hart_flags(), self.hart, JIT_STATUS);
@@ -876,9 +948,7 @@ impl Translator<'_, '_> {
         b.ins().brif(status, self.interpret_exit, &[], go_on, &[]);
         b.seal_block(go_on);
         b.switch_to_block(go_on);
-        if let Some(cached) = self.regs.get_mut(usize::from(s.rd)) {
-            *cached = None;
-        }
+        self.reload(s.rd);
     }
 
     /// A shift of `x` by `y` masked to `mask` (63, or 31 for the W forms), as `op` shifts.
@@ -1005,38 +1075,68 @@ pub(super) fn block(
     let tlb_load = b.ins().load(I64, hf, hart, TLB_LOAD);
     let tlb_store = b.ins().load(I64, hf, hart, TLB_STORE);
 
-    // A block that loops to its own start carries every register the loop uses (the
-    // instructions up to the last branch back to the start) around it.
-    let looped = insns
+    // Branches and `jal`s to an instruction of the block stay inside it. Before the first
+    // instruction such a jump leaves from or lands on, the code is straight-line: a register
+    // first used there is read at its first use. Every register used from there on, or
+    // written anywhere, is read on entry, so that each path to a join has a value for it.
+    let offsets: Vec<u16> = insns.iter().map(|&(_, off)| off).collect();
+    let internal: Vec<Option<usize>> = insns
         .iter()
-        .rposition(|&(s, off)| targets_start(s, off))
-        .map_or(0, |last| last + 1);
-    let mut carried: Vec<u8> = Vec::new();
-    for (s, _) in &insns[..looped] {
+        .map(|&(s, off)| {
+            let op = op_of(s.id);
+            if op != Op::Jal && !is_branch(op) {
+                return None;
+            }
+            let to = i64::from(off) + i64::from(s.imm);
+            offsets.iter().position(|&o| i64::from(o) == to)
+        })
+        .collect();
+    let first_join = internal
+        .iter()
+        .enumerate()
+        .filter_map(|(from, to)| to.map(|to| from.min(to)))
+        .min()
+        .unwrap_or(insns.len());
+    let mut written = 0u32;
+    let mut used_after_join = 0u32;
+    for (index, &(s, _)) in insns.iter().enumerate() {
         let mut regs = vec![s.rs1, s.rs2];
         if !matches!(op_of(s.id), Op::Fence | Op::FenceI) {
             regs.push(s.rd);
+            written |= 1 << (s.rd & 31);
         }
-        for reg in regs {
-            if (1..32).contains(&reg) && !carried.contains(&reg) {
-                carried.push(reg);
+        if index >= first_join {
+            for reg in regs {
+                used_after_join |= 1 << (reg & 31);
             }
         }
     }
-    let header = b.create_block();
-    let pos = b.append_block_param(header, I64);
-    let mut entry_args = vec![pos0.into()];
-    let mut carried_values = Vec::with_capacity(carried.len());
-    for &reg in &carried {
-        carried_values.push(b.append_block_param(header, I64));
-        entry_args.push(b.ins().load(I64, hf, hart, x_offset(reg)).into());
+    // A loop's header may be reached from anywhere below it: any register written in the
+    // block may be dirty there, and is read on entry so that every path has a value for it
+    // (a slot's `rd` may name an FP register, which no path defines).
+    let written = written & !1;
+    let eager = if first_join < insns.len() {
+        (used_after_join | written) & !1
+    } else {
+        0
+    };
+    let mut targets = vec![None; insns.len()];
+    let mut dirty_in = vec![0; insns.len()];
+    for (from, to) in internal.iter().enumerate() {
+        if let Some(to) = *to {
+            targets[to] = Some(b.create_block());
+            if to <= from {
+                dirty_in[to] = written;
+            }
+        }
     }
+
     let budget_exit = b.create_block();
     let body = b.create_block();
     let side_exit = b.create_block();
-    b.append_block_param(side_exit, I64);
-    b.append_block_param(side_exit, I64);
-    b.append_block_param(side_exit, I64);
+    for _ in 0..3 {
+        b.append_block_param(side_exit, I64);
+    }
     let chain_exit = b.create_block();
     for _ in 0..3 {
         b.append_block_param(chain_exit, I64);
@@ -1046,12 +1146,10 @@ pub(super) fn block(
     for _ in 0..4 {
         b.append_block_param(access_exit, I64);
     }
-    b.ins().jump(header, &entry_args);
 
-    // The header: enter the body only if the whole block fits before the chain's end.
+    // Enter only if the whole block fits before the chain's end.
     let count = insns.len() as u64;
-    b.switch_to_block(header);
-    let left = b.ins().isub(end_pos, pos);
+    let left = b.ins().isub(end_pos, pos0);
     let short = b
         .ins()
         .icmp_imm_s(IntCC::UnsignedLessThan, left, count as i64);
@@ -1059,13 +1157,15 @@ pub(super) fn block(
     b.seal_block(body);
     b.seal_block(budget_exit);
 
-    // A carried register's value comes around the loop in the header's parameter, which the
-    // hart may not hold yet: the body starts with every carried register dirty.
-    let mut regs = [None; 32];
-    let mut dirty = 0;
-    for (&reg, &value) in carried.iter().zip(&carried_values) {
-        regs[usize::from(reg)] = Some(value);
-        dirty |= 1 << reg;
+    b.switch_to_block(body);
+    let vars = std::array::from_fn(|_| b.declare_var(I64));
+    let pos = b.declare_var(I64);
+    b.def_var(pos, pos0);
+    for reg in 1..32u8 {
+        if eager & 1 << reg != 0 {
+            let value = b.ins().load(I64, hf, hart, x_offset(reg));
+            b.def_var(vars[usize::from(reg)], value);
+        }
     }
     let mut t = Translator {
         b: &mut b,
@@ -1075,17 +1175,21 @@ pub(super) fn block(
         store_ctx,
         tlb_load,
         tlb_store,
+        vars,
+        known: eager,
+        dirty: 0,
         pos,
-        regs,
-        dirty,
+        seg: 0,
+        offsets,
+        internal,
+        targets,
+        dirty_in,
         access_exit,
         chain_exit,
         interpret_exit,
-        header,
-        carried,
+        side_exit,
         shims,
     };
-    t.b.switch_to_block(body);
     let mut open = true;
     for (index, &(s, off)) in insns.iter().enumerate() {
         t.insn(s, off, index as u64);
@@ -1097,26 +1201,18 @@ pub(super) fn block(
     if open {
         t.write_back();
         let next = t.b.ins().iadd_imm_s(pc0, i64::from(end));
-        let retired = t.iconst(count as i64);
+        let position = t.position_at(count);
         let miss = t.iconst(i64::from(if source.runs_on {
             EXIT_RUN_ON
         } else {
             EXIT_LOOKUP
         }));
         t.b.ins()
-            .jump(chain_exit, &[next.into(), retired.into(), miss.into()]);
+            .jump(chain_exit, &[next.into(), position.into(), miss.into()]);
     }
-    let carried = t.carried;
-    b.seal_block(header);
 
-    // Budget exit: pc is the block's start, and the carried registers hold their values
-    // from the header.
+    // Budget exit: the block has not started.
     b.switch_to_block(budget_exit);
-    for (&reg, &value) in carried.iter().zip(&carried_values) {
-        b.ins().store(hf, value, hart, x_offset(reg));
-    }
-    b.ins().store(hf, pc0, hart, PC);
-    b.ins().store(hf, pos, hart, POSITION);
     let code = b.ins().iconst(I32, i64::from(EXIT_BUDGET));
     b.ins().return_(&[code]);
 
@@ -1132,7 +1228,7 @@ pub(super) fn block(
     b.switch_to_block(access_exit);
     b.seal_block(access_exit);
     let params = b.block_params(access_exit).to_vec();
-    let (off, index, len, status) = (params[0], params[1], params[2], params[3]);
+    let (off, position, len, status) = (params[0], params[1], params[2], params[3]);
     let loud = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_DEVICE_LOUD);
     let trap = b.ins().icmp_imm_s(IntCC::Equal, status, ACCESS_TRAP);
     let zero = b.ins().iconst(I64, 0);
@@ -1140,7 +1236,7 @@ pub(super) fn block(
     let skip = b.ins().select(loud, len, zero);
     let next_off = b.ins().iadd(off, skip);
     let retired = b.ins().select(loud, one, zero);
-    let next_index = b.ins().iadd(index, retired);
+    let next_position = b.ins().iadd(position, retired);
     let side = b.ins().iconst(I64, i64::from(EXIT_SIDE));
     let trapped = b.ins().iconst(I64, i64::from(EXIT_TRAP));
     let device = b.ins().iconst(I64, i64::from(EXIT_DEVICE));
@@ -1148,7 +1244,7 @@ pub(super) fn block(
     let code = b.ins().select(loud, device, code);
     b.ins().jump(
         side_exit,
-        &[next_off.into(), next_index.into(), code.into()],
+        &[next_off.into(), next_position.into(), code.into()],
     );
 
     // Every other exit: pc and position as the exit's parameters say.
@@ -1156,9 +1252,8 @@ pub(super) fn block(
     b.seal_block(side_exit);
     let params = b.block_params(side_exit).to_vec();
     let pc = b.ins().iadd(pc0, params[0]);
-    let p = b.ins().iadd(pos, params[1]);
     b.ins().store(hf, pc, hart, PC);
-    b.ins().store(hf, p, hart, POSITION);
+    b.ins().store(hf, params[1], hart, POSITION);
     let code = b.ins().ireduce(I32, params[2]);
     b.ins().return_(&[code]);
 
@@ -1166,10 +1261,9 @@ pub(super) fn block(
     b.switch_to_block(chain_exit);
     b.seal_block(chain_exit);
     let params = b.block_params(chain_exit).to_vec();
-    let (next, retired, miss_code) = (params[0], params[1], params[2]);
-    let p = b.ins().iadd(pos, retired);
+    let (next, position, miss_code) = (params[0], params[1], params[2]);
     b.ins().store(hf, next, hart, PC);
-    b.ins().store(hf, p, hart, POSITION);
+    b.ins().store(hf, position, hart, POSITION);
     let jc = b.ins().load(I64, hf, hart, JC_BASE);
     let half = b.ins().ushr_imm_s(next, 1);
     let slot = b.ins().band_imm_s(half, (JC_SIZE - 1) as i64);
@@ -1192,6 +1286,7 @@ pub(super) fn block(
     let code = b.ins().ireduce(I32, miss_code);
     b.ins().return_(&[code]);
 
+    b.seal_all_blocks();
     b.finalize(isa.frontend_config());
     emit(isa, ctx, func)
 }
