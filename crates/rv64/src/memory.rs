@@ -194,10 +194,16 @@ impl Memory {
     /// range.
     #[inline]
     pub(crate) fn load(&self, off: usize, size: usize) -> Option<u64> {
+        // One arm per size, so that each copies a fixed number of bytes: a copy of a
+        // variable length is a call of `memcpy`, on the slow path of every compiled access.
         let src = self.bytes.get(off..off.checked_add(size)?)?;
-        let mut buf = [0u8; 8];
-        buf.get_mut(..size)?.copy_from_slice(src);
-        Some(u64::from_le_bytes(buf))
+        Some(match size {
+            1 => u64::from(src[0]),
+            2 => u64::from(u16::from_le_bytes(src.try_into().ok()?)),
+            4 => u64::from(u32::from_le_bytes(src.try_into().ok()?)),
+            8 => u64::from_le_bytes(src.try_into().ok()?),
+            _ => return None,
+        })
     }
 
     /// Writes the low `size` (1, 2, 4 or 8) bytes of `value` at RAM offset `off`, dropping
@@ -205,7 +211,13 @@ impl Memory {
     #[inline]
     pub(crate) fn store(&mut self, off: usize, size: usize, value: u64) -> Option<bool> {
         let dst = self.bytes.get_mut(off..off.checked_add(size)?)?;
-        dst.copy_from_slice(value.to_le_bytes().get(..size)?);
+        match size {
+            1 => dst[0] = value as u8,
+            2 => dst.copy_from_slice(&(value as u16).to_le_bytes()),
+            4 => dst.copy_from_slice(&(value as u32).to_le_bytes()),
+            8 => dst.copy_from_slice(&value.to_le_bytes()),
+            _ => return None,
+        }
         self.mark_written(off);
         self.mark_written(off + size - 1);
         Some(self.code.invalidate(off / 4096))

@@ -721,28 +721,30 @@ mod tests {
         all
     }
 
-    /// The hit test of compiled code (`Translator::tlb_probe`): the address with its page and
-    /// alignment bits kept, XOR-ed with the tag, equals the context.
+    /// The hit test of compiled code (`Translator::tlb_probe`): the page of the access's
+    /// last byte, XOR-ed with the tag, equals the context.
     fn compiled_hit(tag: u64, va: u64, n: u64, ctx: u64) -> bool {
-        (va & (!0xfff | (n - 1))) ^ tag == ctx
+        (va.wrapping_add(n - 1) & !0xfff) ^ tag == ctx
     }
 
     #[test]
-    fn the_compiled_hit_test_matches_only_an_aligned_access_in_the_entrys_context() {
+    fn the_compiled_hit_test_matches_only_an_access_inside_the_entrys_page_and_context() {
         let pages = [0, 0x5000, 0xffff_ffff_ffff_f000];
         let all = contexts();
         for &page in &pages {
             for n in [1, 2, 4, 8] {
-                for low in 0..16 {
+                for low in (0..16).chain(0xff0..0x1000) {
                     let va = page | low;
-                    let aligned = va & (n - 1) == 0;
+                    let inside = low + n <= 4096;
                     for &ctx in &all {
                         assert!(!compiled_hit(TLB_EMPTY, va, n, ctx), "empty entry hit");
                         for &made in &all {
                             let tag = page | made;
                             let hit = compiled_hit(tag, va, n, ctx);
-                            assert_eq!(hit, aligned && made == ctx, "va {va:#x} n {n}");
-                            let other = compiled_hit(tag ^ 0x1000, va, n, ctx);
+                            assert_eq!(hit, inside && made == ctx, "va {va:#x} n {n}");
+                            // The one other kind of page this entry may hold: one with the
+                            // same index.
+                            let other = compiled_hit(tag ^ (TLB_SIZE as u64) << 12, va, n, ctx);
                             assert!(!other, "another page hit");
                         }
                     }

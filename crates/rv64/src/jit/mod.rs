@@ -40,13 +40,14 @@
 //! Compiled code never lets the position pass the chain's end (`jit_end`): a block enters
 //! only when its whole length fits, and a jump back inside it goes on only when the rest of
 //! the block from its target fits (`EXIT_BUDGET` otherwise, at the block's start or at the
-//! jump's target). A load or store that misses
-//! the TLB calls `access`, which does what the interpreter's slow path would do at that
-//! instruction: fill the TLB entry of an aligned RAM access (the block goes on), or perform
-//! an aligned device access through the device TLB — the block goes on after one the board
-//! need not see, so a polling loop stays in compiled code, and leaves after retiring one it
-//! must see (`EXIT_DEVICE`) or at one that faulted, with its trap (`EXIT_TRAP`).
-//! Anything else (misaligned, a store into code, a page fault) leaves the block at exactly
+//! jump's target). A load or store that misses the TLB calls `access`, which does what the
+//! interpreter's slow path would do at that instruction: fill the TLB entry of a RAM access
+//! inside one page, aligned or not (the block goes on), or perform an aligned device access
+//! through the device TLB — the block goes on after one the board need not see, so a
+//! polling loop stays in compiled code, and leaves after retiring one it must see
+//! (`EXIT_DEVICE`) or at one that faulted, with its trap (`EXIT_TRAP`). Anything else (an
+//! access across pages, a misaligned device access, a store into code, a page fault)
+//! leaves the block at exactly
 //! that instruction (`EXIT_SIDE`), with `pc`, the position and the registers the block has
 //! changed written back (compiled code keeps registers in host registers and stores them
 //! on the paths that leave or call the interpreter), and the interpreter executes it with
@@ -554,15 +555,16 @@ pub(crate) unsafe extern "C" fn fp(hart: *mut crate::Hart, raw: u64) -> u64 {
 /// of `value` with [`translate::ACCESS_STORE`] in `kind`, at `position`), which missed the
 /// TLB: does exactly what the interpreter's slow path would do at this instruction, or
 /// nothing. Returns
-/// - [`translate::ACCESS_DONE`] when the access is an aligned one to an ordinary RAM page,
-///   done with the page walk (and its accessed and dirty bits) and the TLB entry filled, or
-///   an aligned one to a device that the board need not see;
+/// - [`translate::ACCESS_DONE`] when the access is one inside an ordinary RAM page (aligned
+///   or not), done with the page walk (and its accessed and dirty bits) and the TLB entry
+///   filled, or an aligned one to a device that the board need not see;
 /// - [`translate::ACCESS_DEVICE_LOUD`] for an aligned device access done that the board
 ///   must act on before the next instruction;
 /// - [`translate::ACCESS_TRAP`] when that device access faulted (the trap is in `fault`);
 /// - [`translate::ACCESS_SIDE`] when the interpreter must do the access instead, having
-///   done nothing it would not do again identically: misaligned, faulting translation, a
-///   store to a page with decoded code, or a walk whose PTE update dropped compiled code.
+///   done nothing it would not do again identically: across pages, misaligned to a device,
+///   faulting translation, a store to a page with decoded code, or a walk whose PTE update
+///   dropped compiled code.
 ///
 /// A load that was done leaves its value in `jit_value` and in its destination, `kind >>
 /// ACCESS_RD_SHIFT`, extended as `ACCESS_SIGNED` says (for the path that leaves the block).
@@ -585,15 +587,17 @@ pub(crate) unsafe extern "C" fn access(
     let (h, mem) = unsafe { (&mut *hart, &mut *(*hart).jit_mem) };
     let size = kind & 0xff;
     let store = kind & ACCESS_STORE as u64 != 0;
-    if va & (size - 1) != 0 {
+    if (va & 0xfff) + size > 4096 {
         return SIDE;
     }
+    let misaligned = va & (size - 1) != 0;
     let access = if store {
         crate::mmu::Access::Store
     } else {
         crate::mmu::Access::Load
     };
     let pa = match h.tlb_device.lookup(va, h.data_ctx, access) {
+        Some(_) if misaligned => return SIDE,
         Some(pa) => pa,
         None => {
             let epoch = mem.code.jit_epoch;
@@ -624,6 +628,9 @@ pub(crate) unsafe extern "C" fn access(
                 }
                 h.tlb_store.insert(va, h.store_ctx, off, h.ram_host);
                 return ACCESS_DONE as u64;
+            }
+            if misaligned {
+                return SIDE;
             }
             h.tlb_device.insert(va, h.data_ctx, access, pa);
             pa

@@ -563,11 +563,14 @@ impl Translator<'_, '_> {
 
     /// Looks `va` up in the load or the store TLB for an access of `n` bytes: the entry's
     /// addend (host address minus `va` on a hit), and a value that is non-zero unless the
-    /// entry maps `va`'s page in the current context and `va` is aligned.
+    /// entry maps the access's whole page in the current context. A misaligned access
+    /// inside a page is done here too, as the interpreter does it; one that crosses a page
+    /// takes the slow path.
     ///
-    /// One comparison checks both: `va` with its page bits and its alignment bits kept,
-    /// XOR-ed with the tag (page | context), equals the context exactly when the pages match
-    /// and the alignment bits are clear, since the context lies within the page offset.
+    /// One comparison checks both: the page of the access's last byte, XOR-ed with the tag
+    /// (page | context), equals the context exactly when that page is the entry's, since the
+    /// context lies within the page offset. The entry is the one of `va`'s page, and the
+    /// page after it has another entry, so a crossing access never matches.
     fn tlb_probe(&mut self, va: Value, n: i64, store: bool) -> (Value, Value) {
         let hf = hart_flags();
         let (entries, ctx) = if store {
@@ -582,8 +585,9 @@ impl Translator<'_, '_> {
         let entry = b.ins().iadd(entries, scaled);
         let tag = b.ins().load(I64, hf, entry, TLB_TAG);
         let addend = b.ins().load(I64, hf, entry, TLB_ADDEND);
-        let kept = b.ins().band_imm_s(va, !0xfff | (n - 1));
-        let diff = b.ins().bxor(tag, kept);
+        let last = b.ins().iadd_imm_s(va, n - 1);
+        let last_page = b.ins().band_imm_s(last, !0xfff);
+        let diff = b.ins().bxor(tag, last_page);
         let bad = b.ins().icmp(IntCC::NotEqual, diff, ctx);
         (addend, bad)
     }
