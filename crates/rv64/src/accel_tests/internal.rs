@@ -1,8 +1,10 @@
 //! Branches inside a block: a loop whose body holds an inner loop (closed by a branch back
-//! to an instruction after the block's start) and an `if` (a forward branch over a few
-//! instructions), as a sieve or a bit-counting loop has. Both stay inside the outer loop's
-//! compiled block; runs stopping at random positions make its budget checks at the inner
-//! loop's branch back leave the block in the middle of the loop.
+//! to an instruction after the block's start), an `if` (a forward branch over a few
+//! instructions) and an `else` placed after the loop's end (a forward branch out of the
+//! loop's code, and a jump back into it), as compilers lay out a sieve or a bit-counting
+//! loop. All of it stays inside the outer loop's compiled block; runs stopping at random
+//! positions make its budget checks at the branches back leave the block in the middle of
+//! the loops.
 
 use super::{BASE, RAM};
 use crate::hart::Hart;
@@ -16,8 +18,8 @@ const OUTER: i32 = 3000;
 const INNER: i32 = 8;
 
 /// The nested loops, then an endless loop at the returned address; and the outer loop's
-/// start. The inner loop counts the set bits of a value that changes each outer iteration
-/// into `a2`, and stores it.
+/// start. The inner loop counts into `a2` the set bits of a value that changes each outer
+/// iteration, and into `s1` its bits 1, out of line; the outer loop stores `a2`.
 fn program() -> (Vec<u8>, u64, u64) {
     let mut asm = Asm::new(BASE);
     asm.la(T6, BASE + 0x8000);
@@ -33,6 +35,10 @@ fn program() -> (Vec<u8>, u64, u64) {
     asm.branch(0, A1, ZERO, skip);
     asm.put(addi(A2, A2, 1));
     asm.bind(skip);
+    asm.put(andi(T2, A0, 2));
+    let odd = asm.label();
+    asm.branch(1, T2, ZERO, odd);
+    let back = asm.bound();
     asm.put(srli(A0, A0, 1));
     asm.put(addi(T1, T1, -1));
     asm.branch(1, T1, ZERO, inner);
@@ -41,6 +47,12 @@ fn program() -> (Vec<u8>, u64, u64) {
     asm.put(addi(A3, A3, 77));
     asm.put(addi(T0, T0, -1));
     asm.branch(1, T0, ZERO, outer);
+    let done = asm.label();
+    asm.jal(ZERO, done);
+    asm.bind(odd);
+    asm.put(addi(S1, S1, 3));
+    asm.jal(ZERO, back);
+    asm.bind(done);
     let end = asm.here();
     asm.put(SPIN);
     (asm.finish(), start, end)
@@ -63,7 +75,7 @@ fn the_jit_keeps_inner_loops_and_forward_branches_inside_a_block() {
     assert_eq!(pair.jit.hart.pc(), start);
     pair.jit.hart.jit_compile(&mut pair.jit.mem, start);
     let mut steps = Rng::new(0x1f_b10c);
-    let bound = 2 * OUTER as u64 * (INNER as u64 * 6 + 6);
+    let bound = 2 * OUTER as u64 * (INNER as u64 * 9 + 6);
     while pair.interp.hart.pc() != end {
         assert!(pair.position() < bound, "the loops did not end");
         pair.run_in_steps(pair.position() + 5000, &mut steps)

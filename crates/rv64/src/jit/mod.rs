@@ -17,16 +17,18 @@
 //!
 //! # Blocks
 //!
-//! A block is a run of instructions of one physical page, up to and including the first
-//! jump (`jal`, `jalr`), at most `MAX_BLOCK` instructions, and only instructions the
-//! compiler handles. It goes on past conditional branches, each of which leaves it when
-//! taken: the code a branch falls through to is compiled with the branch, since the
-//! interpreter, which counts taken branches, would never find it hot. A branch or jump to
-//! an instruction of the block itself stays inside it: an `if` skips ahead in the block's
-//! code, a loop loops inside it. A branch back to the block's start ends it, and what
-//! follows the loop is a block of its own. For the same reason, a block cut by its length,
-//! its page's end or its loop's end has the block it runs on into compiled as soon as
-//! compiled code reaches it ([`EXIT_RUN_ON`]).
+//! A block is code of one physical page, from its start on, at most `MAX_BLOCK`
+//! instructions, and only instructions the compiler handles: a run of instructions up to
+//! the first jump (`jal`, `jalr`), then the runs at the targets further on in the page of
+//! its `j`s and conditional branches (see `Hart::block_source`). A run goes on past
+//! conditional branches: the code a branch falls through to is compiled with the branch,
+//! since the interpreter, which counts taken branches, would never find it hot. A branch
+//! or jump to an instruction of the block itself stays inside it: an `if` skips ahead in
+//! the block's code, an `else` laid out further on is reached and left by jumps, a loop
+//! loops inside it; one to anywhere else leaves it. A branch back to the block's start
+//! ends its run, and what follows the loop is a block of its own. For the same reason, a
+//! run cut by the block's length, its page's end or its loop's end has the block it runs
+//! on into compiled as soon as compiled code reaches it ([`EXIT_RUN_ON`]).
 //!
 //! Integer and M-extension arithmetic, `lui`/`auipc`, loads and stores (integer
 //! and FP), branches and jumps, and fences are compiled into code of their own; F/D
@@ -79,6 +81,7 @@ use cranelift_frontend::FunctionBuilderContext;
 
 use crate::decode_cache::{Slot, ID_JIT, ID_LEN2};
 use crate::execute::op_of;
+use crate::insn::Op;
 use crate::mmu::CTX_SHIFT;
 use arena::Arena;
 use translate::Shims;
@@ -182,13 +185,13 @@ pub(crate) struct Block {
 pub(crate) type Trampoline = unsafe extern "C" fn(*mut crate::Hart, usize) -> u32;
 
 /// The instructions of one block, to be compiled: each slot with its byte offset from the
-/// block's start, the offset just past the last, and whether the code runs on past the
-/// last into another block (the block was cut by its length, its page's end or its
-/// loop's end).
+/// block's start, in runs of consecutive instructions (see `Hart::block_source`), and
+/// the offsets where a run stops before an instruction the compiler does not handle. A
+/// run that stops anywhere else without a jump was cut by the block's length, its page's
+/// end or its loop's end: its code runs on into another block there.
 struct Source {
     insns: Vec<(Slot, u16)>,
-    len: u16,
-    runs_on: bool,
+    unsupported_at: Vec<u16>,
 }
 
 // SAFETY: a `Slot`'s handler is a plain code address; the compiler thread only reads the
@@ -781,50 +784,9 @@ impl crate::Hart {
         };
         let page = page_off / 4096;
         let start = (pc & 0xfff) as u16;
-        let mut insns: Vec<(Slot, u16)> = Vec::with_capacity(MAX_BLOCK);
-        let mut off = start;
-        while insns.len() < MAX_BLOCK && off < 4096 {
-            // Not an instruction that straddles into the next page: fetching its second
-            // half would walk that page's translation (setting its PTE's accessed bit) for
-            // code the guest may never reach.
-            if off == 4094 && mem.load(page_off + 4094, 2).is_none_or(|low| low & 3 == 3) {
-                break;
-            }
-            let at = pc.wrapping_add(u64::from(off - start));
-            let Ok(ip) = self.fetch_slow(mem, at) else {
-                break;
-            };
-            // SAFETY: `fetch_slow` returned a slot of a live decode-cache block, and nothing
-            // has touched the cache since.
-            let slot = unsafe { *ip };
-            if insns.is_empty() && slot.id & !ID_LEN2 == ID_JIT {
-                return;
-            }
-            let Some(slot) = Jit::original(mem.code.jit.as_deref(), slot) else {
-                break;
-            };
-            let op = op_of(slot.id);
-            if !translate::supported(slot.id) {
-                break;
-            }
-            insns.push((slot, off - start));
-            let loops = translate::targets_start(slot, off - start);
-            off += if slot.id & ID_LEN2 != 0 { 2 } else { 4 };
-            // A branch back to the start closes a loop: what follows runs once per loop,
-            // not once per iteration, and is a block of its own.
-            if translate::ends_block(op) || loops {
-                break;
-            }
-        }
-        if insns.is_empty() {
+        let Some(mut source) = self.block_source(mem, pc, page_off) else {
             return;
-        }
-        // Cut by its length, its page's end or the end of its loop rather than by a jump or
-        // an instruction the compiler cannot handle: the code runs on into the next block.
-        let runs_on = insns.last().is_some_and(|&(slot, at)| {
-            !translate::ends_block(op_of(slot.id))
-                && (insns.len() == MAX_BLOCK || off == 4096 || translate::targets_start(slot, at))
-        });
+        };
         if mem.code.jit.is_none() {
             match Jit::new(mem.code.jit_code_limit) {
                 Ok(jit) => mem.code.jit = Some(Box::new(jit)),
@@ -836,11 +798,6 @@ impl crate::Hart {
         }
         let Some(jit) = mem.code.jit.as_mut() else {
             return;
-        };
-        let mut source = Source {
-            insns,
-            len: off - start,
-            runs_on,
         };
         if mem.code.jit_background {
             match jit.request(page, start, source) {
@@ -854,6 +811,83 @@ impl crate::Hart {
         if let Some(code) = code {
             jit_install(mem, page, start, &source.insns, &code);
         }
+    }
+
+    /// The instructions of the block at virtual `pc` (RAM offset `page_off` for its page);
+    /// `None` if the first one is an instruction the compiler does not handle or is
+    /// compiled already.
+    ///
+    /// A block starts as a run of consecutive instructions up to a jump, a branch back to
+    /// its start (a loop: what follows runs once per loop, and is a block of its own), an
+    /// instruction of the block, an instruction the compiler does not handle or its page's
+    /// end. A `j` to an instruction further on in the page goes on there; the targets
+    /// further on in the page of its conditional branches are added after it, each as
+    /// another such run, as long as the block stays within [`MAX_BLOCK`] instructions. The
+    /// code a branch or a jump of the block leads to then stays in compiled code: an `if`,
+    /// an `else` and the back edges of inner loops.
+    fn block_source(
+        &mut self,
+        mem: &mut crate::Memory,
+        pc: u64,
+        page_off: usize,
+    ) -> Option<Source> {
+        let start = (pc & 0xfff) as u16;
+        let mut insns: Vec<(Slot, u16)> = Vec::with_capacity(MAX_BLOCK);
+        let mut unsupported_at = Vec::new();
+        let mut in_block = [false; 2048];
+        let mut pieces = std::collections::VecDeque::from([start]);
+        'pieces: while let Some(piece) = pieces.pop_front() {
+            let mut off = piece;
+            while insns.len() < MAX_BLOCK && off < 4096 && !in_block[usize::from(off >> 1)] {
+                // Not an instruction that straddles into the next page: fetching its second
+                // half would walk that page's translation (setting its PTE's accessed bit)
+                // for code the guest may never reach.
+                if off == 4094 && mem.load(page_off + 4094, 2).is_none_or(|low| low & 3 == 3) {
+                    unsupported_at.push(off - start);
+                    continue 'pieces;
+                }
+                let at = pc.wrapping_add(u64::from(off - start));
+                let Ok(ip) = self.fetch_slow(mem, at) else {
+                    unsupported_at.push(off - start);
+                    continue 'pieces;
+                };
+                // SAFETY: `fetch_slow` returned a slot of a live decode-cache block, and
+                // nothing has touched the cache since.
+                let slot = unsafe { *ip };
+                if insns.is_empty() && slot.id & !ID_LEN2 == ID_JIT {
+                    return None;
+                }
+                let original = Jit::original(mem.code.jit.as_deref(), slot);
+                let Some(slot) = original.filter(|slot| translate::supported(slot.id)) else {
+                    unsupported_at.push(off - start);
+                    continue 'pieces;
+                };
+                insns.push((slot, off - start));
+                in_block[usize::from(off >> 1)] = true;
+                let op = op_of(slot.id);
+                let target = i64::from(off) + i64::from(slot.imm);
+                let in_page = (i64::from(start)..4096).contains(&target);
+                off += if slot.id & ID_LEN2 != 0 { 2 } else { 4 };
+                match op {
+                    Op::Jal if slot.rd == 0 && in_page => {
+                        pieces.push_front(target as u16);
+                        continue 'pieces;
+                    }
+                    Op::Jal | Op::Jalr => continue 'pieces,
+                    _ if translate::targets_start(slot, at.wrapping_sub(pc) as u16) => {
+                        continue 'pieces;
+                    }
+                    _ if translate::is_branch(op) && in_page => {
+                        pieces.push_back(target as u16);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        (!insns.is_empty()).then_some(Source {
+            insns,
+            unsupported_at,
+        })
     }
 
     /// Installs the blocks the compiler thread has finished since the last call.

@@ -130,16 +130,8 @@ pub(super) fn targets_start(s: Slot, off: u16) -> bool {
     (op == Op::Jal || is_branch(op)) && i64::from(off) + i64::from(s.imm) == 0
 }
 
-/// True when `op` ends a block (it is included in it): an unconditional jump. A block goes
-/// on past a conditional branch, which leaves it when taken, so that the code a branch
-/// falls through to is compiled with it: reached only by falling through, it would
-/// otherwise never be a taken branch's target for the interpreter to count.
-pub(crate) fn ends_block(op: Op) -> bool {
-    matches!(op, Op::Jal | Op::Jalr)
-}
-
 /// True for a conditional branch.
-fn is_branch(op: Op) -> bool {
+pub(super) fn is_branch(op: Op) -> bool {
     use Op::*;
     matches!(op, Beq | Bne | Blt | Bge | Bltu | Bgeu)
 }
@@ -366,6 +358,8 @@ struct Translator<'a, 'b> {
     side_exit: IrBlock,
     /// The helpers' shims.
     shims: Shims,
+    /// True while the current IR block has no terminator yet (the code falls through).
+    open: bool,
 }
 
 impl Translator<'_, '_> {
@@ -666,11 +660,12 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(done);
     }
 
-    /// Leaves for the successor at `target` with the instructions before `index` retired.
-    fn exit_to(&mut self, target: Value, index: u64) {
+    /// Leaves for the successor at `target` with the instructions before `index` retired;
+    /// `code` is the exit's if the successor is not in the jump cache.
+    fn exit_to(&mut self, target: Value, index: u64, code: u32) {
         self.write_back();
         let position = self.position_at(index);
-        let miss = self.iconst(i64::from(EXIT_LOOKUP));
+        let miss = self.iconst(i64::from(code));
         self.b.ins().jump(
             self.chain_exit,
             &[target.into(), position.into(), miss.into()],
@@ -717,7 +712,7 @@ impl Translator<'_, '_> {
             Some(to) => self.enter(index + 1, to),
             None => {
                 let target = self.b.ins().iadd_imm_s(pc, imm);
-                self.exit_to(target, index + 1);
+                self.exit_to(target, index + 1, EXIT_LOOKUP);
             }
         }
     }
@@ -729,13 +724,23 @@ impl Translator<'_, '_> {
         let len: i64 = if s.id & ID_LEN2 != 0 { 2 } else { 4 };
         let imm = i64::from(s.imm);
         if let Some(target) = self.targets[index as usize] {
-            // An internal target: the path so far falls through into it, and a new
-            // segment starts.
-            self.enter(index, index as usize);
+            // An internal target: the path so far, if any, falls through into it, and a
+            // new segment starts.
+            if self.open {
+                self.enter(index, index as usize);
+            }
+            self.open = true;
             self.b.switch_to_block(target);
             self.seg = index;
             self.known = !1;
             self.dirty = self.dirty_in[index as usize];
+        } else if !self.open {
+            // Not reached by any path (every piece starts at a jump's target): code of its
+            // own, which the compiler drops.
+            let dead = self.b.create_block();
+            self.b.seal_block(dead);
+            self.b.switch_to_block(dead);
+            self.open = true;
         }
         let pc = self.b.ins().iadd_imm_s(self.pc0, i64::from(off));
         if s.id & !ID_LEN2 == ID_FP {
@@ -782,7 +787,7 @@ impl Translator<'_, '_> {
                 let target = self.b.ins().band_imm_s(t, !1);
                 let link = self.b.ins().iadd_imm_s(pc, len);
                 set!(link);
-                self.exit_to(target, index + 1);
+                self.exit_to(target, index + 1, EXIT_LOOKUP);
             }
             Beq | Bne | Blt | Bge | Bltu | Bgeu => {
                 let (x, y) = (a!(), bb!());
@@ -1062,7 +1067,7 @@ pub(super) fn block(
     shims: Shims,
     source: &Source,
 ) -> Option<Vec<u8>> {
-    let (insns, end) = (&source.insns[..], source.len);
+    let insns = &source.insns[..];
     let mut func = Function::with_name_signature(UserFuncName::user(0, 1), block_signature());
     let mut b = FunctionBuilder::new(&mut func, fctx);
     let entry = b.create_block();
@@ -1084,6 +1089,7 @@ pub(super) fn block(
     // first used there is read at its first use. Every register used from there on, or
     // written anywhere, is read on entry, so that each path to a join has a value for it.
     let offsets: Vec<u16> = insns.iter().map(|&(_, off)| off).collect();
+    let index_of = |to: i64| offsets.iter().position(|&o| i64::from(o) == to);
     let internal: Vec<Option<usize>> = insns
         .iter()
         .map(|&(s, off)| {
@@ -1091,14 +1097,34 @@ pub(super) fn block(
             if op != Op::Jal && !is_branch(op) {
                 return None;
             }
-            let to = i64::from(off) + i64::from(s.imm);
-            offsets.iter().position(|&o| i64::from(o) == to)
+            index_of(i64::from(off) + i64::from(s.imm))
         })
         .collect();
-    let first_join = internal
+    // Where a piece of the block ends without a jump: the offset it falls out at (see
+    // `Hart::block_source`), and the instruction of the block there if there is one.
+    let falls_out: Vec<Option<u16>> = insns
         .iter()
         .enumerate()
-        .filter_map(|(from, to)| to.map(|to| from.min(to)))
+        .map(|(index, &(s, off))| {
+            let next = off + if s.id & ID_LEN2 != 0 { 2 } else { 4 };
+            let ends = matches!(op_of(s.id), Op::Jal | Op::Jalr)
+                || insns.get(index + 1).is_some_and(|&(_, o)| o == next);
+            (!ends).then_some(next)
+        })
+        .collect();
+    let fall_to: Vec<Option<usize>> = falls_out
+        .iter()
+        .map(|next| next.and_then(|next| index_of(i64::from(next))))
+        .collect();
+    let edges: Vec<(usize, usize)> = internal
+        .iter()
+        .chain(&fall_to)
+        .enumerate()
+        .filter_map(|(i, to)| to.map(|to| (i % insns.len(), to)))
+        .collect();
+    let first_join = edges
+        .iter()
+        .map(|&(from, to)| from.min(to))
         .min()
         .unwrap_or(insns.len());
     let mut written = 0u32;
@@ -1126,12 +1152,10 @@ pub(super) fn block(
     };
     let mut targets = vec![None; insns.len()];
     let mut dirty_in = vec![0; insns.len()];
-    for (from, to) in internal.iter().enumerate() {
-        if let Some(to) = *to {
-            targets[to] = Some(b.create_block());
-            if to <= from {
-                dirty_in[to] = written;
-            }
+    for &(from, to) in &edges {
+        targets[to] = Some(b.create_block());
+        if to <= from {
+            dirty_in[to] = written;
         }
     }
 
@@ -1193,26 +1217,30 @@ pub(super) fn block(
         interpret_exit,
         side_exit,
         shims,
+        open: true,
     };
-    let mut open = true;
     for (index, &(s, off)) in insns.iter().enumerate() {
         t.insn(s, off, index as u64);
-        if ends_block(op_of(s.id)) {
-            open = false;
-            break;
+        if matches!(op_of(s.id), Op::Jal | Op::Jalr) {
+            t.open = false;
+        } else if let Some(next) = falls_out[index] {
+            // The piece ends: on at an instruction of the block, or out of compiled code
+            // into the interpreter (an instruction the compiler does not handle) or into
+            // the block that runs on there.
+            match fall_to[index] {
+                Some(to) => t.enter(index as u64 + 1, to),
+                None => {
+                    let code = if source.unsupported_at.contains(&next) {
+                        EXIT_LOOKUP
+                    } else {
+                        EXIT_RUN_ON
+                    };
+                    let target = t.b.ins().iadd_imm_s(pc0, i64::from(next));
+                    t.exit_to(target, index as u64 + 1, code);
+                }
+            }
+            t.open = false;
         }
-    }
-    if open {
-        t.write_back();
-        let next = t.b.ins().iadd_imm_s(pc0, i64::from(end));
-        let position = t.position_at(count);
-        let miss = t.iconst(i64::from(if source.runs_on {
-            EXIT_RUN_ON
-        } else {
-            EXIT_LOOKUP
-        }));
-        t.b.ins()
-            .jump(chain_exit, &[next.into(), position.into(), miss.into()]);
     }
 
     // Budget exit: the block has not started.
