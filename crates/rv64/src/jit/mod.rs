@@ -835,21 +835,21 @@ impl crate::Hart {
         let mut insns: Vec<(Slot, u16)> = Vec::with_capacity(MAX_BLOCK);
         let mut unsupported_at = Vec::new();
         let mut in_block = [false; 2048];
-        let mut pieces = std::collections::VecDeque::from([start]);
-        'pieces: while let Some(piece) = pieces.pop_front() {
-            let mut off = piece;
+        let mut runs = std::collections::VecDeque::from([start]);
+        'runs: while let Some(run) = runs.pop_front() {
+            let mut off = run;
             while insns.len() < MAX_BLOCK && off < 4096 && !in_block[usize::from(off >> 1)] {
                 // Not an instruction that straddles into the next page: fetching its second
                 // half would walk that page's translation (setting its PTE's accessed bit)
                 // for code the guest may never reach.
                 if off == 4094 && mem.load(page_off + 4094, 2).is_none_or(|low| low & 3 == 3) {
                     unsupported_at.push(off - start);
-                    continue 'pieces;
+                    continue 'runs;
                 }
                 let at = pc.wrapping_add(u64::from(off - start));
                 let Ok(ip) = self.fetch_slow(mem, at) else {
                     unsupported_at.push(off - start);
-                    continue 'pieces;
+                    continue 'runs;
                 };
                 // SAFETY: `fetch_slow` returned a slot of a live decode-cache block, and
                 // nothing has touched the cache since.
@@ -860,7 +860,7 @@ impl crate::Hart {
                 let original = Jit::original(mem.code.jit.as_deref(), slot);
                 let Some(slot) = original.filter(|slot| translate::supported(slot.id)) else {
                     unsupported_at.push(off - start);
-                    continue 'pieces;
+                    continue 'runs;
                 };
                 insns.push((slot, off - start));
                 in_block[usize::from(off >> 1)] = true;
@@ -870,15 +870,15 @@ impl crate::Hart {
                 off += if slot.id & ID_LEN2 != 0 { 2 } else { 4 };
                 match op {
                     Op::Jal if slot.rd == 0 && in_page => {
-                        pieces.push_front(target as u16);
-                        continue 'pieces;
+                        runs.push_front(target as u16);
+                        continue 'runs;
                     }
-                    Op::Jal | Op::Jalr => continue 'pieces,
+                    Op::Jal | Op::Jalr => continue 'runs,
                     _ if translate::targets_start(slot, at.wrapping_sub(pc) as u16) => {
-                        continue 'pieces;
+                        continue 'runs;
                     }
                     _ if translate::is_branch(op) && in_page => {
-                        pieces.push_back(target as u16);
+                        runs.push_back(target as u16);
                     }
                     _ => {}
                 }

@@ -307,11 +307,11 @@ fn ram_flags() -> MemFlagsData {
 ///
 /// Guest registers live in Cranelift variables, so that the SSA values of a register meet
 /// where paths inside the block join. A register is read from the hart at its first use
-/// (on the straight-line path before the block's first internal branch, or at the block's
-/// entry for the registers used after it); a write only defines the variable and marks the
-/// register `dirty`. Every way out of compiled code, and every helper that reads the hart's
-/// registers, first stores the dirty registers ([`Translator::write_back`]), so that
-/// compiled code is left at any instruction (a side exit) with the hart exact, while a
+/// on the straight-line path before the block's first join, or on entry if it is used after
+/// that or written anywhere in a block with joins; a write only defines the variable and
+/// marks the register `dirty`. Every way out of compiled code, and every helper that reads
+/// the hart's registers, first stores the dirty registers ([`Translator::write_back`]), so
+/// that compiled code is left at any instruction (a side exit) with the hart exact, while a
 /// register written several times between two such points is stored once, on the path that
 /// leaves.
 ///
@@ -735,7 +735,7 @@ impl Translator<'_, '_> {
             self.known = !1;
             self.dirty = self.dirty_in[index as usize];
         } else if !self.open {
-            // Not reached by any path (every piece starts at a jump's target): code of its
+            // Not reached by any path (every run starts at a jump's target): code of its
             // own, which the compiler drops.
             let dead = self.b.create_block();
             self.b.seal_block(dead);
@@ -1100,7 +1100,7 @@ pub(super) fn block(
             index_of(i64::from(off) + i64::from(s.imm))
         })
         .collect();
-    // Where a piece of the block ends without a jump: the offset it falls out at (see
+    // Where a run of the block ends without a jump: the offset it falls out at (see
     // `Hart::block_source`), and the instruction of the block there if there is one.
     let falls_out: Vec<Option<u16>> = insns
         .iter()
@@ -1224,7 +1224,7 @@ pub(super) fn block(
         if matches!(op_of(s.id), Op::Jal | Op::Jalr) {
             t.open = false;
         } else if let Some(next) = falls_out[index] {
-            // The piece ends: on at an instruction of the block, or out of compiled code
+            // The run ends: on at an instruction of the block, or out of compiled code
             // into the interpreter (an instruction the compiler does not handle) or into
             // the block that runs on there.
             match fall_to[index] {
