@@ -13,9 +13,8 @@
 //!   old tag matches the new contexts, and clears the array only when the generation wraps
 //!   (every 31 flushes). A TLB can then be large (a workload that touches hundreds of MiB at
 //!   random misses less) without making the flushes a guest does at every context switch
-//!   cost more. Only RAM pages
-//!   are cached there, and the store TLB never maps a page with decoded code, so fast-path
-//!   stores never need decode-cache invalidation.
+//!   cost more. Only RAM pages are cached there, and the store TLB never maps a page with
+//!   decoded code, so fast-path stores never need decode-cache invalidation.
 //! - Device TLB: device pages (physical pages outside RAM) always take the slow path, since
 //!   every access must reach the [`Bus`]; a small [`DeviceTlb`] remembers their translations
 //!   so that the slow path skips the page walk. It is flushed with the other TLBs.

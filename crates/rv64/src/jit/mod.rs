@@ -49,11 +49,10 @@
 //! polling loop stays in compiled code, and leaves after retiring one it must see
 //! (`EXIT_DEVICE`) or at one that faulted, with its trap (`EXIT_TRAP`). Anything else (an
 //! access across pages, a misaligned device access, a store into code, a page fault)
-//! leaves the block at exactly
-//! that instruction (`EXIT_SIDE`), with `pc`, the position and the registers the block has
-//! changed written back (compiled code keeps registers in host registers and stores them
-//! on the paths that leave or call the interpreter), and the interpreter executes it with
-//! its exact trap semantics. Blocks that end in a jump look their successor up in the
+//! leaves the block at exactly that instruction (`EXIT_SIDE`), with `pc`, the position and
+//! the registers the block has changed written back (compiled code keeps registers in host
+//! registers and stores them on the paths that leave or call the interpreter), and the
+//! interpreter executes it with its exact trap semantics. Blocks that end in a jump look their successor up in the
 //! hart's jump cache and tail-call it, so hot loops never return to the interpreter.
 
 //! # Invalidation
@@ -600,7 +599,6 @@ pub(crate) unsafe extern "C" fn access(
         crate::mmu::Access::Load
     };
     let pa = match h.tlb_device.lookup(va, h.data_ctx, access) {
-        Some(_) if misaligned => return SIDE,
         Some(pa) => pa,
         None => {
             let epoch = mem.code.jit_epoch;
@@ -632,13 +630,15 @@ pub(crate) unsafe extern "C" fn access(
                 h.tlb_store.insert(va, h.store_ctx, off, h.ram_host);
                 return ACCESS_DONE as u64;
             }
-            if misaligned {
-                return SIDE;
-            }
             h.tlb_device.insert(va, h.data_ctx, access, pa);
             pa
         }
     };
+    // A misaligned device access is the interpreter's misaligned-address exception (after
+    // the same walk and device-TLB entry).
+    if misaligned {
+        return SIDE;
+    }
     let (Some(bus_access), bus) = (h.jit_bus_access, h.jit_bus) else {
         return SIDE;
     };
@@ -862,7 +862,8 @@ impl crate::Hart {
                     unsupported_at.push(off - start);
                     continue 'runs;
                 };
-                insns.push((slot, off - start));
+                let rel = off - start;
+                insns.push((slot, rel));
                 in_block[usize::from(off >> 1)] = true;
                 let op = op_of(slot.id);
                 let target = i64::from(off) + i64::from(slot.imm);
@@ -874,9 +875,7 @@ impl crate::Hart {
                         continue 'runs;
                     }
                     Op::Jal | Op::Jalr => continue 'runs,
-                    _ if translate::targets_start(slot, at.wrapping_sub(pc) as u16) => {
-                        continue 'runs;
-                    }
+                    _ if translate::targets_start(slot, rel) => continue 'runs,
                     _ if translate::is_branch(op) && in_page => {
                         runs.push_back(target as u16);
                     }
