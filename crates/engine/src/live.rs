@@ -88,8 +88,8 @@ pub fn print_stats(machine: &Machine, start: Instant) {
     if jit.compiled > 0 {
         eprintln!(
             "vmft: jit compiled {} blocks in {:.3} s ({} KiB of code now), {} dropped by \
-             writes, {} evictions; {} entries, {} side exits, {} lookup misses; {:.1}% of \
-             instructions retired by compiled code",
+             writes, {} evictions; {} entries, {} side exits, {} lookup misses, {} jump-cache \
+             fills; {:.1}% of instructions retired by compiled code",
             jit.compiled,
             jit.compile_nanos as f64 / 1e9,
             jit.code_bytes >> 10,
@@ -98,6 +98,7 @@ pub fn print_stats(machine: &Machine, start: Instant) {
             jit.entries,
             jit.side_exits,
             jit.lookup_misses,
+            jit.jump_cache_fills,
             jit.compiled_instructions as f64 * 100.0 / instructions.max(1) as f64
         );
     }

@@ -295,7 +295,7 @@ impl Hart {
 
     /// Empties every TLB.
     pub(crate) fn flush_tlbs(&mut self) {
-        self.jc_stale = u8::MAX;
+        self.jump_cache_stale();
         self.tlb_fetch.flush();
         self.tlb_load.flush();
         self.tlb_store.flush();
@@ -319,7 +319,7 @@ impl Hart {
             self.flush_tlbs();
             return;
         }
-        self.jc_stale = u8::MAX;
+        self.jump_cache_stale_at(va);
         self.tlb_fetch.flush_page(va);
         self.tlb_load.flush_page(va);
         self.tlb_store.flush_page(va);

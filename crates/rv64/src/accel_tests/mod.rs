@@ -9,6 +9,7 @@
 //!   background.
 //! - [`run_on`]: straight-line code that runs on through several blocks.
 //! - [`internal`]: an inner loop and an `if` inside a loop's block.
+//! - [`remap`]: code pages mapped anew, and fences of pages without code.
 //!
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
@@ -24,5 +25,6 @@ mod gen;
 mod internal;
 mod layout;
 mod random;
+mod remap;
 mod run_on;
 mod smc;

@@ -107,6 +107,9 @@ pub struct JitStats {
     /// Times compiled code left because its successor was not compiled (or not in the fetch
     /// TLB).
     pub lookup_misses: u64,
+    /// Blocks entered into the jump cache, which compiled code finds its successors in:
+    /// once per successor after the cache was emptied.
+    pub jump_cache_fills: u64,
     /// Instructions retired by compiled code (the rest were retired by the interpreter).
     pub compiled_instructions: u64,
 }
@@ -154,6 +157,8 @@ pub(crate) const EXIT_RUN_ON: u32 = 6;
 pub(crate) const JC_SIZE: usize = 1024;
 /// Fetch contexts (privileges 0..=3), each with a jump cache of its own.
 pub(crate) const JC_CONTEXTS: usize = 4;
+/// Bits of the hart's filter of the virtual pages the jump cache holds blocks of.
+pub(crate) const JC_PAGE_BITS: usize = 4096;
 /// Entries of the interpreter's table of taken-branch counts.
 pub(crate) const HEAT_SIZE: usize = 4096;
 
@@ -686,11 +691,27 @@ impl crate::Hart {
         (self.fetch_ctx >> CTX_SHIFT) as usize & (JC_CONTEXTS - 1)
     }
 
+    /// Marks every table of the jump cache stale: each is emptied before its context next
+    /// enters compiled code.
+    pub(crate) fn jump_cache_stale(&mut self) {
+        self.jc_stale = u8::MAX;
+        self.jc_pages = [0; JC_PAGE_BITS / 64];
+    }
+
+    /// Marks the jump cache stale if it may hold a block of `va`'s page, whose translation
+    /// an `sfence.vma` dropped.
+    pub(crate) fn jump_cache_stale_at(&mut self, va: u64) {
+        let page = (va >> 12) as usize % JC_PAGE_BITS;
+        if self.jc_pages[page / 64] & (1 << (page % 64)) != 0 {
+            self.jump_cache_stale();
+        }
+    }
+
     /// Empties the jump cache if blocks were dropped or translations changed since it was
     /// filled, and points `jc_base` at the current fetch context's table.
     pub(crate) fn sync_jump_cache(&mut self, mem: &crate::Memory) {
         if self.jc_epoch != mem.code.jit_epoch {
-            self.jc_stale = u8::MAX;
+            self.jump_cache_stale();
             self.jc_epoch = mem.code.jit_epoch;
         }
         let context = self.jc_context();
@@ -715,6 +736,9 @@ impl crate::Hart {
         let code = mem.code.jit.as_ref()?.blocks.get(slot.imm as usize)?.code;
         let table = self.jc_context() * JC_SIZE;
         self.jc[table + ((pc >> 1) as usize & (JC_SIZE - 1))] = JcEntry { pc, code };
+        mem.code.jit_stats.jump_cache_fills += 1;
+        let page = (pc >> 12) as usize % JC_PAGE_BITS;
+        self.jc_pages[page / 64] |= 1 << (page % 64);
         Some(code)
     }
 
