@@ -35,8 +35,10 @@ use crate::hart::{Hart, PRIV_M, PRIV_S, PRIV_U};
 use crate::memory::Memory;
 use crate::trap::*;
 
-/// Entries per software TLB.
-pub const TLB_SIZE: usize = 4096;
+/// Entries per software TLB: 128 MiB of 4 KiB pages. `xz -9`'s match finder reads
+/// hundreds of MiB at random, and took 5% less time with 32768 entries than with 4096
+/// (16384 and 65536 fell in between); flushes cost the same (see [`Tlb::flush`]).
+pub const TLB_SIZE: usize = 32768;
 /// The empty range of [`Hart`]'s `superpages`.
 pub const NO_SUPERPAGES: (u64, u64) = (u64::MAX, 0);
 /// Tag of an empty TLB entry. Its bits 7 to 11 are all ones, a generation no context carries,
