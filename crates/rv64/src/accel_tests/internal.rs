@@ -2,7 +2,7 @@
 //! to an instruction after the block's start), an `if` (a forward branch over a few
 //! instructions) and an `else` placed after the loop's end (a forward branch out of the
 //! loop's code, and a jump back into it), as compilers lay out a sieve or a bit-counting
-//! loop. All of it stays inside the outer loop's compiled block; runs stopping at random
+//! loop, and a `j` over code the loop never runs. All of it stays inside the outer loop's compiled block; runs stopping at random
 //! positions make its budget checks at the branches back leave the block in the middle of
 //! the loops.
 
@@ -43,6 +43,12 @@ fn program() -> (Vec<u8>, u64, u64) {
     asm.put(addi(T1, T1, -1));
     asm.branch(1, T1, ZERO, inner);
     asm.put(sd(A2, T6, 0));
+    // A `j` over code that nothing in the loop reaches: the block goes on after it.
+    let over = asm.label();
+    asm.jal(ZERO, over);
+    asm.put(addi(S1, S1, 100));
+    asm.put(addi(S1, S1, 100));
+    asm.bind(over);
     asm.put(op(0, 4, A3, A3, A2));
     asm.put(addi(A3, A3, 77));
     asm.put(addi(T0, T0, -1));
@@ -84,6 +90,8 @@ fn the_jit_keeps_inner_loops_and_forward_branches_inside_a_block() {
     let stats = pair.jit.mem.jit_stats();
     // The outer loop's block, and the block after it, which it runs on into.
     assert_eq!(stats.compiled, 2, "{stats:?}");
+    // No branch or jump leaves the blocks for code that is not compiled.
+    assert_eq!(stats.lookup_misses, 0, "{stats:?}");
     let total = pair.jit.hart.position();
     assert!(
         stats.compiled_instructions * 10 > total * 9,

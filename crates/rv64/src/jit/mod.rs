@@ -894,7 +894,7 @@ impl crate::Hart {
                 let in_page = (i64::from(start)..4096).contains(&target);
                 off += if slot.id & ID_LEN2 != 0 { 2 } else { 4 };
                 match op {
-                    Op::Jal if slot.rd == 0 && in_page => {
+                    Op::Jal if slot.rd == crate::insn::X0_SINK && in_page => {
                         runs.push_front(target as u16);
                         continue 'runs;
                     }
