@@ -123,6 +123,15 @@ fn native(op: Op) -> bool {
     )
 }
 
+/// Guest registers at most whose values a block keeps in host registers across the joins
+/// of its paths (see [`Translator`]); the others go through the hart at each join, as QEMU's
+/// globals do at the end of each of its basic blocks. Carrying every register used after a
+/// join spilled most of them to the stack in a loop as large as liblzma's match finder
+/// (its block loaded and spilled 30 registers on entry): `xz -9` took 7.29 s carrying all,
+/// 6.75–7.32 s carrying none to four, and 8.0 s carrying six, in interleaved runs; the CPU
+/// benchmark's small loops ran best carrying four (0.435 s, against 0.473 s with none).
+const CARRIED: usize = 4;
+
 /// True when slot `s`, at byte offset `off` in its block, is a branch or `jal` to the block's
 /// start: the block loops.
 pub(super) fn targets_start(s: Slot, off: u16) -> bool {
@@ -305,11 +314,12 @@ fn ram_flags() -> MemFlagsData {
 
 /// The state of one block's translation.
 ///
-/// Guest registers live in Cranelift variables, so that the SSA values of a register meet
-/// where paths inside the block join. A register is read from the hart at its first use
-/// on the straight-line path before the block's first join, or on entry if it is used after
-/// that or written anywhere in a block with joins; a write only defines the variable and
-/// marks the register `dirty`. Every way out of compiled code, and every helper that reads
+/// Guest registers live in Cranelift variables. A register is read from the hart at its
+/// first use on a straight-line segment; a write only defines the variable and marks the
+/// register `dirty`. Where paths inside the block join, the [`CARRIED`] registers used most
+/// after the block's first join keep their variables, whose SSA values meet there (they are
+/// read on entry); every other register is stored before a jump to the join if dirty, and
+/// read again after it at its first use. Every way out of compiled code, and every helper that reads
 /// the hart's registers, first stores the dirty registers ([`Translator::write_back`]), so
 /// that compiled code is left at any instruction (a side exit) with the hart exact, while a
 /// register written several times between two such points is stored once, on the path that
@@ -333,6 +343,9 @@ struct Translator<'a, 'b> {
     known: u32,
     /// The registers whose value on the current path the hart may not hold yet.
     dirty: u32,
+    /// The registers whose variables carry their values across joins (read on entry); any
+    /// other is stored before a jump to a join if dirty, and read again after it.
+    carried: u32,
     /// The position at the start of the current segment, instruction `seg`.
     pos: Variable,
     seg: u64,
@@ -408,8 +421,13 @@ impl Translator<'_, '_> {
     /// Stores the dirty registers into the hart, on the current path. They stay marked dirty
     /// for the paths that do not take this one.
     fn write_back(&mut self) {
+        self.store_registers(self.dirty);
+    }
+
+    /// Stores the registers in `mask` into the hart, on the current path.
+    fn store_registers(&mut self, mask: u32) {
         for r in 1..32u8 {
-            if self.dirty & 1 << r != 0 {
+            if mask & 1 << r != 0 {
                 let value = self.b.use_var(self.vars[usize::from(r)]);
                 self.b
                     .ins()
@@ -698,7 +716,10 @@ impl Translator<'_, '_> {
                 .ins()
                 .jump(self.side_exit, &[off.into(), position.into(), code.into()]);
             self.b.switch_to_block(go_on);
-        } else {
+        }
+        self.store_registers(self.dirty & !self.carried);
+        self.dirty &= self.carried;
+        if (to as u64) >= index {
             self.dirty_in[to] |= self.dirty;
         }
         self.b.def_var(self.pos, position);
@@ -732,7 +753,7 @@ impl Translator<'_, '_> {
             self.open = true;
             self.b.switch_to_block(target);
             self.seg = index;
-            self.known = !1;
+            self.known = self.carried;
             self.dirty = self.dirty_in[index as usize];
         } else if !self.open {
             // Not reached by any path (every run starts at a jump's target): code of its
@@ -1128,34 +1149,34 @@ pub(super) fn block(
         .min()
         .unwrap_or(insns.len());
     let mut written = 0u32;
-    let mut used_after_join = 0u32;
+    let mut uses_after_join = [0u32; 32];
     for (index, &(s, _)) in insns.iter().enumerate() {
-        let mut regs = vec![s.rs1, s.rs2];
-        if !matches!(op_of(s.id), Op::Fence | Op::FenceI) {
-            regs.push(s.rd);
+        let writes = !matches!(op_of(s.id), Op::Fence | Op::FenceI);
+        if writes {
             written |= 1 << (s.rd & 31);
         }
         if index >= first_join {
-            for reg in regs {
-                used_after_join |= 1 << (reg & 31);
+            for reg in [s.rs1, s.rs2].into_iter().chain(writes.then_some(s.rd)) {
+                uses_after_join[usize::from(reg & 31)] += 1;
             }
         }
     }
-    // A loop's header may be reached from anywhere below it: any register written in the
-    // block may be dirty there, and is read on entry so that every path has a value for it
-    // (a slot's `rd` may name an FP register, which no path defines).
     let written = written & !1;
-    let eager = if first_join < insns.len() {
-        (used_after_join | written) & !1
-    } else {
-        0
-    };
+    // The registers used most from the first join on carry their values across joins;
+    // each of them is read on entry, so that every path into a join has a value for it.
+    let mut by_uses: Vec<usize> = (1..32).filter(|&r| uses_after_join[r] > 0).collect();
+    by_uses.sort_by_key(|&r| std::cmp::Reverse(uses_after_join[r]));
+    let carried = by_uses
+        .iter()
+        .take(CARRIED)
+        .fold(0u32, |mask, &r| mask | 1 << r);
+    let eager = carried;
     let mut targets = vec![None; insns.len()];
     let mut dirty_in = vec![0; insns.len()];
     for &(from, to) in &edges {
         targets[to] = Some(b.create_block());
         if to <= from {
-            dirty_in[to] = written;
+            dirty_in[to] = written & carried;
         }
     }
 
@@ -1206,6 +1227,7 @@ pub(super) fn block(
         vars,
         known: eager,
         dirty: 0,
+        carried,
         pos,
         seg: 0,
         offsets,
