@@ -415,6 +415,14 @@ impl Jit {
         })
     }
 
+    /// True when the block at `start` of RAM page `page` has been handed to the compiler
+    /// thread and not installed yet.
+    fn pending(&self, page: usize, start: u16) -> bool {
+        self.worker
+            .as_ref()
+            .is_some_and(|worker| worker.pending.contains(&(page, start)))
+    }
+
     /// A block the compiler thread has finished, if any.
     fn finished(&mut self) -> Option<Compiled> {
         let worker = self.worker.as_mut()?;
@@ -808,6 +816,15 @@ impl crate::Hart {
         };
         let page = page_off / 4096;
         let start = (pc & 0xfff) as u16;
+        // Compiled code that runs on into a block being compiled asks for it at each arrival.
+        if mem
+            .code
+            .jit
+            .as_ref()
+            .is_some_and(|jit| jit.pending(page, start))
+        {
+            return;
+        }
         let Some(mut source) = self.block_source(mem, pc, page_off) else {
             return;
         };
