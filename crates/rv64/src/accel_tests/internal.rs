@@ -2,9 +2,9 @@
 //! to an instruction after the block's start), an `if` (a forward branch over a few
 //! instructions) and an `else` placed after the loop's end (a forward branch out of the
 //! loop's code, and a jump back into it), as compilers lay out a sieve or a bit-counting
-//! loop, and a `j` over code the loop never runs. All of it stays inside the outer loop's compiled block; runs stopping at random
-//! positions make its budget checks at the branches back leave the block in the middle of
-//! the loops.
+//! loop, and a `j` over code the loop never runs. All of it stays inside the outer loop's
+//! compiled block; runs stopping at random positions make its budget checks at the
+//! branches back leave the block in the middle of the loops.
 
 use super::{BASE, RAM};
 use crate::hart::Hart;

@@ -159,6 +159,13 @@ pub(crate) const JC_SIZE: usize = 1024;
 pub(crate) const JC_CONTEXTS: usize = 4;
 /// Bits of the hart's filter of the virtual pages the jump cache holds blocks of.
 pub(crate) const JC_PAGE_BITS: usize = 4096;
+/// Where the page of virtual address `va` is in the hart's `jc_pages` filter: the word and
+/// its bit.
+fn jc_page_bit(va: u64) -> (usize, u64) {
+    let page = (va >> 12) as usize % JC_PAGE_BITS;
+    (page / 64, 1 << (page % 64))
+}
+
 /// Entries of the interpreter's table of taken-branch counts.
 pub(crate) const HEAT_SIZE: usize = 4096;
 
@@ -709,8 +716,8 @@ impl crate::Hart {
     /// Marks the jump cache stale if it may hold a block of `va`'s page, whose translation
     /// an `sfence.vma` dropped.
     pub(crate) fn jump_cache_stale_at(&mut self, va: u64) {
-        let page = (va >> 12) as usize % JC_PAGE_BITS;
-        if self.jc_pages[page / 64] & (1 << (page % 64)) != 0 {
+        let (word, bit) = jc_page_bit(va);
+        if self.jc_pages[word] & bit != 0 {
             self.jump_cache_stale();
         }
     }
@@ -745,8 +752,8 @@ impl crate::Hart {
         let table = self.jc_context() * JC_SIZE;
         self.jc[table + ((pc >> 1) as usize & (JC_SIZE - 1))] = JcEntry { pc, code };
         mem.code.jit_stats.jump_cache_fills += 1;
-        let page = (pc >> 12) as usize % JC_PAGE_BITS;
-        self.jc_pages[page / 64] |= 1 << (page % 64);
+        let (word, bit) = jc_page_bit(pc);
+        self.jc_pages[word] |= bit;
         Some(code)
     }
 

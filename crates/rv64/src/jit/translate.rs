@@ -319,11 +319,11 @@ fn ram_flags() -> MemFlagsData {
 /// register `dirty`. Where paths inside the block join, the [`CARRIED`] registers used most
 /// after the block's first join keep their variables, whose SSA values meet there (they are
 /// read on entry); every other register is stored before a jump to the join if dirty, and
-/// read again after it at its first use. Every way out of compiled code, and every helper that reads
-/// the hart's registers, first stores the dirty registers ([`Translator::write_back`]), so
-/// that compiled code is left at any instruction (a side exit) with the hart exact, while a
-/// register written several times between two such points is stored once, on the path that
-/// leaves.
+/// read again after it at its first use. Every way out of compiled code, and every helper
+/// that reads the hart's registers, first stores the dirty registers
+/// ([`Translator::write_back`]), so that compiled code is left at any instruction (a side
+/// exit) with the hart exact, while a register written several times between two such
+/// points is stored once, on the path that leaves.
 ///
 /// A branch or `jal` to an instruction of the block itself stays in compiled code: each
 /// such target has an IR block of its own, and the position is a variable too, holding the
@@ -1105,10 +1105,9 @@ pub(super) fn block(
     let tlb_load = b.ins().load(I64, hf, hart, TLB_LOAD);
     let tlb_store = b.ins().load(I64, hf, hart, TLB_STORE);
 
-    // Branches and `jal`s to an instruction of the block stay inside it. Before the first
-    // instruction such a jump leaves from or lands on, the code is straight-line: a register
-    // first used there is read at its first use. Every register used from there on, or
-    // written anywhere, is read on entry, so that each path to a join has a value for it.
+    // Branches and `jal`s to an instruction of the block stay inside it, and paths join at
+    // their targets. Which registers carry their values across the joins is chosen from
+    // the instructions from the first one such a jump leaves from or lands on.
     let offsets: Vec<u16> = insns.iter().map(|&(_, off)| off).collect();
     let index_of = |to: i64| offsets.iter().position(|&o| i64::from(o) == to);
     let internal: Vec<Option<usize>> = insns
@@ -1170,7 +1169,6 @@ pub(super) fn block(
         .iter()
         .take(CARRIED)
         .fold(0u32, |mask, &r| mask | 1 << r);
-    let eager = carried;
     let mut targets = vec![None; insns.len()];
     let mut dirty_in = vec![0; insns.len()];
     for &(from, to) in &edges {
@@ -1211,7 +1209,7 @@ pub(super) fn block(
     let pos = b.declare_var(I64);
     b.def_var(pos, pos0);
     for reg in 1..32u8 {
-        if eager & 1 << reg != 0 {
+        if carried & 1 << reg != 0 {
             let value = b.ins().load(I64, hf, hart, x_offset(reg));
             b.def_var(vars[usize::from(reg)], value);
         }
@@ -1225,7 +1223,7 @@ pub(super) fn block(
         tlb_load,
         tlb_store,
         vars,
-        known: eager,
+        known: carried,
         dirty: 0,
         carried,
         pos,
