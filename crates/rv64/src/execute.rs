@@ -492,7 +492,7 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     h.jit_end = end;
     h.jit_mem = &mut *e.mem;
     h.jit_bus = (&mut *e.bus as *mut B).cast();
-    h.jit_bus_access = Some(bus_access::<B>);
+    h.jit_access = Some(crate::jit::access::<B>);
     h.jit_interpret = Some(interpret_one::<B>);
     h.sync_jump_cache(e.mem);
     e.mem.code.jit_stats.entries += 1;
@@ -549,27 +549,6 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     }
     let left = e.end - h.position;
     next(h, e, h.no_block.as_ptr(), h.pc, left)
-}
-
-/// A device access for compiled code (see [`crate::jit::access`]), through the bus of type
-/// `B` behind `bus`.
-///
-/// # Safety
-/// `bus` must point at a live `B` that nothing else uses during the call.
-unsafe fn bus_access<B: Bus>(
-    bus: *mut (),
-    h: &mut Hart,
-    pa: u64,
-    size: u64,
-    store: Option<u64>,
-    position: u64,
-) -> Result<u64, crate::BusFault> {
-    // SAFETY: by the contract, `bus` is a live, unaliased `B`.
-    let bus = unsafe { &mut *bus.cast::<B>() };
-    match store {
-        None => h.bus_load(bus, pa, size, position),
-        Some(value) => h.bus_store(bus, pa, size, value, position).map(|()| 0),
-    }
 }
 
 /// Executes the one instruction `slot` at `pc` and `position` for compiled code (see

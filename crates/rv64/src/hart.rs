@@ -137,9 +137,11 @@ pub struct Hart {
     pub(crate) jc: Box<[crate::jit::JcEntry]>,
     /// The RAM compiled code runs on, for the helpers it calls (set by `jit_enter`).
     pub(crate) jit_mem: *mut Memory,
-    /// The bus compiled code runs with, type-erased, and its access function.
+    /// The bus compiled code runs with, type-erased (set by `jit_enter`).
     pub(crate) jit_bus: *mut (),
-    pub(crate) jit_bus_access: Option<crate::jit::BusAccess>,
+    /// The slow path of compiled code's loads and stores for that bus, [`crate::jit::access`]
+    /// (set by `jit_enter`): the access shim calls it through this field.
+    pub(crate) jit_access: Option<crate::jit::Access>,
     /// The interpreter for one instruction, for compiled code (set by `jit_enter`).
     pub(crate) jit_interpret: Option<crate::jit::InterpretOne>,
     /// How the interpreter's chain went on after an instruction it executed for compiled
@@ -212,7 +214,7 @@ impl Hart {
             jc_base: std::ptr::null(),
             jit_mem: std::ptr::null_mut(),
             jit_bus: std::ptr::null_mut(),
-            jit_bus_access: None,
+            jit_access: None,
             jit_interpret: None,
             jit_flow: None,
             jit_value: 0,

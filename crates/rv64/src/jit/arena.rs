@@ -5,7 +5,7 @@
 //! through the hart pointer they are given), and one mapping keeps that to a pointer reset.
 
 /// A bump-allocated region of read-write-execute memory. What is pushed before the first
-/// [`Arena::seal`] (the trampoline and the helpers' shims) survives [`Arena::reset`].
+/// [`Arena::seal`] (the trampoline) survives [`Arena::reset`].
 pub(super) struct Arena {
     base: *mut u8,
     len: usize,
@@ -59,7 +59,7 @@ impl Arena {
     }
 
     /// Makes what has been pushed so far survive [`Arena::reset`] if nothing has been kept
-    /// yet (the first allocations are the trampoline and the shims). x86-64 needs no
+    /// yet (the first allocation is the trampoline). x86-64 needs no
     /// instruction-cache maintenance after writing code.
     pub(super) fn seal(&mut self) {
         if self.kept == 0 {

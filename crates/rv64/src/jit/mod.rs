@@ -67,6 +67,7 @@
 //! instruction back) and compilation starts afresh.
 
 mod arena;
+mod shim;
 mod translate;
 
 use std::collections::HashSet;
@@ -251,12 +252,12 @@ struct Compiler {
     isa: OwnedTargetIsa,
     fctx: FunctionBuilderContext,
     ctx: cranelift_codegen::Context,
-    /// The helpers' shims in the code cache (`None` until they are compiled).
-    shims: Option<Shims>,
+    /// The helpers' shims.
+    shims: Shims,
 }
 
 impl Compiler {
-    fn new(isa: OwnedTargetIsa, shims: Option<Shims>) -> Compiler {
+    fn new(isa: OwnedTargetIsa, shims: Shims) -> Compiler {
         Compiler {
             isa,
             fctx: FunctionBuilderContext::new(),
@@ -265,19 +266,13 @@ impl Compiler {
         }
     }
 
-    /// Compiles a shim for the System V helper at `helper` of `params` arguments (see
-    /// [`translate::shim`]).
-    fn shim(&mut self, helper: usize, params: usize) -> Option<Vec<u8>> {
-        translate::shim(&*self.isa, &mut self.fctx, &mut self.ctx, helper, params)
-    }
-
     /// Compiles `source` into host code, or `None` if it cannot.
     fn compile(&mut self, source: &Source) -> Option<Vec<u8>> {
         translate::block(
             &*self.isa,
             &mut self.fctx,
             &mut self.ctx,
-            self.shims?,
+            self.shims,
             source,
         )
     }
@@ -328,20 +323,11 @@ impl Jit {
             .finish(settings::Flags::new(flags))
             .map_err(|_| Unavailable)?;
         let mut arena = Arena::new(limit).ok_or(Unavailable)?;
-        let mut compiler = Compiler::new(isa, None);
+        let shims = shim::shims().ok_or(Unavailable)?;
+        let mut compiler = Compiler::new(isa, shims);
         let code = translate::trampoline(&*compiler.isa, &mut compiler.fctx, &mut compiler.ctx)
             .ok_or(Unavailable)?;
         let at = arena.push(&code).ok_or(Unavailable)?;
-        let mut shim = |helper: usize, params: usize| {
-            let code = compiler.shim(helper, params).ok_or(Unavailable)?;
-            arena.push(&code).ok_or(Unavailable)
-        };
-        let shims = Shims {
-            access: shim(access as *const () as usize, 5)?,
-            interpret: shim(interpret as *const () as usize, 4)?,
-            fp: shim(fp as *const () as usize, 2)?,
-        };
-        compiler.shims = Some(shims);
         arena.seal();
         // SAFETY: `at` holds the trampoline's code, compiled for this host with the
         // System V signature of `Trampoline`.
@@ -487,16 +473,8 @@ fn perf_map(at: usize, len: usize) -> Option<std::fs::File> {
     Some(file)
 }
 
-/// A type-erased device access for compiled code: `(bus, hart, pa, size, store value or
-/// None for a load, position)`, instantiated by the interpreter for its bus type.
-pub(crate) type BusAccess = unsafe fn(
-    *mut (),
-    &mut crate::Hart,
-    u64,
-    u64,
-    Option<u64>,
-    u64,
-) -> Result<u64, crate::BusFault>;
+/// [`access`] for one bus type: `(hart, va, kind, store value, position) -> status`.
+pub(crate) type Access = unsafe extern "C" fn(*mut crate::Hart, u64, u64, u64, u64) -> u64;
 
 /// The interpreter's execution of one instruction for compiled code: `(bus, hart, slot, pc,
 /// position) -> how its chain went on`, instantiated by the interpreter for its bus type.
@@ -575,7 +553,7 @@ pub(crate) unsafe extern "C" fn fp(hart: *mut crate::Hart, raw: u64) -> u64 {
 
 /// The slow path of a load or store in compiled code (`kind & 0xff` bytes at `va`, a store
 /// of `value` with [`translate::ACCESS_STORE`] in `kind`, at `position`), which missed the
-/// TLB: does exactly what the interpreter's slow path would do at this instruction, or
+/// TLB, on the bus of type `B`: does exactly what the interpreter's slow path would do at this instruction, or
 /// nothing. Returns
 /// - [`translate::ACCESS_DONE`] when the access is one inside an ordinary RAM page (aligned
 ///   or not), done with the page walk (and its accessed and dirty bits) and the TLB entry
@@ -593,9 +571,9 @@ pub(crate) unsafe extern "C" fn fp(hart: *mut crate::Hart, raw: u64) -> u64 {
 ///
 /// # Safety
 /// Called only by compiled code, with the hart that `jit_enter` handed it: its `jit_mem`
-/// and `jit_bus` are the memory and bus of that run, which nothing else uses while compiled
-/// code runs.
-pub(crate) unsafe extern "C" fn access(
+/// and `jit_bus` are the memory and the `B` of that run, which nothing else uses while
+/// compiled code runs.
+pub(crate) unsafe extern "C" fn access<B: crate::Bus>(
     hart: *mut crate::Hart,
     va: u64,
     kind: u64,
@@ -659,11 +637,14 @@ pub(crate) unsafe extern "C" fn access(
     if misaligned {
         return SIDE;
     }
-    let (Some(bus_access), bus) = (h.jit_bus_access, h.jit_bus) else {
-        return SIDE;
+    // SAFETY: by the function's contract, `jit_bus` is the run's live, unaliased `B`.
+    let bus = unsafe { &mut *h.jit_bus.cast::<B>() };
+    let result = if store {
+        h.bus_store(bus, pa, size, value, position).map(|()| 0)
+    } else {
+        h.bus_load(bus, pa, size, position)
     };
-    // SAFETY: `jit_bus` and `jit_bus_access` were set together by `jit_enter` for its bus.
-    match unsafe { bus_access(bus, h, pa, size, store.then_some(value), position) } {
+    match result {
         Ok(loaded) => {
             if !store {
                 h.load_done(kind, loaded);

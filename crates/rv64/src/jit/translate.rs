@@ -154,20 +154,11 @@ pub(super) const ACCESS_DEVICE_LOUD: i64 = 2;
 /// [`super::access`] did a device access that faulted (the trap is in the hart's `fault`).
 pub(super) const ACCESS_TRAP: i64 = 3;
 
-/// The signature of a helper compiled code calls, a System V function of `params` 64-bit
-/// arguments (the hart first) returning a 64-bit status: [`super::access`] `(hart, va,
-/// kind, store value, position)`, [`super::interpret`] `(hart, packed slot, pc, position)`
-/// and [`super::fp`] `(hart, raw instruction)`.
-fn helper_signature(params: usize) -> Signature {
-    let mut sig = Signature::new(CallConv::SystemV);
-    sig.params
-        .extend(std::iter::repeat_n(AbiParam::new(I64), params));
-    sig.returns.push(AbiParam::new(I64));
-    sig
-}
-
-/// The signature of a helper's shim: the helper's arguments, nothing returned (the result is
-/// left in the hart's `jit_status`), and every register preserved.
+/// The signature of a helper's shim ([`super::shim`]): the helper's arguments (64-bit
+/// each, the hart first: [`super::access`] `(hart, va, kind, store value, position)`,
+/// [`super::interpret`] `(hart, packed slot, pc, position)` and [`super::fp`] `(hart, raw
+/// instruction)`), nothing returned (the result is left in the hart's `jit_status`), and
+/// every register preserved.
 fn shim_signature(params: usize) -> Signature {
     let mut sig = Signature::new(CallConv::PreserveAll);
     sig.params
@@ -175,7 +166,7 @@ fn shim_signature(params: usize) -> Signature {
     sig
 }
 
-/// The host addresses of the helpers' shims, which compiled code calls.
+/// The host addresses of the helpers' shims ([`super::shim`]), which compiled code calls.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Shims {
     /// [`super::access`], 5 arguments.
@@ -184,38 +175,6 @@ pub(super) struct Shims {
     pub(super) interpret: usize,
     /// [`super::fp`], 2 arguments.
     pub(super) fp: usize,
-}
-
-/// A shim for the System V helper at `helper` of `params` arguments: a function that
-/// preserves every register, calls the helper and leaves its result in the hart's
-/// `jit_status`.
-///
-/// A helper is called on slow paths only, but a System V call clobbers nine general
-/// registers, so every value a block keeps in a register across one would need a
-/// callee-saved register or a stack slot on the fast path too. Behind a shim that saves
-/// what the helper clobbers, calls cost nothing to the code around them.
-pub(super) fn shim(
-    isa: &dyn TargetIsa,
-    fctx: &mut FunctionBuilderContext,
-    ctx: &mut Context,
-    helper: usize,
-    params: usize,
-) -> Option<Vec<u8>> {
-    let mut func = Function::with_name_signature(UserFuncName::user(0, 2), shim_signature(params));
-    let mut b = FunctionBuilder::new(&mut func, fctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let args = b.block_params(entry).to_vec();
-    let sig = b.import_signature(helper_signature(params));
-    let callee = b.ins().iconst(I64, helper as i64);
-    let call = b.ins().call_indirect(sig, callee, &args);
-    let status = b.inst_results(call)[0];
-    b.ins().store(hart_flags(), status, args[0], JIT_STATUS);
-    b.ins().return_(&[]);
-    b.seal_all_blocks();
-    b.finalize(isa.frontend_config());
-    emit(isa, ctx, func)
 }
 
 /// A slot's operation and operands in one word, for [`super::interpret`]: `id`, `rd`, `rs1`
@@ -1333,5 +1292,10 @@ pub(super) fn block(
 
     b.seal_all_blocks();
     b.finalize(isa.frontend_config());
+    // The shims preserve general registers only (see `super::shim`): a value of another
+    // type could live in a register a helper clobbers.
+    if !func.dfg.values().all(|v| func.dfg.value_type(v).is_int()) {
+        return None;
+    }
     emit(isa, ctx, func)
 }
