@@ -299,6 +299,16 @@ impl Bus for Board {
     fn time(&mut self, position: u64) -> u64 {
         self.clint.mtime(position)
     }
+
+    fn peek(&self, addr: u64, _size: u8) -> Option<u64> {
+        if self.attend_every_access {
+            return None;
+        }
+        match decode(addr)? {
+            Window::Uart(off) => self.uart.peek(off).map(u64::from),
+            _ => None,
+        }
+    }
 }
 
 /// The state of one virtio slot: its transport and device.
@@ -603,6 +613,25 @@ mod tests {
         b.load(UART_BASE + 5, 1, 0).unwrap();
         assert!(b.take_attention());
         assert!(!b.take_attention(), "taking it clears it");
+    }
+
+    #[test]
+    fn peek_answers_uart_status_reads_as_load_does_and_nothing_else() {
+        let mut b = Board::default();
+        b.uart.receive(b"a");
+        for off in 0..8 {
+            let before = b.uart.clone();
+            if let Some(value) = b.peek(UART_BASE + off, 1) {
+                assert_eq!(Ok(value), b.load(UART_BASE + off, 1, 0), "offset {off}");
+                assert!(!b.take_attention(), "offset {off}");
+                assert_eq!(b.uart, before, "a peekable read changed the UART (offset {off})");
+            }
+        }
+        assert_eq!(b.peek(UART_BASE + 5, 1), Some(0x61), "LSR: data ready, THR empty");
+        assert_eq!(b.peek(UART_BASE, 1), None, "reading RBR pops the receive FIFO");
+        assert_eq!(b.peek(CLINT_BASE + 0xbff8, 8), None, "mtime depends on the position");
+        b.attend_every_access = true;
+        assert_eq!(b.peek(UART_BASE + 5, 1), None, "every access needs attention");
     }
 
     #[test]

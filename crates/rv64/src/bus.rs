@@ -33,4 +33,13 @@ pub trait Bus {
     fn take_attention(&mut self) -> bool;
     /// The value of the `time` CSR (the CLINT's `mtime`) at `position`.
     fn time(&mut self, position: u64) -> u64;
+    /// What [`Bus::load`] of `size` bytes at `addr` would return, if that load would change
+    /// nothing (no state, no attention) and its value depends on the board's state alone, not
+    /// on the position: a status register. Such a load answers the same until the board's
+    /// next access or the end of the hart's run, so compiled code may reuse its value instead
+    /// of loading again, as a polling loop does. `None` (the default) when it is not known.
+    fn peek(&self, addr: u64, size: u8) -> Option<u64> {
+        let _ = (addr, size);
+        None
+    }
 }

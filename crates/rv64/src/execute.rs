@@ -494,6 +494,8 @@ fn jit_enter<B: Bus>(h: &mut Hart, e: &mut Env<'_, B>, s: Slot, pc: u64, left: u
     h.jit_bus = (&mut *e.bus as *mut B).cast();
     h.jit_access = Some(crate::jit::access::<B>);
     h.jit_interpret = Some(interpret_one::<B>);
+    // The board may have changed since compiled code last ran.
+    h.jit_peek = crate::jit::Peek::default();
     h.sync_jump_cache(e.mem);
     e.mem.code.jit_stats.entries += 1;
     let entered_at = h.position;

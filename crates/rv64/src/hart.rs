@@ -149,6 +149,9 @@ pub struct Hart {
     pub(crate) jit_flow: Option<crate::execute::Flow>,
     /// A load's value, from the access helper to compiled code.
     pub(crate) jit_value: u64,
+    /// The last device load compiled code made that the board need not see, which it
+    /// answers again without the helper (see [`crate::jit::Peek`]).
+    pub(crate) jit_peek: crate::jit::Peek,
     /// A helper's result, which compiled code reads after the call (helpers are called
     /// through shims that preserve every register and return nothing).
     pub(crate) jit_status: u64,
@@ -218,6 +221,7 @@ impl Hart {
             jit_interpret: None,
             jit_flow: None,
             jit_value: 0,
+            jit_peek: crate::jit::Peek::default(),
             jit_status: 0,
             jc_epoch: 0,
             jc_stale: u8::MAX,

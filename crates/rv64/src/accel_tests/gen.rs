@@ -21,7 +21,7 @@ use crate::insn::Op;
 use crate::memory::Memory;
 use crate::persist::Persist;
 use crate::testkit::asm::*;
-use crate::testkit::{Rng, TestBus, MISSING};
+use crate::testkit::{Rng, TestBus, MISSING, STATUS, STATUS_SIZE};
 
 /// A generated program: what RAM holds and the hart's state at the start.
 pub struct Program {
@@ -445,11 +445,20 @@ impl Gen {
     }
 
     /// A load or store in the device window: usually aligned (a misaligned device access is
-    /// a misaligned-address exception).
+    /// a misaligned-address exception); one in three in the status window, whose loads
+    /// compiled code may answer from an earlier one.
     fn device_access(&mut self) {
         let f3 = self.rng.below(4) as u32;
         let size = 1 << f3;
-        let off = if self.rng.one_in(5) {
+        let off = if self.rng.one_in(3) {
+            let middle = (STATUS + STATUS_SIZE / 2 - DEVICE) as i32;
+            middle
+                + if self.rng.one_in(5) {
+                    self.rng.range(-32, 32) as i32
+                } else {
+                    self.rng.range(-4, 4) as i32 * size
+                }
+        } else if self.rng.one_in(5) {
             self.rng.range(-64, 64) as i32
         } else {
             self.rng.range(-8, 8) as i32 * size

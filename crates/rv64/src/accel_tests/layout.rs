@@ -400,6 +400,9 @@ pub fn page_tables(rng: &mut Rng, mode: Mode, start: u64) -> Vec<(u64, Vec<u8>)>
     ]
 }
 
+/// The device address in `t3`, which device accesses are made relative to.
+pub const DEVICE: u64 = MMIO + 0x100;
+
 /// The hart at the program's start at `start`: pointers set, random register values, CSRs for
 /// the program's mode.
 pub fn initial_state(rng: &mut Rng, mode: Mode, start: u64, pointers: Pointers) -> HartState {
@@ -415,7 +418,7 @@ pub fn initial_state(rng: &mut Rng, mode: Mode, start: u64, pointers: Pointers) 
     x[T5 as usize] = pointers.window;
     x[S1 as usize] = pointers.window - 256;
     x[S10 as usize] = CONSTS;
-    x[T3 as usize] = MMIO + 0x100;
+    x[T3 as usize] = DEVICE;
     x[T4 as usize] = REGION2 + 0x1000;
     let mut f = [0u64; 32];
     for v in &mut f {

@@ -10,6 +10,7 @@
 //! - [`run_on`]: straight-line code that runs on through several blocks.
 //! - [`internal`]: an inner loop and an `if` inside a loop's block.
 //! - [`remap`]: code pages mapped anew, and fences of pages without code.
+//! - [`peek`]: a polling loop on a status register, read again from its last load.
 //!
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
@@ -24,6 +25,7 @@ mod fp;
 mod gen;
 mod internal;
 mod layout;
+mod peek;
 mod random;
 mod remap;
 mod run_on;

@@ -170,6 +170,28 @@ fn jc_page_bit(va: u64) -> (usize, u64) {
 /// Entries of the interpreter's table of taken-branch counts.
 pub(crate) const HEAT_SIZE: usize = 4096;
 
+/// The last device load compiled code made through [`access`] whose value the bus could
+/// give without the load ([`crate::Bus::peek`]: a status register): its virtual address, its
+/// size and its value. A load of the same size at the same address reads it again from here
+/// instead of calling the helper, so that a polling loop runs at the speed of ordinary loads.
+///
+/// Nothing can change such a value while compiled code does nothing but run, load and
+/// store RAM and read it again: the board changes only through its accesses, which the
+/// helpers make, or between the hart's runs. So every [`access`] and [`interpret`] call
+/// empties it before doing anything else, and so does every entry into compiled code. The
+/// translation from that address cannot change either: that takes a CSR write, an
+/// `sfence.vma` or a trap, none of which happens without one of those.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub(crate) struct Peek {
+    /// The load's virtual address.
+    pub(crate) va: u64,
+    /// Its size in bytes; 0 when empty.
+    pub(crate) size: u64,
+    /// The value the bus gave, zero-extended.
+    pub(crate) value: u64,
+}
+
 /// One jump-cache entry: a virtual pc and the host code of the block compiled there. An
 /// empty entry has an odd tag, which no pc has.
 #[derive(Clone, Copy, Debug)]
@@ -503,6 +525,7 @@ pub(crate) unsafe extern "C" fn interpret(
     use crate::execute::Flow;
     // SAFETY: see the function's contract.
     let h = unsafe { &mut *hart };
+    h.jit_peek = Peek::default();
     let (Some(interpret_one), bus) = (h.jit_interpret, h.jit_bus) else {
         return 1;
     };
@@ -585,6 +608,7 @@ pub(crate) unsafe extern "C" fn access<B: crate::Bus>(
     // SAFETY: see the function's contract: both pointers are live and unaliased for the
     // duration of the call.
     let (h, mem) = unsafe { (&mut *hart, &mut *(*hart).jit_mem) };
+    h.jit_peek = Peek::default();
     let size = kind & 0xff;
     let store = kind & ACCESS_STORE as u64 != 0;
     if (va & 0xfff) + size > 4096 {
@@ -639,6 +663,13 @@ pub(crate) unsafe extern "C" fn access<B: crate::Bus>(
     }
     // SAFETY: by the function's contract, `jit_bus` is the run's live, unaliased `B`.
     let bus = unsafe { &mut *h.jit_bus.cast::<B>() };
+    if !store {
+        if let Some(value) = bus.peek(pa, size as u8) {
+            h.jit_peek = Peek { va, size, value };
+            h.load_done(kind, value);
+            return ACCESS_DONE as u64;
+        }
+    }
     let result = if store {
         h.bus_store(bus, pa, size, value, position).map(|()| 0)
     } else {

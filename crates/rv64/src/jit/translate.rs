@@ -19,7 +19,7 @@ use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::{
-    JcEntry, Source, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_RUN_ON,
+    JcEntry, Peek, Source, EXIT_BUDGET, EXIT_DEVICE, EXIT_INTERPRETED, EXIT_LOOKUP, EXIT_RUN_ON,
     EXIT_SIDE, EXIT_TRAP, JC_SIZE,
 };
 use crate::csr::{CsrFile, MSTATUS_FS};
@@ -239,6 +239,9 @@ const PC: i32 = offset_of!(Hart, pc) as i32;
 const POSITION: i32 = offset_of!(Hart, position) as i32;
 const JIT_END: i32 = offset_of!(Hart, jit_end) as i32;
 const JIT_VALUE: i32 = offset_of!(Hart, jit_value) as i32;
+const PEEK_VA: i32 = (offset_of!(Hart, jit_peek) + offset_of!(Peek, va)) as i32;
+const PEEK_SIZE: i32 = (offset_of!(Hart, jit_peek) + offset_of!(Peek, size)) as i32;
+const PEEK_VALUE: i32 = (offset_of!(Hart, jit_peek) + offset_of!(Peek, value)) as i32;
 const JIT_STATUS: i32 = offset_of!(Hart, jit_status) as i32;
 const DATA_CTX: i32 = offset_of!(Hart, data_ctx) as i32;
 const STORE_CTX: i32 = offset_of!(Hart, store_ctx) as i32;
@@ -476,10 +479,44 @@ impl Translator<'_, '_> {
         let loaded = loaded.unwrap_or_else(|| b.ins().iconst(I64, 0));
         b.ins().jump(done, &[loaded.into()]);
 
-        // The helper, then on with its value or out through the shared exit, with the hart
-        // exact for the interpreter.
+        // A device load made again, read from the hart (see `super::Peek`), extended as the
+        // helper would.
         b.set_cold_block(slow);
         b.switch_to_block(slow);
+        if store.is_none() {
+            let hf = hart_flags();
+            let peek_va = b.ins().load(I64, hf, self.hart, PEEK_VA);
+            let peek_size = b.ins().load(I64, hf, self.hart, PEEK_SIZE);
+            let same_va = b.ins().icmp(IntCC::Equal, peek_va, va);
+            let same_size = b.ins().icmp_imm_s(IntCC::Equal, peek_size, n);
+            let hit = b.ins().band(same_va, same_size);
+            let peeked = b.create_block();
+            let call = b.create_block();
+            b.ins().brif(hit, peeked, &[], call, &[]);
+            b.seal_block(peeked);
+            b.seal_block(call);
+            b.switch_to_block(peeked);
+            let value = b.ins().load(I64, hf, self.hart, PEEK_VALUE);
+            let bits = match op {
+                Op::Lb => Some(types::I8),
+                Op::Lh => Some(types::I16),
+                Op::Lw => Some(I32),
+                _ => None,
+            };
+            let value = match bits {
+                Some(ty) => {
+                    let low = b.ins().ireduce(ty, value);
+                    b.ins().sextend(I64, low)
+                }
+                None => value,
+            };
+            b.ins().jump(done, &[value.into()]);
+            b.set_cold_block(call);
+            b.switch_to_block(call);
+        }
+
+        // The helper, then on with its value or out through the shared exit, with the hart
+        // exact for the interpreter.
         self.write_back();
         let b = &mut *self.b;
         let sig = b.import_signature(shim_signature(5));

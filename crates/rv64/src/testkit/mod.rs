@@ -18,6 +18,13 @@ pub const MISSING: u64 = 0x2000_0000;
 /// The test bus's interrupt acknowledge register: a store clears the stored bits of
 /// [`TestBus::lines`].
 pub const ACK: u64 = MMIO + 0x1_0000;
+/// A status register window of [`STATUS_SIZE`] bytes, in the device window's first page:
+/// loads read a value of [`TestBus::status`] and the address ([`TestBus::status_value`]),
+/// stores set `status`, neither needs attention, and [`Bus::peek`] answers its loads. Its
+/// loads are not logged, since an engine may answer one from an earlier one.
+pub const STATUS: u64 = MMIO + 0x600;
+/// The size of the [`STATUS`] window.
+pub const STATUS_SIZE: u64 = 0x40;
 
 /// One access that reached the bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,12 +50,27 @@ pub struct TestBus {
     pub lines: u64,
     /// An access since the last `take_attention` needs the board's attention.
     pub attention: bool,
+    /// The status register behind [`STATUS`].
+    pub status: u64,
+    /// Loads of [`STATUS`] that reached [`Bus::load`].
+    pub status_loads: u64,
+    /// Calls of [`Bus::peek`] for [`STATUS`].
+    pub status_peeks: std::cell::Cell<u64>,
 }
 
 impl TestBus {
     /// What a load of `size` bytes at `addr` in the device window reads.
     pub fn value(addr: u64, size: u8) -> u64 {
         let v = 0x8899_aabb_ccdd_1234 ^ addr.rotate_left(17);
+        match size {
+            8 => v,
+            _ => v & ((1 << (8 * u32::from(size))) - 1),
+        }
+    }
+
+    /// What a load of `size` bytes at `addr` in the [`STATUS`] window reads.
+    pub fn status_value(&self, addr: u64, size: u8) -> u64 {
+        let v = self.status ^ TestBus::value(addr, 8);
         match size {
             8 => v,
             _ => v & ((1 << (8 * u32::from(size))) - 1),
@@ -75,6 +97,10 @@ impl TestBus {
 
 impl Bus for TestBus {
     fn load(&mut self, addr: u64, size: u8, position: u64) -> Result<u64, BusFault> {
+        if is_status(addr) {
+            self.status_loads += 1;
+            return Ok(self.status_value(addr, size));
+        }
         let fault = addr >= MISSING;
         self.log.push(BusAccess {
             position,
@@ -110,7 +136,11 @@ impl Bus for TestBus {
         if addr == ACK {
             self.lines &= !value;
         }
-        self.attention |= addr < QUIET;
+        if is_status(addr) {
+            self.status = value;
+        } else {
+            self.attention |= addr < QUIET;
+        }
         Ok(())
     }
 
@@ -121,6 +151,19 @@ impl Bus for TestBus {
     fn time(&mut self, position: u64) -> u64 {
         position * 10
     }
+
+    fn peek(&self, addr: u64, size: u8) -> Option<u64> {
+        if !is_status(addr) {
+            return None;
+        }
+        self.status_peeks.set(self.status_peeks.get() + 1);
+        Some(self.status_value(addr, size))
+    }
+}
+
+/// Whether `addr` is in the [`STATUS`] window.
+fn is_status(addr: u64) -> bool {
+    (STATUS..STATUS + STATUS_SIZE).contains(&addr)
 }
 
 /// A small deterministic generator (SplitMix64).
