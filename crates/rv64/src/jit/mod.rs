@@ -46,7 +46,8 @@
 //! interpreter's slow path would do at that instruction: fill the TLB entry of a RAM access
 //! inside one page, aligned or not (the block goes on), or perform an aligned device access
 //! through the device TLB — the block goes on after one the board need not see, so a
-//! polling loop stays in compiled code, and leaves after retiring one it must see
+//! polling loop stays in compiled code (and reads a status register again from its last
+//! load, [`Peek`], without the helper), and leaves after retiring one it must see
 //! (`EXIT_DEVICE`) or at one that faulted, with its trap (`EXIT_TRAP`). Anything else (an
 //! access across pages, a misaligned device access, a store into code, a page fault)
 //! leaves the block at exactly that instruction (`EXIT_SIDE`), with `pc`, the position and

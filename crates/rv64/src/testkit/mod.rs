@@ -39,9 +39,10 @@ pub struct BusAccess {
     pub fault: bool,
 }
 
-/// A bus that logs every access, serves loads in the device window with a value that depends
-/// on the address ([`TestBus::value`]), and keeps interrupt lines that a test raises and the
-/// guest acknowledges through [`ACK`]. Time is ten ticks per position.
+/// A bus that logs every access (but loads of [`STATUS`]), serves loads in the device window
+/// with a value that depends on the address ([`TestBus::value`]), keeps a status register
+/// behind [`STATUS`], and keeps interrupt lines that a test raises and the guest
+/// acknowledges through [`ACK`]. Time is ten ticks per position.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TestBus {
     /// Every access, in order.
