@@ -4,13 +4,17 @@
 # ordinary RAM byte, in M-mode without translation and in S-mode under Sv39. Runs each ELF
 # RUNS times under the release vmft (`vmft run --bios none --kernel ELF --stats`) and prints
 # the best instruction rate of each and the UART/RAM ratio; with a vmft whose `run` accepts
-# `--accel`, once per accelerator (interp, jit).
+# `--accel`, once per accelerator (interp, jit). Then the same ELFs under QEMU
+# (qemu-system-riscv64 -machine virt, whose UART and finisher sit where vmft's do), when it is
+# installed, for the same figures side by side.
 #
 # VMFT=path runs that binary instead of building one (to compare two builds of vmft).
 #
-# Rates are instructions (from --stats) per second of CPU time (user + system) of the vmft
-# process, not of wall time: on a shared host the process may wait for a CPU, and the wait says
-# nothing about the emulator. The single-threaded bare-metal run keeps one CPU busy throughout.
+# Rates are instructions (from vmft's --stats) per second of CPU time (user + system) of the
+# emulator's process, not of wall time: on a shared host the process may wait for a CPU, and the
+# wait says nothing about the emulator. The single-threaded bare-metal run keeps one CPU busy
+# throughout. QEMU counts no instructions: its rate takes the count vmft gave for the same ELF
+# (the program retires the same instructions on both), and its CPU time includes its start-up.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -39,31 +43,47 @@ if [[ -z ${VMFT:-} ]]; then
 fi
 [[ -x $VMFT ]] || die "vmft binary not found at $VMFT"
 
-ACCELS=("")
+ENGINES=("")
 if "$VMFT" run --help 2>&1 | grep -q -- '--accel'; then
-    ACCELS=(interp jit)
+    ENGINES=(interp jit)
+fi
+if command -v qemu-system-riscv64 >/dev/null; then
+    ENGINES+=(qemu)
+else
+    echo "no qemu-system-riscv64 (Debian: apt-get install qemu-system-misc): no QEMU rows" >&2
 fi
 
-# best_mips ELF ACCEL: runs ELF RUNS times and prints the best MIPS: the instruction count from
-# `--stats` ("vmft: N instructions in S s (M MIPS)" on stderr) over the CPU time of the run.
+# best_mips ELF ENGINE: runs ELF RUNS times and prints the best MIPS, instructions over the CPU
+# time of the run. ENGINE is a vmft accelerator ("" for vmft's default), whose `--stats`
+# ("vmft: N instructions in S s (M MIPS)" on stderr) give the count, kept in ELF.insns; or
+# "qemu", which takes the count kept there by an earlier vmft run.
 best_mips() {
-    local elf=$1 accel=$2 best="" mips insns cpu i status
-    local args=(run --bios none --kernel "$elf" --stats)
-    [[ -n $accel ]] && args+=(--accel "$accel")
+    local elf=$1 engine=$2 best="" mips insns cpu i status cmd
+    if [[ $engine == qemu ]]; then
+        cmd=(qemu-system-riscv64 -machine virt -bios none -nographic -m 256M -kernel "$elf")
+    else
+        cmd=("$VMFT" run --bios none --kernel "$elf" --stats)
+        [[ -n $engine ]] && cmd+=(--accel "$engine")
+    fi
     for ((i = 1; i <= RUNS; i++)); do
         status=0
-        { TIMEFORMAT='%3U %3S'; time "$VMFT" "${args[@]}" >"$WORK/out" 2>"$WORK/err" \
+        { TIMEFORMAT='%3U %3S'; time timeout 600 "${cmd[@]}" >"$WORK/out" 2>"$WORK/err" \
             </dev/null; } 2>"$WORK/time" || status=$?
         if [[ $status -ne 0 ]]; then
             cat "$WORK/out" "$WORK/err" >&2
-            die "vmft ${args[*]} failed"
+            die "${cmd[*]} failed"
         fi
         grep -q '^PASS' "$WORK/out" || die "$elf did not pass: $(cat "$WORK/out")"
-        insns=$(sed -n 's/^vmft: \([0-9][0-9]*\) instructions in.*/\1/p' "$WORK/err")
-        [[ -n $insns ]] || die "vmft --stats printed no instruction count: $(cat "$WORK/err")"
+        if [[ $engine == qemu ]]; then
+            insns=$(cat "$elf.insns")
+        else
+            insns=$(sed -n 's/^vmft: \([0-9][0-9]*\) instructions in.*/\1/p' "$WORK/err")
+            [[ -n $insns ]] || die "vmft --stats printed no instruction count: $(cat "$WORK/err")"
+            echo "$insns" >"$elf.insns"
+        fi
         cpu=$(awk '{ print $1 + $2 }' "$WORK/time")
         mips=$(awk -v n="$insns" -v t="$cpu" 'BEGIN { printf "%.1f", n / t / 1e6 }')
-        echo "  $(basename "$elf") ${accel:-default} run $i: $insns instructions," \
+        echo "  $(basename "$elf") ${engine:-default} run $i: $insns instructions," \
             "${cpu}s CPU, $mips MIPS" >&2
         if [[ -z $best ]] || awk -v m="$mips" -v b="$best" 'BEGIN { exit !(m > b) }'; then
             best=$mips
@@ -72,13 +92,13 @@ best_mips() {
     echo "$best"
 }
 
-printf "%-8s %-12s %10s %10s %10s\n" accel mode "RAM MIPS" "UART MIPS" "UART/RAM"
-for accel in "${ACCELS[@]}"; do
+printf "%-8s %-12s %10s %10s %10s\n" engine mode "RAM MIPS" "UART MIPS" "UART/RAM"
+for engine in "${ENGINES[@]}"; do
     for sv39 in 0 1; do
         mode=$([[ $sv39 == 1 ]] && echo "S, Sv39" || echo "M, bare")
-        ram=$(best_mips "$WORK/poll-0-$sv39.elf" "$accel")
-        uart=$(best_mips "$WORK/poll-1-$sv39.elf" "$accel")
-        awk -v a="${accel:-default}" -v m="$mode" -v r="$ram" -v u="$uart" \
+        ram=$(best_mips "$WORK/poll-0-$sv39.elf" "$engine")
+        uart=$(best_mips "$WORK/poll-1-$sv39.elf" "$engine")
+        awk -v a="${engine:-default}" -v m="$mode" -v r="$ram" -v u="$uart" \
             'BEGIN { printf "%-8s %-12s %10.1f %10.1f %10.2f\n", a, m, r, u, u / r }'
     done
 done
