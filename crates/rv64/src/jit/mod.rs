@@ -25,10 +25,10 @@
 //! since the interpreter, which counts taken branches, would never find it hot. A branch
 //! or jump to an instruction of the block itself stays inside it: an `if` skips ahead in
 //! the block's code, an `else` laid out further on is reached and left by jumps, a loop
-//! loops inside it (the code after a loop that closes at the block's start included: a
-//! polling loop's exit test is no block of its own); one to anywhere else leaves it. A run
-//! cut by the block's length or its page's end has the block it runs on into compiled as
-//! soon as compiled code reaches it ([`EXIT_RUN_ON`]), for the same reason.
+//! loops inside it; one to anywhere else leaves it. A branch back to the block's start
+//! ends its run, and what follows the loop is a block of its own. For the same reason, a
+//! run cut by the block's length, its page's end or its loop's end has the block it runs
+//! on into compiled as soon as compiled code reaches it ([`EXIT_RUN_ON`]).
 //!
 //! Integer and M-extension arithmetic, `lui`/`auipc`, loads and stores (integer
 //! and FP), branches and jumps, and fences are compiled into code of their own; F/D
@@ -148,7 +148,7 @@ pub(crate) const EXIT_TRAP: u32 = 4;
 /// not as an ordinary instruction would (see [`interpret`]); the way the interpreter's
 /// chain went on is in the hart's `jit_flow`.
 pub(crate) const EXIT_INTERPRETED: u32 = 5;
-/// As [`EXIT_LOOKUP`], from a block cut by its length or its page's end,
+/// As [`EXIT_LOOKUP`], from a block cut by its length, its page's end or its loop's end,
 /// whose code runs on at `pc`: the successor is compiled at once. Reached only by falling
 /// through, it is never a taken branch's target, and the interpreter would never find it
 /// hot (an unrolled hash function in the kernel ran 70% of a boot's interpreted
@@ -222,8 +222,8 @@ pub(crate) type Trampoline = unsafe extern "C" fn(*mut crate::Hart, usize) -> u3
 /// The instructions of one block, to be compiled: each slot with its byte offset from the
 /// block's start, in runs of consecutive instructions (see `Hart::block_source`), and
 /// the offsets where a run stops before an instruction the compiler does not handle. A
-/// run that stops anywhere else without a jump was cut by the block's length or its page's
-/// end: its code runs on into another block there.
+/// run that stops anywhere else without a jump was cut by the block's length, its page's
+/// end or its loop's end: its code runs on into another block there.
 struct Source {
     insns: Vec<(Slot, u16)>,
     unsupported_at: Vec<u16>,
@@ -878,8 +878,10 @@ impl crate::Hart {
     /// `None` if the first one is an instruction the compiler does not handle or is
     /// compiled already.
     ///
-    /// A block starts as a run of consecutive instructions up to a jump, an instruction of
-    /// the block, an instruction the compiler does not handle or its page's end. A `j` to an instruction further on in the page goes on there; the targets
+    /// A block starts as a run of consecutive instructions up to a jump, a branch back to
+    /// its start (a loop: what follows runs once per loop, and is a block of its own), an
+    /// instruction of the block, an instruction the compiler does not handle or its page's
+    /// end. A `j` to an instruction further on in the page goes on there; the targets
     /// further on in the page of its conditional branches are added after it, each as
     /// another such run, as long as the block stays within [`MAX_BLOCK`] instructions. The
     /// code a branch or a jump of the block leads to then stays in compiled code: an `if`,
@@ -934,6 +936,7 @@ impl crate::Hart {
                         continue 'runs;
                     }
                     Op::Jal | Op::Jalr => continue 'runs,
+                    _ if translate::targets_start(slot, rel) => continue 'runs,
                     _ if translate::is_branch(op) && in_page => {
                         runs.push_back(target as u16);
                     }

@@ -132,6 +132,13 @@ fn native(op: Op) -> bool {
 /// benchmark's small loops ran best carrying four (0.435 s, against 0.473 s with none).
 const CARRIED: usize = 4;
 
+/// True when slot `s`, at byte offset `off` in its block, is a branch or `jal` to the block's
+/// start: the block loops.
+pub(super) fn targets_start(s: Slot, off: u16) -> bool {
+    let op = op_of(s.id);
+    (op == Op::Jal || is_branch(op)) && i64::from(off) + i64::from(s.imm) == 0
+}
+
 /// True for a conditional branch.
 pub(super) fn is_branch(op: Op) -> bool {
     use Op::*;
