@@ -624,14 +624,33 @@ mod tests {
             if let Some(value) = b.peek(UART_BASE + off, 1) {
                 assert_eq!(Ok(value), b.load(UART_BASE + off, 1, 0), "offset {off}");
                 assert!(!b.take_attention(), "offset {off}");
-                assert_eq!(b.uart, before, "a peekable read changed the UART (offset {off})");
+                assert_eq!(
+                    b.uart, before,
+                    "a peekable read changed the UART (offset {off})"
+                );
             }
         }
-        assert_eq!(b.peek(UART_BASE + 5, 1), Some(0x61), "LSR: data ready, THR empty");
-        assert_eq!(b.peek(UART_BASE, 1), None, "reading RBR pops the receive FIFO");
-        assert_eq!(b.peek(CLINT_BASE + 0xbff8, 8), None, "mtime depends on the position");
+        assert_eq!(
+            b.peek(UART_BASE + 5, 1),
+            Some(0x61),
+            "LSR: data ready, THR empty"
+        );
+        assert_eq!(
+            b.peek(UART_BASE, 1),
+            None,
+            "reading RBR pops the receive FIFO"
+        );
+        assert_eq!(
+            b.peek(CLINT_BASE + 0xbff8, 8),
+            None,
+            "mtime depends on the position"
+        );
         b.attend_every_access = true;
-        assert_eq!(b.peek(UART_BASE + 5, 1), None, "every access needs attention");
+        assert_eq!(
+            b.peek(UART_BASE + 5, 1),
+            None,
+            "every access needs attention"
+        );
     }
 
     #[test]

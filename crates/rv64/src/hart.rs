@@ -153,7 +153,7 @@ pub struct Hart {
     /// answers again without the helper (see [`crate::jit::Peek`]).
     pub(crate) jit_peek: crate::jit::Peek,
     /// A helper's result, which compiled code reads after the call (helpers are called
-    /// through shims that preserve every register and return nothing).
+    /// through shims that preserve every general register and return nothing).
     pub(crate) jit_status: u64,
     /// The current fetch context's table in `jc`, read by compiled code.
     pub(crate) jc_base: *const crate::jit::JcEntry,

@@ -59,8 +59,8 @@ impl Arena {
     }
 
     /// Makes what has been pushed so far survive [`Arena::reset`] if nothing has been kept
-    /// yet (the first allocation is the trampoline). x86-64 needs no
-    /// instruction-cache maintenance after writing code.
+    /// yet (the first allocation is the trampoline). x86-64 needs no instruction-cache
+    /// maintenance after writing code.
     pub(super) fn seal(&mut self) {
         if self.kept == 0 {
             self.kept = self.used;

@@ -577,8 +577,8 @@ pub(crate) unsafe extern "C" fn fp(hart: *mut crate::Hart, raw: u64) -> u64 {
 
 /// The slow path of a load or store in compiled code (`kind & 0xff` bytes at `va`, a store
 /// of `value` with [`translate::ACCESS_STORE`] in `kind`, at `position`), which missed the
-/// TLB, on the bus of type `B`: does exactly what the interpreter's slow path would do at this instruction, or
-/// nothing. Returns
+/// TLB, on the bus of type `B`: does exactly what the interpreter's slow path would do at
+/// this instruction, or nothing. Returns
 /// - [`translate::ACCESS_DONE`] when the access is one inside an ordinary RAM page (aligned
 ///   or not), done with the page walk (and its accessed and dirty bits) and the TLB entry
 ///   filled, or an aligned one to a device that the board need not see;

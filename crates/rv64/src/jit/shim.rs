@@ -9,8 +9,8 @@
 //! nothing to the code around them.
 //!
 //! Written by hand, not compiled by Cranelift as a `preserve_all` function: that one also
-//! saves and restores the sixteen XMM registers, 32 of its 45 moves, on every device read of
-//! a polling loop and every F/D operation. Blocks hold no values in XMM registers: they
+//! saves and restores the sixteen XMM registers, 32 of its 45 moves, on every load or store
+//! that misses the TLB and every F/D operation. Blocks hold no values in XMM registers: they
 //! compute with integers only, which `translate::block` checks before it compiles one.
 
 use super::translate::Shims;

@@ -165,7 +165,7 @@ pub(super) const ACCESS_TRAP: i64 = 3;
 /// each, the hart first: [`super::access`] `(hart, va, kind, store value, position)`,
 /// [`super::interpret`] `(hart, packed slot, pc, position)` and [`super::fp`] `(hart, raw
 /// instruction)`), nothing returned (the result is left in the hart's `jit_status`), and
-/// every register preserved.
+/// every general register preserved (blocks use no others).
 fn shim_signature(params: usize) -> Signature {
     let mut sig = Signature::new(CallConv::PreserveAll);
     sig.params
