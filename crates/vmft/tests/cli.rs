@@ -8,6 +8,9 @@ use std::process::{Command, Output, Stdio};
 const VMFT: &str = env!("CARGO_BIN_EXE_vmft");
 /// A guard against a runaway guest in every test that should finish on its own.
 const GUARD: &str = "100000000";
+/// The guard of runs that wait for input sent after a snapshot, and of replays, which go as
+/// far as their log: a polling guest passes [`GUARD`] in a fraction of a second.
+const LONG_GUARD: &str = "100000000000";
 
 fn tmp(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"))
@@ -457,7 +460,7 @@ fn replay(program: &Path, log: &Path, extra: &[&str]) -> Output {
         "--kernel",
         program.to_str().expect("temporary paths are UTF-8"),
         "--max-instructions",
-        GUARD,
+        LONG_GUARD,
     ];
     args.extend_from_slice(extra);
     vmft(&args, b"")
@@ -801,12 +804,12 @@ _start:
     );
 }
 
-/// Where the snapshot tests save: past the console input fed at the start (injected within
-/// the first slices), long before the guard. (The echo program polls a device register, a
-/// few million positions a second.)
-const SNAPSHOT_AT: u64 = 2_000_000;
-/// The snapshot tests' guard: room for the input that follows the snapshot to arrive.
-const SNAPSHOT_GUARD: &str = "5000000000";
+/// Where the snapshot tests save: past the console input fed at the start, which the host
+/// injects within its first milliseconds. The echo program polls a device register, which
+/// compiled code reads at hundreds of millions of positions a second: 2,000,000 positions,
+/// the value before, passed before the input arrived once compiled polling stopped calling
+/// its helper.
+const SNAPSHOT_AT: u64 = 200_000_000;
 
 /// Runs the echo program `program` fed `before`, saving a snapshot at `at` into `snapshot`
 /// (and recording into `log`, if given); once the snapshot is saved, feeds `after` and closes
@@ -893,7 +896,7 @@ fn record_echo_with_snapshot(name: &str) -> (PathBuf, PathBuf, PathBuf, Output) 
         &snapshot,
         Some(&log),
         Some(b"q"),
-        SNAPSHOT_GUARD,
+        LONG_GUARD,
     );
     assert_eq!(live.status.code(), Some(0), "stderr: {}", stderr(&live));
     assert_eq!(stdout(&live), "abc\nq");
@@ -936,6 +939,8 @@ fn replay_from_a_snapshot_of_another_run_or_position_is_refused() {
     let (program, log, _, _) = record_echo_with_snapshot("echo-join-other");
     // Another run's snapshot at the same position: the log's digest there differs.
     let other = tmp("echo-join-other-state.snap");
+    // Runs that end just past the snapshot.
+    let past_snapshot = (SNAPSHOT_AT + 1_000_000).to_string();
     let run = echo_with_snapshot(
         &program,
         b"abd\n",
@@ -943,7 +948,7 @@ fn replay_from_a_snapshot_of_another_run_or_position_is_refused() {
         &other,
         None,
         None,
-        "3000000",
+        &past_snapshot,
     );
     assert_eq!(run.status.code(), Some(124), "stderr: {}", stderr(&run));
     let out = replay_from(&program, &log, &other);
@@ -956,7 +961,7 @@ fn replay_from_a_snapshot_of_another_run_or_position_is_refused() {
     // A snapshot at a position where the log has none.
     let early = tmp("echo-join-other-early.snap");
     let at = SNAPSHOT_AT / 2;
-    let run = echo_with_snapshot(&program, b"abc\n", at, &early, None, None, "3000000");
+    let run = echo_with_snapshot(&program, b"abc\n", at, &early, None, None, &past_snapshot);
     assert_eq!(run.status.code(), Some(124), "stderr: {}", stderr(&run));
     let out = replay_from(&program, &log, &early);
     assert_bad_input(&out, &format!("has no snapshot at position {at}"));
