@@ -6,12 +6,9 @@
 //! compiled block; runs stopping at random positions make its budget checks at the
 //! branches back leave the block in the middle of the loops.
 
-use super::{BASE, RAM};
-use crate::hart::Hart;
-use crate::memory::Memory;
+use super::{lockstep_on, BASE};
 use crate::testkit::asm::*;
-use crate::testkit::lockstep::Lockstep;
-use crate::testkit::{Rng, TestBus};
+use crate::testkit::Rng;
 
 /// Iterations of the outer loop; the inner loop makes [`INNER`] per outer iteration.
 const OUTER: i32 = 3000;
@@ -67,12 +64,7 @@ fn program() -> (Vec<u8>, u64, u64) {
 #[test]
 fn the_jit_keeps_inner_loops_and_forward_branches_inside_a_block() {
     let (code, start, end) = program();
-    let make = || {
-        let mut mem = Memory::new(BASE, RAM).expect("RAM");
-        mem.write(BASE, &code).expect("in RAM");
-        (Hart::new(BASE), mem, TestBus::default())
-    };
-    let mut pair = Lockstep::new(make);
+    let mut pair = lockstep_on(&code);
     // Only the outer loop's block is compiled: no taken branch makes anything hot, and a
     // branch that left the block would go on in the interpreter.
     pair.jit.hart.set_jit_threshold(u16::MAX);

@@ -15,10 +15,25 @@
 //! Tests whose names say the JIT "compiles", "evicts" or "drops" check the JIT's statistics
 //! as well: they hold only once the JIT compiles.
 
+use crate::hart::Hart;
+use crate::memory::Memory;
+use crate::testkit::lockstep::Lockstep;
+use crate::testkit::TestBus;
+
 /// The first byte of RAM of every machine here.
 const BASE: u64 = 0x8000_0000;
 /// Their RAM size.
 const RAM: u64 = 1 << 20;
+
+/// Both engines in lock step on a machine whose RAM holds `code` at [`BASE`], where the hart
+/// starts.
+fn lockstep_on(code: &[u8]) -> Lockstep {
+    Lockstep::new(|| {
+        let mut mem = Memory::new(BASE, RAM).expect("RAM");
+        mem.write(BASE, code).expect("in RAM");
+        (Hart::new(BASE), mem, TestBus::default())
+    })
+}
 
 mod eviction;
 mod fp;

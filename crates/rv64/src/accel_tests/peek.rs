@@ -6,12 +6,9 @@
 //!
 //! [`Bus::peek`]: crate::Bus::peek
 
-use super::{BASE, RAM};
-use crate::hart::Hart;
-use crate::memory::Memory;
+use super::{lockstep_on, BASE};
 use crate::testkit::asm::*;
-use crate::testkit::lockstep::Lockstep;
-use crate::testkit::{Rng, TestBus, MMIO, STATUS};
+use crate::testkit::{Rng, MMIO, STATUS};
 
 /// Iterations of the loop.
 const ITERATIONS: i32 = 20_000;
@@ -57,12 +54,7 @@ fn program() -> (Vec<u8>, u64) {
 #[test]
 fn compiled_polling_reads_a_status_register_again_and_sees_every_change() {
     let (code, end) = program();
-    let make = || {
-        let mut mem = Memory::new(BASE, RAM).expect("RAM");
-        mem.write(BASE, &code).expect("in RAM");
-        (Hart::new(BASE), mem, TestBus::default())
-    };
-    let mut pair = Lockstep::new(make);
+    let mut pair = lockstep_on(&code);
     let mut rng = Rng::new(0x9e_e4);
     let bound = 2 * ITERATIONS as u64 * 10;
     while pair.interp.hart.pc() != end {

@@ -3,12 +3,9 @@
 //! its page's end) with no branch taken into them. The interpreter counts taken branches
 //! only, so the blocks after the first are compiled when compiled code runs on into them.
 
-use super::{BASE, RAM};
-use crate::hart::Hart;
-use crate::memory::Memory;
+use super::{lockstep_on, BASE};
 use crate::testkit::asm::*;
-use crate::testkit::lockstep::Lockstep;
-use crate::testkit::{Rng, TestBus};
+use crate::testkit::Rng;
 
 /// Instructions of the loop's body: several blocks' worth, and the body crosses a page.
 const BODY: usize = 1200;
@@ -47,12 +44,7 @@ fn program() -> (Vec<u8>, u64) {
 #[test]
 fn the_jit_compiles_straight_line_code_that_runs_on_past_a_block_and_a_page() {
     let (code, end) = program();
-    let make = || {
-        let mut mem = Memory::new(BASE, RAM).expect("RAM");
-        mem.write(BASE, &code).expect("in RAM");
-        (Hart::new(BASE), mem, TestBus::default())
-    };
-    let mut pair = Lockstep::new(make);
+    let mut pair = lockstep_on(&code);
     pair.jit.hart.set_jit_threshold(THRESHOLD);
     let bound = 2 * ITERATIONS as u64 * BODY as u64;
     while pair.interp.hart.pc() != end {
