@@ -806,9 +806,8 @@ _start:
 
 /// Where the snapshot tests save: past the console input fed at the start, which the host
 /// injects within its first milliseconds. The echo program polls a device register, which
-/// compiled code reads at hundreds of millions of positions a second: 2,000,000 positions,
-/// the value before, passed before the input arrived once compiled polling stopped calling
-/// its helper.
+/// compiled code reads at hundreds of millions of positions a second: this leaves the input
+/// about a quarter of a second to arrive.
 const SNAPSHOT_AT: u64 = 200_000_000;
 
 /// Runs the echo program `program` fed `before`, saving a snapshot at `at` into `snapshot`
